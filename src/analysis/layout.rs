@@ -1,0 +1,68 @@
+//! Where statements start, so that a `// TODO(R2Axxx)` comment can be put on a line of its own
+//! just before the statement that needs work.
+
+use std::ops::Range;
+use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
+
+#[derive(Default)]
+pub struct Layout {
+    /// Byte ranges of every statement, in source order.
+    statements: Vec<Range<usize>>,
+    /// Template literals: a line that starts inside one cannot take a comment.
+    templates: Vec<Range<usize>>,
+}
+
+impl Layout {
+    pub fn build(parsed: &crate::parse::ParsedFile) -> Layout {
+        let mut collector = Collector {
+            base: parsed.base.0,
+            layout: Layout::default(),
+        };
+        parsed.visit(&mut collector);
+        collector.layout
+    }
+
+    /// Start of the innermost statement holding `offset`.
+    pub fn statement_start(&self, offset: usize) -> Option<usize> {
+        self.statements
+            .iter()
+            .filter(|range| range.start <= offset && offset < range.end.max(range.start + 1))
+            .map(|range| range.start)
+            .max()
+    }
+
+    pub fn inside_template(&self, offset: usize) -> bool {
+        self.templates
+            .iter()
+            .any(|range| range.start < offset && offset < range.end)
+    }
+}
+
+pub struct Collector {
+    base: u32,
+    layout: Layout,
+}
+
+impl Collector {
+    fn range(&self, span: swc_common::Span) -> Range<usize> {
+        (span.lo.0 - self.base) as usize..(span.hi.0 - self.base) as usize
+    }
+}
+
+impl Visit for Collector {
+    fn visit_stmt(&mut self, stmt: &Stmt) {
+        // Blocks are not statements a comment should precede; their own statements are.
+        if !matches!(stmt, Stmt::Block(_)) {
+            let range = self.range(swc_common::Spanned::span(stmt));
+            self.layout.statements.push(range);
+        }
+        stmt.visit_children_with(self);
+    }
+
+    fn visit_tpl(&mut self, tpl: &Tpl) {
+        let range = self.range(tpl.span);
+        self.layout.templates.push(range);
+        tpl.visit_children_with(self);
+    }
+}

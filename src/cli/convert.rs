@@ -1,0 +1,244 @@
+//! `rules2actions convert`: one rule file at a time, a unified diff (or the Action itself, or
+//! JSON) on stdout, findings and a summary on stderr.
+
+use super::files::{read_input, same_file, write_atomically};
+use super::report::{write_diagnostic, Style};
+use super::{use_color, ConvertArgs, Io, OutputFormat, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
+use crate::convert::{convert_bytes, Conversion, Status};
+use crate::diagnostics::Severity;
+use crate::limits::with_large_stack;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Version of the JSON document `--format json` prints; bumped on any incompatible change.
+pub const JSON_VERSION: u32 = 1;
+
+struct FileResult {
+    display: String,
+    text: String,
+    conversion: Conversion,
+}
+
+#[derive(Default)]
+struct Tally {
+    converted: usize,
+    ready: usize,
+    unchanged: usize,
+    failed: usize,
+    warnings: usize,
+    errors: usize,
+    tool_failures: usize,
+}
+
+pub fn run(args: &ConvertArgs, io: &mut Io<'_>) -> io::Result<i32> {
+    if args.stdout && args.files.len() != 1 {
+        writeln!(
+            io.stderr,
+            "rules2actions: error: --stdout takes exactly one file; use --write --out-dir for several"
+        )?;
+        return Ok(EXIT_FAILURE);
+    }
+    let limits = args.limits.limits();
+    let out_style = Style {
+        color: use_color(args.color, io.stdout_is_terminal) && args.format == OutputFormat::Diff,
+    };
+    let err_style = Style {
+        color: use_color(args.color, io.stderr_is_terminal),
+    };
+    let mut tally = Tally::default();
+    let mut written = HashSet::new();
+    let mut json_files = Vec::new();
+
+    for path in &args.files {
+        let display = display_name(path);
+        let bytes = match read_input(path, io.stdin) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                writeln!(io.stderr, "rules2actions: error: cannot read {display}: {error}")?;
+                tally.tool_failures += 1;
+                continue;
+            }
+        };
+        let conversion = with_large_stack(|| convert_bytes(&bytes, &limits));
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let result = FileResult {
+            display,
+            text,
+            conversion,
+        };
+        count(&mut tally, &result.conversion);
+        report_findings(io.stderr, &err_style, &result, args.verbose)?;
+
+        match (&result.conversion.action, result.conversion.status) {
+            (Some(action), Status::Converted) => {
+                if args.write {
+                    if let Err(message) = write_action(args, path, action, &mut written) {
+                        writeln!(io.stderr, "rules2actions: error: {message}")?;
+                        tally.tool_failures += 1;
+                    }
+                } else if args.stdout {
+                    io.stdout.write_all(action.as_bytes())?;
+                } else if args.format == OutputFormat::Diff && !args.check {
+                    write_diff(io.stdout, &out_style, &result.display, &result.text, action)?;
+                }
+            }
+            (_, Status::InternalError) => tally.tool_failures += 1,
+            _ => {}
+        }
+        if args.format == OutputFormat::Json {
+            json_files.push(JsonFile {
+                path: result.display.clone(),
+                conversion: result.conversion,
+            });
+        }
+    }
+
+    if args.format == OutputFormat::Json {
+        let document = JsonDocument {
+            version: JSON_VERSION,
+            files: json_files,
+        };
+        serde_json::to_writer_pretty(&mut *io.stdout, &document)?;
+        writeln!(io.stdout)?;
+    }
+    write_summary(io.stderr, &err_style, &tally)?;
+    Ok(exit_code(args, &tally))
+}
+
+fn display_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn count(tally: &mut Tally, conversion: &Conversion) {
+    match conversion.status {
+        Status::Converted => tally.converted += 1,
+        Status::Unchanged => tally.unchanged += 1,
+        Status::Failed | Status::InternalError => tally.failed += 1,
+    }
+    let warnings = conversion
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    let errors = conversion
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if conversion.status == Status::Converted && warnings + errors == 0 {
+        tally.ready += 1;
+    }
+    tally.warnings += warnings;
+    tally.errors += errors;
+}
+
+fn report_findings(out: &mut dyn Write, style: &Style, result: &FileResult, verbose: bool) -> io::Result<()> {
+    for diagnostic in &result.conversion.diagnostics {
+        if verbose || diagnostic.severity > Severity::Info {
+            write_diagnostic(out, style, &result.display, &result.text, diagnostic)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_diff(out: &mut dyn Write, style: &Style, name: &str, rule: &str, action: &str) -> io::Result<()> {
+    let diff = similar::TextDiff::from_lines(rule, action);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string();
+    for line in text.split_inclusive('\n') {
+        let painted = match line.as_bytes().first() {
+            _ if !style.color => line.to_string(),
+            Some(b'+') if !line.starts_with("+++") => style.paint("32", line.trim_end_matches('\n')) + "\n",
+            Some(b'-') if !line.starts_with("---") => style.paint("31", line.trim_end_matches('\n')) + "\n",
+            Some(b'@') => style.paint("36", line.trim_end_matches('\n')) + "\n",
+            _ => style.paint("1", line.trim_end_matches('\n')) + "\n",
+        };
+        out.write_all(painted.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Where `--write` puts the Action of `rule`.
+fn output_path(args: &ConvertArgs, rule: &Path) -> Option<PathBuf> {
+    let stem = rule.file_stem()?.to_string_lossy().into_owned();
+    Some(match &args.out_dir {
+        Some(dir) => dir.join(format!("{stem}.js")),
+        None => rule.with_file_name(format!("{stem}.action.js")),
+    })
+}
+
+fn write_action(args: &ConvertArgs, rule: &Path, action: &str, written: &mut HashSet<PathBuf>) -> Result<(), String> {
+    if rule == Path::new("-") {
+        return Err("--write needs a file name; standard input has none (use --stdout)".to_string());
+    }
+    let target = output_path(args, rule).ok_or_else(|| format!("cannot name an output for {}", rule.display()))?;
+    if same_file(&target, rule) {
+        return Err(format!(
+            "{} is the rule itself; it is never overwritten",
+            target.display()
+        ));
+    }
+    if !written.insert(target.clone()) {
+        return Err(format!(
+            "{} was already written by another rule of this run",
+            target.display()
+        ));
+    }
+    write_atomically(&target, action.as_bytes(), args.force).map_err(|e| e.to_string())
+}
+
+fn write_summary(out: &mut dyn Write, style: &Style, tally: &Tally) -> io::Result<()> {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut parts = vec![format!("{} converted", plural(tally.converted, "rule"))];
+    if tally.converted > 0 {
+        parts[0].push_str(&format!(
+            " ({} ready, {} need review)",
+            tally.ready,
+            tally.converted - tally.ready
+        ));
+    }
+    if tally.unchanged > 0 {
+        parts.push(format!("{} already Actions", tally.unchanged));
+    }
+    if tally.failed > 0 {
+        parts.push(format!("{} could not be converted", plural(tally.failed, "file")));
+    }
+    parts.push(format!(
+        "{}, {}",
+        plural(tally.warnings, "warning"),
+        plural(tally.errors, "error")
+    ));
+    writeln!(out, "{}", style.paint("1", &parts.join("; ")))
+}
+
+fn exit_code(args: &ConvertArgs, tally: &Tally) -> i32 {
+    if tally.tool_failures > 0 {
+        EXIT_FAILURE
+    } else if tally.failed > 0 || tally.warnings + tally.errors > 0 || (args.check && tally.converted > 0) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDocument {
+    version: u32,
+    files: Vec<JsonFile>,
+}
+
+#[derive(Serialize)]
+struct JsonFile {
+    path: String,
+    #[serde(flatten)]
+    conversion: Conversion,
+}

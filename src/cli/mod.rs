@@ -1,0 +1,188 @@
+//! The command line. `run` takes the arguments and the three standard streams as parameters, so
+//! tests drive it in-process; `main` only passes the real ones. Exit codes follow ruff and Biome:
+//! 0 nothing to report, 1 findings, 2 the tool failed or was misused.
+
+mod check;
+mod convert;
+mod explain;
+pub mod files;
+mod migrate;
+pub mod report;
+mod verify;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_FAILURE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rules2actions",
+    version,
+    about = "Convert legacy Auth0 Rules into post-login Actions",
+    long_about = "Convert legacy Auth0 Rules (function (user, context, callback) {…}) into post-login Actions \
+(exports.onExecutePostLogin = async (event, api) => {…}).\n\nEvery change that needs a human is reported with a \
+stable code (see `rules2actions explain`) and marked in the output with a // TODO(R2Axxx) comment.",
+    after_help = "Exit codes: 0 nothing to report, 1 findings (a rule needs work, or --check found a change), 2 the tool failed or was misused."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Convert rule files into Actions and show the change as a unified diff
+    Convert(ConvertArgs),
+    /// Lint every rule of a repository: what converts automatically and what needs a human
+    Check(check::CheckArgs),
+    /// Convert a whole deploy-cli tenant export into deployable Actions and trigger bindings
+    Migrate(migrate::MigrateArgs),
+    /// Run a rule and its Action side by side on login scenarios and compare what they do
+    Verify(verify::VerifyArgs),
+    /// Explain a diagnostic code, or list every code
+    Explain(ExplainArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the output is a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct LimitArgs {
+    /// Largest file accepted, in bytes
+    #[arg(long, default_value_t = crate::Limits::default().max_file_size, value_name = "BYTES")]
+    max_file_size: usize,
+    /// Deepest nesting of brackets, parentheses and braces accepted
+    #[arg(long, default_value_t = crate::Limits::default().max_nesting, value_name = "LEVELS")]
+    max_nesting: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> crate::Limits {
+        crate::Limits {
+            max_file_size: self.max_file_size,
+            max_nesting: self.max_nesting,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  rules2actions convert rules/require-mfa.js\n  rules2actions convert --stdout rules/require-mfa.js > action.js\n  rules2actions convert --write --out-dir actions rules/*.js\n  cat rule.js | rules2actions convert -\n  rules2actions convert --check rules/*.js"
+)]
+pub struct ConvertArgs {
+    /// Rule files to convert; `-` reads standard input
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Print only the Action's code (one file)
+    #[arg(long, conflicts_with_all = ["write", "check"])]
+    stdout: bool,
+    /// Write each Action to a file: <out-dir>/<rule name>.js, or <rule name>.action.js beside the rule
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Folder for the written Actions (with --write)
+    #[arg(long, value_name = "DIR", requires = "write")]
+    out_dir: Option<PathBuf>,
+    /// Replace Action files that already exist (with --write)
+    #[arg(long, requires = "write")]
+    force: bool,
+    /// Print nothing but the findings; exit 1 if a file would change or needs work
+    #[arg(long)]
+    check: bool,
+    /// Output format of the results on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Diff)]
+    format: OutputFormat,
+    /// Also list the rewrites applied (info-level findings)
+    #[arg(short, long)]
+    verbose: bool,
+    /// When to colour the output
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A unified diff from the rule to the Action
+    Diff,
+    /// One JSON document with the Action, findings, secrets and dependencies of every file
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The code to explain (R2A204); without one, every code is listed
+    code: Option<String>,
+}
+
+/// The streams a command talks to, and whether each goes to a terminal.
+pub struct Io<'a> {
+    pub stdin: &'a mut dyn Read,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    pub stdout_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+}
+
+/// Runs the CLI on the process's own streams.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    let mut io = Io {
+        stdout_is_terminal: stdout.is_terminal(),
+        stderr_is_terminal: stderr.is_terminal(),
+        stdin: &mut stdin.lock(),
+        stdout: &mut stdout.lock(),
+        stderr: &mut stderr.lock(),
+    };
+    run_with(args, &mut io)
+}
+
+pub fn run_with(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { EXIT_FAILURE } else { EXIT_CLEAN };
+            let text = if io.stderr_is_terminal && std::env::var_os("NO_COLOR").is_none() {
+                error.render().ansi().to_string()
+            } else {
+                error.render().to_string()
+            };
+            let stream: &mut dyn Write = if error.use_stderr() { io.stderr } else { io.stdout };
+            let _ = stream.write_all(text.as_bytes());
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Convert(args) => convert::run(&args, io),
+        Command::Check(args) => check::run(&args, io),
+        Command::Migrate(args) => migrate::run(&args, io),
+        Command::Verify(args) => verify::run(&args, io),
+        Command::Explain(args) => explain::run(&args, io),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            let _ = writeln!(io.stderr, "rules2actions: error: {error}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Whether to colour a stream.
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}

@@ -1,0 +1,258 @@
+//! The conversion pipeline: checks, parse, analyse, rewrite, apply, validate. It does no I/O and
+//! never prints: it takes the bytes of one rule and returns the Action with its findings.
+
+use crate::analysis::layout::Layout;
+use crate::analysis::rule::{find_rule, RuleSearch};
+use crate::analysis::scope::analyse;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::limits::{too_deep, Limits};
+use crate::parse::{first_code_after, parse};
+use crate::placeholders::{mask, unmask};
+use crate::rewrite::{self, CallbackMode, Ctx, Finding};
+use crate::source::SourceText;
+use serde::Serialize;
+use std::ops::Range;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The Action was produced.
+    Converted,
+    /// The file is already an Action and was left as it is.
+    Unchanged,
+    /// The input could not be converted (see the diagnostics).
+    Failed,
+    /// A rewrite produced invalid code: a bug in the tool.
+    InternalError,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dependency {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Conversion {
+    pub status: Status,
+    /// The Action's code, when one was produced (or the unchanged input for an Action).
+    pub action: Option<String>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Names of the secrets the Action reads (`event.secrets.X`).
+    pub secrets: Vec<String>,
+    pub dependencies: Vec<Dependency>,
+    /// Whether the callback is awaited through a Promise (the rule calls back asynchronously).
+    pub awaits_callback: bool,
+    /// Whether the Action exports `onContinuePostLogin` (the rule redirects).
+    pub continues: bool,
+}
+
+impl Conversion {
+    fn failed(text: &str, code: Code, range: Range<usize>, message: impl Into<String>) -> Conversion {
+        let findings = vec![Finding {
+            code,
+            range,
+            message: message.into(),
+        }];
+        let status = if code == Code::InternalError {
+            Status::InternalError
+        } else {
+            Status::Failed
+        };
+        Conversion {
+            status,
+            action: None,
+            diagnostics: position(text, findings),
+            secrets: Vec::new(),
+            dependencies: Vec::new(),
+            awaits_callback: false,
+            continues: false,
+        }
+    }
+
+    /// The most severe finding's severity, if any finding is at least a warning.
+    pub fn worst_severity(&self) -> Option<crate::diagnostics::Severity> {
+        self.diagnostics.iter().map(|d| d.severity).max()
+    }
+}
+
+/// Converts the bytes of one file.
+pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
+    if bytes.len() > limits.max_file_size {
+        let message = format!(
+            "the file is {} bytes; the limit is {} (--max-file-size)",
+            bytes.len(),
+            limits.max_file_size
+        );
+        return Conversion::failed("", Code::TooLarge, 0..0, message);
+    }
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let text = String::from_utf8_lossy(&bytes[..nul]);
+        return Conversion::failed(
+            &text,
+            Code::NotText,
+            nul..nul,
+            "the file holds a NUL byte: it is binary, not a rule",
+        );
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => convert(text, limits),
+        Err(error) => {
+            let valid = error.valid_up_to();
+            let text = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            Conversion::failed(text, Code::NotText, valid..valid, "the file is not valid UTF-8")
+        }
+    }
+}
+
+/// Converts the text of one rule into a post-login Action.
+pub fn convert(text: &str, limits: &Limits) -> Conversion {
+    // A byte-order mark is kept in the output; positions, like editors, do not count it.
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        let mut conversion = convert_text(rest, limits);
+        let bom = '\u{feff}'.len_utf8();
+        conversion.action = conversion.action.map(|action| format!("\u{feff}{action}"));
+        for diagnostic in &mut conversion.diagnostics {
+            diagnostic.range = diagnostic.range.start + bom..diagnostic.range.end + bom;
+        }
+        return conversion;
+    }
+    convert_text(text, limits)
+}
+
+fn convert_text(text: &str, limits: &Limits) -> Conversion {
+    if text.len() > limits.max_file_size {
+        let message = format!(
+            "the file is {} bytes; the limit is {} (--max-file-size)",
+            text.len(),
+            limits.max_file_size
+        );
+        return Conversion::failed(text, Code::TooLarge, 0..0, message);
+    }
+    if first_code_after(text, 0).is_none() {
+        return Conversion::failed(text, Code::EmptyFile, 0..0, "the file holds no code");
+    }
+    if let Some(at) = too_deep(text, limits.max_nesting) {
+        let message = format!(
+            "brackets nest deeper than {} levels (--max-nesting)",
+            limits.max_nesting
+        );
+        return Conversion::failed(text, Code::TooDeep, at..at + 1, message);
+    }
+    let masked = mask(text);
+    let parsed = match parse(&masked.text) {
+        Ok(parsed) => parsed,
+        Err(error) => return Conversion::failed(text, Code::ParseError, error.range, error.message),
+    };
+    let (rule, others) = match find_rule(&parsed) {
+        RuleSearch::Found { rule, others } => (rule, others),
+        RuleSearch::AlreadyAction => {
+            let mut conversion = Conversion::failed(
+                text,
+                Code::AlreadyAction,
+                0..0,
+                "the file already exports onExecutePostLogin",
+            );
+            conversion.status = Status::Unchanged;
+            conversion.action = Some(text.to_string());
+            return conversion;
+        }
+        RuleSearch::NotFound(message) => return Conversion::failed(text, Code::NotARule, 0..0, message),
+    };
+
+    let bindings = analyse(&parsed, rule.function_lo, &rule.params);
+    let layout = Layout::build(&parsed);
+    let mut ctx = Ctx::new(&masked.text, &parsed, &rule, bindings, layout);
+    for other in others {
+        ctx.findings.push(Finding {
+            code: Code::SeveralRules,
+            range: other,
+            message: "another rule-shaped function; only one function per file is converted".into(),
+        });
+    }
+    if let Some(first) = masked.placeholders.first() {
+        let keys: Vec<String> = masked.placeholders.iter().map(|p| p.original()).collect();
+        ctx.findings.push(Finding {
+            code: Code::Placeholders,
+            range: first.offset..first.offset + first.original().len(),
+            message: format!("kept deploy-cli placeholders: {}", keys.join(", ")),
+        });
+    }
+    run_rewrites(&mut ctx);
+
+    let Ctx {
+        edits,
+        findings,
+        secrets,
+        dependencies,
+        callback_mode,
+        continues,
+        ..
+    } = ctx;
+    let converted = match edits.apply(&masked.text) {
+        Ok(converted) => converted,
+        Err(conflict) => {
+            let message = format!(
+                "two rewrites changed overlapping text ({:?} and {:?})",
+                conflict.first, conflict.second
+            );
+            return Conversion::failed(text, Code::InternalError, conflict.second, message);
+        }
+    };
+    if let Err(error) = parse(&converted) {
+        let message = format!("the converted code does not parse: {}", error.message);
+        return Conversion::failed(text, Code::InternalError, 0..0, message);
+    }
+    Conversion {
+        status: Status::Converted,
+        action: Some(unmask(&converted, &masked.placeholders)),
+        diagnostics: position(text, findings),
+        secrets: secrets.into_iter().collect(),
+        dependencies: dependencies
+            .into_iter()
+            .map(|(name, version)| Dependency { name, version })
+            .collect(),
+        awaits_callback: matches!(callback_mode, CallbackMode::Awaited { .. }),
+        continues,
+    }
+}
+
+/// The rewrites, in order: specific constructs first, so that the general renames after them
+/// leave what was already consumed alone.
+fn run_rewrites(ctx: &mut Ctx<'_>) {
+    rewrite::callback::run(ctx);
+    rewrite::multifactor::run(ctx);
+    rewrite::claims::run(ctx);
+    rewrite::saml::run(ctx);
+    rewrite::redirect::run(ctx);
+    rewrite::metadata::run(ctx);
+    rewrite::management_api::run(ctx);
+    rewrite::errors::run(ctx);
+    rewrite::secrets::run(ctx);
+    rewrite::dependencies::run(ctx);
+    rewrite::context_reads::run(ctx);
+    rewrite::user_reads::run(ctx);
+    rewrite::leftovers::run(ctx);
+    rewrite::signature::run(ctx);
+    ctx.insert_todos();
+}
+
+/// Gives each finding its line and column in the original text, in a stable order.
+fn position(text: &str, findings: Vec<Finding>) -> Vec<Diagnostic> {
+    let source = SourceText::new(text);
+    let mut diagnostics: Vec<Diagnostic> = findings
+        .into_iter()
+        .map(|finding| Diagnostic {
+            code: finding.code,
+            severity: finding.code.severity(),
+            help: finding.code.info().explanation,
+            start: source.position(finding.range.start),
+            end: source.position(finding.range.end),
+            range: finding.range,
+            message: finding.message,
+        })
+        .collect();
+    diagnostics.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    diagnostics.dedup_by(|a, b| a.order_key() == b.order_key());
+    diagnostics
+}

@@ -1,0 +1,449 @@
+//! The callback (mapping §1). When every call is a statement of the rule body itself, success
+//! becomes `return;` (a final call just disappears) and an error becomes
+//! `return api.access.deny(message)`. When the rule calls back later, from a request callback, a
+//! promise chain or a timer, the Action must not finish first: the body then runs inside an
+//! awaited Promise and every use of the callback becomes its resolver (see `signature`).
+
+use super::{CallbackMode, Ctx};
+use crate::analysis::scope::{Global, Param};
+use crate::diagnostics::Code;
+use crate::edits::Piece;
+use crate::parse::first_code_after;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use swc_common::{BytePos, Spanned};
+use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
+
+/// The statement a callback call stands in, when it stands alone.
+#[derive(Clone, Copy)]
+enum Statement {
+    /// `callback(…);`. `is_last` when nothing but function declarations follows it in the rule body;
+    /// `skips_code` when, once it becomes a `return`, statements the rule still ran are skipped.
+    Expression { is_last: bool, skips_code: bool },
+    /// `return callback(…);`
+    Return,
+}
+
+struct CallbackUse {
+    ident: Ident,
+    call: Option<CallExpr>,
+    /// The statement the call is, with its range; `None` when the call is part of an expression.
+    statement: Option<(Statement, Range<usize>)>,
+    depth: Option<u32>,
+}
+
+/// What a call tells the login pipeline.
+enum Outcome<'a> {
+    Allow,
+    Deny(Message<'a>),
+    /// Decided at run time (`callback(err, user, context)` with a variable `err`).
+    Unknown,
+}
+
+enum Message<'a> {
+    /// The message expression itself (`new Error(m)` gives `m`; a string literal).
+    Expr(&'a Expr),
+    /// An error value whose `.message` is the text (`callback(err)`).
+    ErrorValue(&'a Expr),
+    /// An error built without a message.
+    Empty,
+}
+
+pub fn run(ctx: &mut Ctx<'_>) {
+    let uses = collect(ctx);
+    if uses.is_empty() {
+        return;
+    }
+    let returnable = uses.iter().all(|u| {
+        u.depth == Some(0)
+            && u.statement.is_some()
+            && u.call
+                .as_ref()
+                .is_some_and(|call| !matches!(outcome(ctx, call), Outcome::Unknown))
+    });
+    if returnable {
+        uses.iter().for_each(|u| rewrite_as_return(ctx, u));
+    } else {
+        let done = ctx.bindings.fresh_name("ruleDone");
+        let error = ctx.bindings.fresh_name("ruleError");
+        let first_nested = uses
+            .iter()
+            .find(|u| u.depth != Some(0) || u.statement.is_none())
+            .unwrap_or(&uses[0]);
+        ctx.report(
+            Code::CallbackAwaited,
+            &first_nested.ident,
+            "the rule calls back from a nested function or an expression: its body now runs inside an awaited Promise",
+        );
+        uses.iter().for_each(|u| rewrite_as_resolver(ctx, u, &done));
+        ctx.callback_mode = CallbackMode::Awaited { done, error };
+    }
+}
+
+fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
+    let mut tails = HashSet::new();
+    mark_tails(&ctx.rule.body.stmts, &mut tails);
+    let mut collector = Collector {
+        ctx,
+        statements: HashMap::new(),
+        tails,
+        uses: Vec::new(),
+    };
+    collector.note_statements(&ctx.rule.body.stmts, true);
+    ctx.rule
+        .body
+        .stmts
+        .iter()
+        .for_each(|stmt| stmt.visit_with(&mut collector));
+    collector.uses
+}
+
+struct Collector<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    /// Calls that are whole statements, by the position of the call.
+    statements: HashMap<BytePos, (Statement, Range<usize>)>,
+    /// Statements after which the rule body runs nothing more.
+    tails: HashSet<BytePos>,
+    uses: Vec<CallbackUse>,
+}
+
+impl Collector<'_, '_> {
+    fn is_callback(&self, expr: &Expr) -> bool {
+        matches!(expr, Expr::Ident(i) if self.ctx.bindings.param(i) == Some(Param::Callback))
+    }
+
+    fn note_statements(&mut self, stmts: &[Stmt], in_rule_body: bool) {
+        for (index, stmt) in stmts.iter().enumerate() {
+            let followers = &stmts[index + 1..];
+            let (call, statement) = match stmt {
+                Stmt::Expr(ExprStmt { expr, span }) => (
+                    expr,
+                    Statement::Expression {
+                        is_last: in_rule_body && followers.iter().all(|s| !does_something(s)),
+                        skips_code: !self.tails.contains(&span.lo)
+                            && !matches!(followers.first(), Some(Stmt::Return(_))),
+                    },
+                ),
+                Stmt::Return(ReturnStmt { arg: Some(arg), .. }) => (arg, Statement::Return),
+                _ => continue,
+            };
+            if let Expr::Call(CallExpr {
+                callee: Callee::Expr(callee),
+                span,
+                ..
+            }) = &**call
+            {
+                if self.is_callback(callee) {
+                    let range = self.ctx.range(stmt.span());
+                    self.statements.insert(span.lo, (statement, range));
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, ident: &Ident, call: Option<&CallExpr>) {
+        let statement = call.and_then(|c| self.statements.get(&c.span.lo).cloned());
+        let depth = self.ctx.bindings.resolve(ident).and_then(|r| r.depth);
+        self.uses.push(CallbackUse {
+            ident: ident.clone(),
+            call: call.cloned(),
+            statement,
+            depth,
+        });
+    }
+}
+
+/// Marks the statements in tail position: after them the function runs nothing more. Inside a
+/// tail `switch`, a statement followed by `break` is in tail position too.
+fn mark_tails(stmts: &[Stmt], tails: &mut HashSet<BytePos>) {
+    let Some(last) = stmts.iter().rposition(does_something) else {
+        return;
+    };
+    mark_tail(&stmts[last], tails);
+}
+
+fn mark_tail(stmt: &Stmt, tails: &mut HashSet<BytePos>) {
+    tails.insert(stmt.span().lo);
+    match stmt {
+        Stmt::Block(block) => mark_tails(&block.stmts, tails),
+        Stmt::If(if_stmt) => {
+            mark_tail(&if_stmt.cons, tails);
+            if let Some(alt) = &if_stmt.alt {
+                mark_tail(alt, tails);
+            }
+        }
+        Stmt::Try(try_stmt) if try_stmt.finalizer.is_none() => {
+            mark_tails(&try_stmt.block.stmts, tails);
+            if let Some(handler) = &try_stmt.handler {
+                mark_tails(&handler.body.stmts, tails);
+            }
+        }
+        Stmt::Labeled(labeled) => mark_tail(&labeled.body, tails),
+        Stmt::Switch(switch) => {
+            for case in &switch.cases {
+                mark_tails(&case.cons, tails);
+                for pair in case.cons.windows(2) {
+                    if matches!(pair[1], Stmt::Break(BreakStmt { label: None, .. })) {
+                        mark_tail(&pair[0], tails);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn does_something(stmt: &Stmt) -> bool {
+    !matches!(
+        stmt,
+        Stmt::Break(_) | Stmt::Empty(_) | Stmt::Return(ReturnStmt { arg: None, .. }) | Stmt::Decl(Decl::Fn(_))
+    )
+}
+
+impl Visit for Collector<'_, '_> {
+    fn visit_block_stmt(&mut self, block: &BlockStmt) {
+        self.note_statements(&block.stmts, false);
+        block.visit_children_with(self);
+    }
+
+    fn visit_function_body(&mut self, body: &FunctionBody) {
+        self.note_statements(&body.stmts, false);
+        body.visit_children_with(self);
+    }
+
+    fn visit_if_stmt(&mut self, if_stmt: &IfStmt) {
+        // An unbraced `if (c) callback(…); else callback(…);` holds the calls as statements too.
+        for branch in std::iter::once(&if_stmt.cons).chain(&if_stmt.alt) {
+            if !matches!(**branch, Stmt::Block(_)) {
+                self.note_statements(std::slice::from_ref(branch), false);
+            }
+        }
+        if_stmt.visit_children_with(self);
+    }
+
+    fn visit_switch_case(&mut self, case: &SwitchCase) {
+        self.note_statements(&case.cons, false);
+        case.visit_children_with(self);
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        if let Callee::Expr(callee) = &call.callee {
+            if let Expr::Ident(ident) = &**callee {
+                if self.is_callback(callee) {
+                    self.record(ident, Some(call));
+                    call.args.visit_with(self);
+                    return;
+                }
+            }
+        }
+        call.visit_children_with(self);
+    }
+
+    fn visit_ident(&mut self, ident: &Ident) {
+        if self.ctx.bindings.param(ident) == Some(Param::Callback) {
+            self.record(ident, None);
+        }
+    }
+}
+
+fn outcome<'a>(ctx: &Ctx<'_>, call: &'a CallExpr) -> Outcome<'a> {
+    let Some(first) = call.args.first() else {
+        return Outcome::Allow;
+    };
+    if first.spread.is_some() {
+        return Outcome::Unknown;
+    }
+    let expr = &*first.expr;
+    match expr {
+        Expr::Lit(Lit::Null(_)) => Outcome::Allow,
+        _ if ctx.bindings.is_global(expr, Global::Undefined) => Outcome::Allow,
+        Expr::Unary(UnaryExpr {
+            op: UnaryOp::Void, arg, ..
+        }) if matches!(&**arg, Expr::Lit(_)) => Outcome::Allow,
+        Expr::New(new) if is_error_class(ctx, &new.callee) => match new.args.as_deref().and_then(|a| a.first()) {
+            Some(arg) if arg.spread.is_none() => Outcome::Deny(Message::Expr(&arg.expr)),
+            Some(_) => Outcome::Unknown,
+            None => Outcome::Deny(Message::Empty),
+        },
+        Expr::Lit(Lit::Str(_)) | Expr::Tpl(_) => Outcome::Deny(Message::Expr(expr)),
+        Expr::Ident(_) | Expr::Member(_) if call.args.len() == 1 => Outcome::Deny(Message::ErrorValue(expr)),
+        _ => Outcome::Unknown,
+    }
+}
+
+fn is_error_class(ctx: &Ctx<'_>, callee: &Expr) -> bool {
+    ctx.bindings.is_global(callee, Global::Error) || ctx.bindings.is_global(callee, Global::UnauthorizedError)
+}
+
+fn unauthorized_error_ident(ctx: &Ctx<'_>, call: &CallExpr) -> Option<Ident> {
+    let first = call.args.first()?;
+    match &*first.expr {
+        Expr::New(new) => match &*new.callee {
+            Expr::Ident(ident) if ctx.bindings.global(ident) == Some(Global::UnauthorizedError) => Some(ident.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Reports `callback(null, otherUser, context)`: Actions cannot hand a new object on.
+fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
+    let expected = [Param::User, Param::Context];
+    for (arg, param) in call.args.iter().skip(1).zip(expected) {
+        if !ctx.bindings.is_param(&arg.expr, param) {
+            ctx.flag(
+                Code::CallbackReplacesObjects,
+                &*arg.expr,
+                format!(
+                    "the rule passes `{}` to the callback instead of its own {}",
+                    ctx.text_of(&*arg.expr),
+                    if param == Param::User { "user" } else { "context" }
+                ),
+            );
+        }
+    }
+    for arg in call.args.iter().skip(1) {
+        mark_params_handled(ctx, &arg.expr);
+    }
+}
+
+fn mark_params_handled(ctx: &mut Ctx<'_>, expr: &Expr) {
+    if let Expr::Ident(ident) = expr {
+        if ctx.bindings.param(ident).is_some() {
+            ctx.mark_handled(ident);
+        }
+    }
+}
+
+fn deny_pieces(ctx: &Ctx<'_>, message: &Message<'_>) -> Vec<Piece> {
+    let mut pieces = vec![Piece::Text("api.access.deny(".into())];
+    match message {
+        Message::Expr(expr) => pieces.push(Piece::Source(with_trailing_comments(ctx, ctx.range(expr.span())))),
+        Message::ErrorValue(expr) => {
+            pieces.push(Piece::Source(ctx.range(expr.span())));
+            pieces.push(Piece::Text(".message".into()));
+        }
+        Message::Empty => pieces.push(Piece::Text("''".into())),
+    }
+    pieces.push(Piece::Text(")".into()));
+    pieces
+}
+
+/// Extends a last argument's range over the comments between it and the closing parenthesis, so
+/// `new Error('m' /* why */)` keeps its comment.
+fn with_trailing_comments(ctx: &Ctx<'_>, range: Range<usize>) -> Range<usize> {
+    match first_code_after(ctx.text, range.end) {
+        Some(next) if ctx.text[next..].starts_with(')') && !ctx.text[range.end..next].contains(';') => {
+            range.start..range.end + ctx.text[range.end..next].trim_end().len()
+        }
+        _ => range,
+    }
+}
+
+fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
+    let (call, (statement, range)) = (
+        callback.call.as_ref().expect("checked"),
+        callback.statement.clone().expect("checked"),
+    );
+    let semicolon = if ctx.text[range.clone()].trim_end().ends_with(';') {
+        ";"
+    } else {
+        ""
+    };
+    match outcome(ctx, call) {
+        Outcome::Allow => {
+            check_passed_objects(ctx, call);
+            match statement {
+                Statement::Expression { is_last: true, .. } => delete_statement(ctx, range),
+                Statement::Expression { skips_code, .. } => {
+                    if skips_code {
+                        ctx.flag(
+                            Code::CodeAfterCallback,
+                            call,
+                            "the statements after this callback ran in the rule but are skipped in the Action",
+                        );
+                    }
+                    ctx.edits.replace(range, format!("return{semicolon}"));
+                }
+                Statement::Return => ctx.edits.replace(range, format!("return{semicolon}")),
+            }
+        }
+        Outcome::Deny(message) => {
+            if let Statement::Expression { skips_code: true, .. } = statement {
+                ctx.flag(
+                    Code::CodeAfterCallback,
+                    call,
+                    "the statements after this callback ran in the rule but are skipped in the Action",
+                );
+            }
+            if let Some(class) = unauthorized_error_ident(ctx, call) {
+                ctx.mark_handled(&class);
+                ctx.flag(
+                    Code::UnauthorizedCode,
+                    &class,
+                    "applications receive error=access_denied instead of error=unauthorized",
+                );
+            }
+            let mut pieces = vec![Piece::Text("return ".into())];
+            pieces.extend(deny_pieces(ctx, &message));
+            pieces.push(Piece::Text(semicolon.into()));
+            ctx.edits.replace_with(range, pieces);
+        }
+        Outcome::Unknown => unreachable!("returnable calls have a known outcome"),
+    }
+    ctx.mark_handled(&callback.ident);
+    ctx.report(Code::CallbackReturn, &callback.ident, "callback converted");
+}
+
+/// Deletes a statement, with its line when it stands alone on it, and a blank line before it
+/// when it closed the body.
+fn delete_statement(ctx: &mut Ctx<'_>, range: Range<usize>) {
+    let text = ctx.text;
+    let line_start = ctx.source.line_start(range.start);
+    let alone_before = text[line_start..range.start].trim().is_empty();
+    let rest = &text[range.end..];
+    let line_end = rest.find('\n').map_or(text.len(), |n| range.end + n + 1);
+    let alone_after = text[range.end..line_end].trim().is_empty();
+    if !(alone_before && alone_after) {
+        // `callback(…); // done` keeps its comment, at the statement's place.
+        let trailing = &text[range.end..line_end];
+        let comment_at = trailing.find("//").or_else(|| trailing.find("/*"));
+        let end = match comment_at {
+            Some(at) if alone_before && trailing[..at].trim().is_empty() => range.end + at,
+            _ => range.end,
+        };
+        ctx.edits.delete(range.start..end);
+        return;
+    }
+    let mut start = line_start;
+    let closes_body = text[line_end..].trim_start().starts_with('}');
+    if closes_body && start > 0 {
+        let previous_start = ctx.source.line_start(start - 1);
+        if text[previous_start..start].trim().is_empty() {
+            start = previous_start;
+        }
+    }
+    ctx.edits.delete(start..line_end);
+}
+
+fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
+    ctx.mark_handled(&callback.ident);
+    let Some(call) = &callback.call else {
+        ctx.edits.replace(ctx.range(callback.ident.span), done);
+        return;
+    };
+    let mut pieces = vec![Piece::Text(format!("{done}("))];
+    match outcome(ctx, call) {
+        Outcome::Allow => check_passed_objects(ctx, call),
+        _ => {
+            let first = &call.args[0];
+            pieces.push(Piece::Source(ctx.range(first.span())));
+            if call.args.len() > 1 {
+                check_passed_objects(ctx, call);
+            }
+        }
+    }
+    pieces.push(Piece::Text(")".into()));
+    ctx.edits.replace_with(ctx.range(call.span), pieces);
+}

@@ -1,0 +1,183 @@
+//! Member chains rooted at a tracked identifier (`context.request.geoip.country_code`), with the
+//! role they play: read, written, deleted. The context and user rewrites map chains; this walker
+//! finds them once, outermost first, so `a.b.c` is seen whole and not as `a.b` too.
+
+use swc_common::Span;
+use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Read,
+    /// Target of `=`, `+=`, `++`, …
+    Write,
+    Delete,
+}
+
+pub struct Segment {
+    /// The property name, when it is known statically (`.a` or `['a']`).
+    pub name: Option<String>,
+    /// Span of the chain up to and including this segment.
+    pub span: Span,
+    /// Whether the segment is reached with `?.`.
+    pub optional: bool,
+    /// The key expression of a computed segment (`[namespace + 'x']`).
+    pub key: Option<Box<Expr>>,
+}
+
+pub trait ChainHandler {
+    /// Whether chains rooted at this identifier are of interest.
+    fn wants(&self, ident: &Ident) -> bool;
+    fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role);
+    /// A use of the identifier outside any member chain; `shorthand` for `{ ident }`.
+    fn bare(&mut self, ident: &Ident, shorthand: bool, role: Role);
+}
+
+fn segment(member: &MemberExpr, span: Span, optional: bool) -> Segment {
+    let (name, key) = match &member.prop {
+        MemberProp::Ident(name) => (Some(name.sym.to_string()), None),
+        MemberProp::Computed(ComputedPropName { expr, .. }) => match &**expr {
+            Expr::Lit(Lit::Str(s)) => (s.value.as_atom().map(|a| a.to_string()), Some(expr.clone())),
+            _ => (None, Some(expr.clone())),
+        },
+        MemberProp::PrivateName(_) => (None, None),
+    };
+    Segment {
+        name,
+        span,
+        optional,
+        key,
+    }
+}
+
+/// Splits `a.b['c']?.d` into its root and segments, outermost last.
+pub fn split_chain(member: &MemberExpr) -> Option<(&Ident, Vec<Segment>)> {
+    split_expr(member, member.span, false)
+}
+
+fn split_expr(member: &MemberExpr, span: Span, optional: bool) -> Option<(&Ident, Vec<Segment>)> {
+    let mut segments = vec![segment(member, span, optional)];
+    let mut current = &*member.obj;
+    loop {
+        match current {
+            Expr::Member(inner) => {
+                segments.push(segment(inner, inner.span, false));
+                current = &inner.obj;
+            }
+            Expr::OptChain(OptChainExpr {
+                base, optional, span, ..
+            }) => match &**base {
+                OptChainBase::Member(inner) => {
+                    segments.push(segment(inner, *span, *optional));
+                    current = &inner.obj;
+                }
+                OptChainBase::Call(_) => return None,
+            },
+            Expr::Ident(root) => {
+                segments.reverse();
+                return Some((root, segments));
+            }
+            _ => return None,
+        }
+    }
+}
+
+pub struct ChainWalker<'h, H: ChainHandler> {
+    pub handler: &'h mut H,
+}
+
+impl<H: ChainHandler> ChainWalker<'_, H> {
+    /// Handles `member` if its root is wanted; returns false when it is not a tracked chain.
+    fn member(&mut self, member: &MemberExpr, role: Role) -> bool {
+        self.chain(split_chain(member), role)
+    }
+
+    fn chain(&mut self, split: Option<(&Ident, Vec<Segment>)>, role: Role) -> bool {
+        let Some((root, segments)) = split else {
+            return false;
+        };
+        if !self.handler.wants(root) {
+            return false;
+        }
+        self.handler.chain(root, &segments, role);
+        // Computed keys may hold other tracked uses: `context.idToken[user.x]`.
+        for key in segments.iter().filter_map(|s| s.key.as_ref()) {
+            key.visit_with(self);
+        }
+        true
+    }
+
+    fn target(&mut self, target: &SimpleAssignTarget, role: Role) -> bool {
+        match target {
+            SimpleAssignTarget::Member(member) => self.member(member, role),
+            SimpleAssignTarget::Ident(binding) if self.handler.wants(&binding.id) => {
+                self.handler.bare(&binding.id, false, role);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl<H: ChainHandler> Visit for ChainWalker<'_, H> {
+    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+        let handled = match &assign.left {
+            AssignTarget::Simple(target) => self.target(target, Role::Write),
+            AssignTarget::Pat(_) => false,
+        };
+        if !handled {
+            assign.left.visit_with(self);
+        }
+        assign.right.visit_with(self);
+    }
+
+    fn visit_update_expr(&mut self, update: &UpdateExpr) {
+        let handled = match &*update.arg {
+            Expr::Member(member) => self.member(member, Role::Write),
+            _ => false,
+        };
+        if !handled {
+            update.arg.visit_with(self);
+        }
+    }
+
+    fn visit_unary_expr(&mut self, unary: &UnaryExpr) {
+        if unary.op == UnaryOp::Delete {
+            if let Expr::Member(member) = &*unary.arg {
+                if self.member(member, Role::Delete) {
+                    return;
+                }
+            }
+        }
+        unary.visit_children_with(self);
+    }
+
+    fn visit_member_expr(&mut self, member: &MemberExpr) {
+        if !self.member(member, Role::Read) {
+            member.visit_children_with(self);
+        }
+    }
+
+    fn visit_opt_chain_expr(&mut self, chain: &OptChainExpr) {
+        let split = match &*chain.base {
+            OptChainBase::Member(member) => split_expr(member, chain.span, chain.optional),
+            OptChainBase::Call(_) => None,
+        };
+        if !self.chain(split, Role::Read) {
+            chain.visit_children_with(self);
+        }
+    }
+
+    fn visit_prop(&mut self, prop: &Prop) {
+        match prop {
+            Prop::Shorthand(ident) if self.handler.wants(ident) => self.handler.bare(ident, true, Role::Read),
+            _ => prop.visit_children_with(self),
+        }
+    }
+
+    fn visit_ident(&mut self, ident: &Ident) {
+        if self.handler.wants(ident) {
+            self.handler.bare(ident, false, Role::Read);
+        }
+    }
+}

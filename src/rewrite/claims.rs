@@ -1,0 +1,96 @@
+//! Token claims and scopes (mapping §4.1): `context.idToken[k] = v` and `context.idToken.k = v`
+//! become `api.idToken.setCustomClaim(k, v)`, the same for the access token.
+//! `context.accessToken.scope = …` replaced the whole scope set in Rules: the Action removes each
+//! requested scope that is not wanted and adds each wanted one.
+
+use super::context_writes::{find, ContextWrite};
+use super::print::{preferred_quote, string_literal};
+use super::Ctx;
+use crate::diagnostics::Code;
+use crate::edits::Piece;
+use swc_common::Spanned;
+use swc_ecma_ast::AssignOp;
+
+pub fn run(ctx: &mut Ctx<'_>) {
+    for write in find(ctx) {
+        let token = match write.first() {
+            Some("idToken") => "idToken",
+            Some("accessToken") => "accessToken",
+            _ => continue,
+        };
+        convert(ctx, &write, token);
+    }
+}
+
+fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, token: &str) {
+    let unconvertible =
+        |reason: &str| format!("context.{token}: {reason}; call api.{token}.setCustomClaim(name, value) instead");
+    if write.names.len() != 2 {
+        let reason = if write.names.len() == 1 {
+            "the whole token object is replaced"
+        } else {
+            "a nested property of a claim is written"
+        };
+        ctx.mark_handled(&write.root);
+        ctx.flag(Code::TokenClaims, &write.assign, unconvertible(reason));
+        return;
+    }
+    if write.assign.op != AssignOp::Assign || write.statement.is_none() {
+        ctx.mark_handled(&write.root);
+        let reason = if write.assign.op != AssignOp::Assign {
+            "a claim is updated in place"
+        } else {
+            "the assignment's value is used"
+        };
+        ctx.flag(Code::TokenClaims, &write.assign, unconvertible(reason));
+        return;
+    }
+    ctx.mark_handled(&write.root);
+    if token == "accessToken" && write.names[1].as_deref() == Some("scope") && write.computed[1].is_none() {
+        convert_scope(ctx, write);
+        return;
+    }
+    let key = match (&write.computed[1], &write.names[1]) {
+        (Some(expr), _) => Piece::Source(ctx.range(expr.span())),
+        (None, Some(name)) => Piece::Text(string_literal(name, preferred_quote(ctx.text))),
+        (None, None) => return,
+    };
+    let pieces = vec![
+        Piece::Text(format!("api.{token}.setCustomClaim(")),
+        key,
+        Piece::Text(", ".into()),
+        Piece::Source(ctx.range(write.assign.right.span())),
+        Piece::Text(")".into()),
+    ];
+    ctx.edits.replace_with(ctx.range(write.assign.span), pieces);
+    ctx.report(
+        Code::TokenClaim,
+        &write.assign,
+        format!("context.{token} claim converted to api.{token}.setCustomClaim"),
+    );
+}
+
+/// `context.accessToken.scope = value` (an array or a space-separated string).
+fn convert_scope(ctx: &mut Ctx<'_>, write: &ContextWrite) {
+    let range = write.statement.clone().expect("checked by the caller");
+    let wanted = ctx.bindings.fresh_name("wantedScopes");
+    let scope = ctx.bindings.fresh_name("scope");
+    let statements = vec![
+        vec![
+            Piece::Text(format!("const {wanted} = [].concat(")),
+            Piece::Source(ctx.range(write.assign.right.span())),
+            Piece::Text(").join(' ').split(' ').filter(Boolean);".into()),
+        ],
+        vec![Piece::Text(format!(
+            "for (const {scope} of event.transaction?.requested_scopes ?? []) if (!{wanted}.includes({scope})) api.accessToken.removeScope({scope});"
+        ))],
+        vec![Piece::Text(format!("for (const {scope} of {wanted}) api.accessToken.addScope({scope});"))],
+    ];
+    // The helper names are block-scoped: braces keep them from clashing with the rule's own.
+    ctx.replace_statement(range, false, statements);
+    ctx.report(
+        Code::Scopes,
+        &write.assign,
+        "context.accessToken.scope converted to removeScope / addScope calls",
+    );
+}

@@ -1,0 +1,94 @@
+//! Assignments to `context.*` (`context.idToken[k] = v`, `context.redirect = {…}`), found once
+//! for the rewrites of side effects, with whether each is a statement of its own.
+
+use super::Ctx;
+use crate::analysis::scope::Param;
+use crate::rewrite::chains::split_chain;
+use std::collections::HashSet;
+use std::ops::Range;
+use swc_common::{BytePos, Spanned};
+use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
+
+pub struct ContextWrite {
+    pub assign: AssignExpr,
+    pub root: Ident,
+    /// The property names after `context`, `None` where computed at run time.
+    pub names: Vec<Option<String>>,
+    /// The key expression of each computed segment (`context.idToken[namespace + 'x']`).
+    pub computed: Vec<Option<Box<Expr>>>,
+    /// The statement's range when the assignment is a statement of its own.
+    pub statement: Option<Range<usize>>,
+    /// Whether that statement stands directly in a block (so it may become several statements).
+    pub in_block: bool,
+}
+
+impl ContextWrite {
+    pub fn first(&self) -> Option<&str> {
+        self.names.first().and_then(|n| n.as_deref())
+    }
+}
+
+pub fn find(ctx: &Ctx<'_>) -> Vec<ContextWrite> {
+    let mut finder = Finder {
+        ctx,
+        found: Vec::new(),
+        seen: HashSet::new(),
+        in_block: HashSet::new(),
+    };
+    ctx.parsed.visit(&mut finder);
+    finder.found
+}
+
+struct Finder<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    found: Vec<ContextWrite>,
+    seen: HashSet<BytePos>,
+    /// Expression statements that stand directly in a list of statements.
+    in_block: HashSet<BytePos>,
+}
+
+impl Finder<'_, '_> {
+    fn record(&mut self, assign: &AssignExpr, statement: Option<&ExprStmt>) {
+        let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left else {
+            return;
+        };
+        let Some((root, segments)) = split_chain(member) else {
+            return;
+        };
+        if self.ctx.bindings.param(root) != Some(Param::Context) || !self.seen.insert(assign.span.lo) {
+            return;
+        }
+        self.found.push(ContextWrite {
+            assign: assign.clone(),
+            root: root.clone(),
+            computed: segments.iter().map(|s| s.key.clone()).collect(),
+            names: segments.into_iter().map(|s| s.name).collect(),
+            statement: statement.map(|s| self.ctx.range(s.span())),
+            in_block: statement.is_some_and(|s| self.in_block.contains(&s.span.lo)),
+        });
+    }
+}
+
+impl Visit for Finder<'_, '_> {
+    fn visit_stmts(&mut self, stmts: &[Stmt]) {
+        for stmt in stmts {
+            if let Stmt::Expr(e) = stmt {
+                self.in_block.insert(e.span.lo);
+            }
+        }
+        stmts.visit_children_with(self);
+    }
+
+    fn visit_expr_stmt(&mut self, stmt: &ExprStmt) {
+        if let Expr::Assign(assign) = &*stmt.expr {
+            self.record(assign, Some(stmt));
+        }
+        stmt.visit_children_with(self);
+    }
+
+    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+        self.record(assign, None);
+        assign.visit_children_with(self);
+    }
+}

@@ -1,0 +1,174 @@
+//! Dependencies (mapping §6): `require('pkg@1.2.3')` becomes `require('pkg')` and
+//! `{ name: 'pkg', version: '1.2.3' }` is recorded for the Action. Node built-ins are not
+//! dependencies; an unversioned package is recorded without a version.
+
+use super::Ctx;
+use crate::analysis::scope::Global;
+use crate::diagnostics::Code;
+use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
+
+const NODE_BUILTINS: &[&str] = &[
+    "assert",
+    "buffer",
+    "child_process",
+    "crypto",
+    "dgram",
+    "dns",
+    "events",
+    "fs",
+    "http",
+    "http2",
+    "https",
+    "net",
+    "os",
+    "path",
+    "perf_hooks",
+    "punycode",
+    "querystring",
+    "readline",
+    "stream",
+    "string_decoder",
+    "timers",
+    "tls",
+    "url",
+    "util",
+    "v8",
+    "vm",
+    "zlib",
+];
+
+/// A module specifier split into package, version and sub-path.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Specifier<'s> {
+    pub package: &'s str,
+    pub version: Option<&'s str>,
+    /// `/fp` in `lodash@4.17.21/fp`, or empty.
+    pub subpath: &'s str,
+}
+
+pub fn split_specifier(spec: &str) -> Specifier<'_> {
+    let scoped = spec.starts_with('@');
+    let name_end = {
+        let after_scope = if scoped {
+            spec.find('/').map_or(spec.len(), |n| n + 1)
+        } else {
+            0
+        };
+        spec[after_scope..].find('/').map_or(spec.len(), |n| after_scope + n)
+    };
+    let head = &spec[..name_end];
+    let subpath = &spec[name_end..];
+    let version_at = head.rfind('@').filter(|&at| at > 0);
+    match version_at {
+        Some(at) => Specifier {
+            package: &head[..at],
+            version: Some(&head[at + 1..]),
+            subpath,
+        },
+        None => Specifier {
+            package: head,
+            version: None,
+            subpath,
+        },
+    }
+}
+
+fn is_builtin(package: &str) -> bool {
+    package.starts_with("node:") || NODE_BUILTINS.contains(&package)
+}
+
+struct Requires<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+}
+
+impl Visit for Requires<'_, '_> {
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        call.visit_children_with(self);
+        let Callee::Expr(callee) = &call.callee else { return };
+        if !self.ctx.bindings.is_global(callee, Global::Require) || call.args.len() != 1 {
+            return;
+        }
+        let Expr::Lit(Lit::Str(literal)) = &*call.args[0].expr else {
+            return;
+        };
+        let Some(spec) = literal.value.as_atom().map(|a| a.to_string()) else {
+            return;
+        };
+        let parsed = split_specifier(&spec);
+        if is_builtin(parsed.package) {
+            return;
+        }
+        self.ctx
+            .dependencies
+            .entry(parsed.package.to_string())
+            .and_modify(|v| *v = v.clone().or(parsed.version.map(str::to_string)))
+            .or_insert(parsed.version.map(str::to_string));
+        if let Some(version) = parsed.version {
+            let quote = &self.ctx.text_of(literal)[..1];
+            let range = self.ctx.range(literal.span);
+            self.ctx
+                .edits
+                .replace(range, format!("{quote}{}{}{quote}", parsed.package, parsed.subpath));
+            self.ctx.report(
+                Code::Dependency,
+                literal,
+                format!("{}@{version} became a dependency of the Action", parsed.package),
+            );
+        }
+    }
+}
+
+pub fn run(ctx: &mut Ctx<'_>) {
+    let parsed = ctx.parsed;
+    parsed.visit(&mut Requires { ctx });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_versions_scopes_and_subpaths() {
+        assert_eq!(
+            split_specifier("request@2.56.0"),
+            Specifier {
+                package: "request",
+                version: Some("2.56.0"),
+                subpath: ""
+            }
+        );
+        assert_eq!(
+            split_specifier("@slack/client@3.5.1"),
+            Specifier {
+                package: "@slack/client",
+                version: Some("3.5.1"),
+                subpath: ""
+            }
+        );
+        assert_eq!(
+            split_specifier("lodash@4.17.21/fp"),
+            Specifier {
+                package: "lodash",
+                version: Some("4.17.21"),
+                subpath: "/fp"
+            }
+        );
+        assert_eq!(
+            split_specifier("@scope/pkg"),
+            Specifier {
+                package: "@scope/pkg",
+                version: None,
+                subpath: ""
+            }
+        );
+        assert_eq!(
+            split_specifier("crypto"),
+            Specifier {
+                package: "crypto",
+                version: None,
+                subpath: ""
+            }
+        );
+    }
+}

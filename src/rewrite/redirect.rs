@@ -1,0 +1,96 @@
+//! Redirects (mapping §4.5): `context.redirect = { url }` becomes `api.redirect.sendUserTo(url)`
+//! and the Action also exports `onContinuePostLogin`. Rules ran every rule again after /continue,
+//! with `context.protocol === 'redirect-callback'`; the continue handler runs the same handler with
+//! that protocol, so the rule's own continue branch decides what happens, as before.
+//! `context.primaryUser = id` (§4.8) becomes `api.authentication.setPrimaryUser(id)`.
+
+use super::context_writes::{find, ContextWrite};
+use super::Ctx;
+use crate::diagnostics::Code;
+use crate::edits::Piece;
+use swc_common::Spanned;
+use swc_ecma_ast::*;
+
+pub const CONTINUE_HANDLER: &str = "exports.onContinuePostLogin = async (event, api) =>\n  exports.onExecutePostLogin({ ...event, transaction: { ...event.transaction, protocol: 'redirect-callback' } }, api);";
+
+pub fn run(ctx: &mut Ctx<'_>) {
+    for write in find(ctx) {
+        match write.first() {
+            Some("redirect") => {
+                ctx.mark_handled(&write.root);
+                convert_redirect(ctx, &write);
+            }
+            Some("primaryUser") => {
+                ctx.mark_handled(&write.root);
+                convert_primary_user(ctx, &write);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn plain_assignment(write: &ContextWrite) -> bool {
+    write.names.len() == 1 && write.assign.op == AssignOp::Assign && write.statement.is_some()
+}
+
+fn convert_redirect(ctx: &mut Ctx<'_>, write: &ContextWrite) {
+    let url = match &*write.assign.right {
+        Expr::Object(object) if plain_assignment(write) => only_url(object),
+        _ => None,
+    };
+    let Some(url) = url else {
+        ctx.flag(
+            Code::Redirect,
+            &write.assign,
+            "context.redirect is not a literal { url: … }; call api.redirect.sendUserTo(url, { query }) yourself",
+        );
+        return;
+    };
+    let pieces = vec![
+        Piece::Text("api.redirect.sendUserTo(".into()),
+        Piece::Source(ctx.range(url.span())),
+        Piece::Text(")".into()),
+    ];
+    ctx.edits.replace_with(ctx.range(write.assign.span), pieces);
+    ctx.continues = true;
+    ctx.report(
+        Code::RedirectConverted,
+        &write.assign,
+        "context.redirect converted to api.redirect.sendUserTo, with onContinuePostLogin",
+    );
+}
+
+fn only_url(object: &ObjectLit) -> Option<&Expr> {
+    let [PropOrSpread::Prop(prop)] = object.props.as_slice() else {
+        return None;
+    };
+    match &**prop {
+        Prop::KeyValue(KeyValueProp {
+            key: PropName::Ident(key),
+            value,
+        }) if key.sym == *"url" => Some(value),
+        _ => None,
+    }
+}
+
+fn convert_primary_user(ctx: &mut Ctx<'_>, write: &ContextWrite) {
+    if !plain_assignment(write) {
+        ctx.flag(
+            Code::PrimaryUser,
+            &write.assign,
+            "this context.primaryUser change could not be converted; call api.authentication.setPrimaryUser(id)",
+        );
+        return;
+    }
+    let pieces = vec![
+        Piece::Text("api.authentication.setPrimaryUser(".into()),
+        Piece::Source(ctx.range(write.assign.right.span())),
+        Piece::Text(")".into()),
+    ];
+    ctx.edits.replace_with(ctx.range(write.assign.span), pieces);
+    ctx.report(
+        Code::PrimaryUserConverted,
+        &write.assign,
+        "context.primaryUser converted to api.authentication.setPrimaryUser",
+    );
+}

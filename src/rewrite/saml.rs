@@ -1,0 +1,127 @@
+//! SAML (mapping §4.6): `context.samlConfiguration.X = v` becomes `api.samlResponse.setX(v)`;
+//! `mappings` entries become `api.samlResponse.setAttribute(uri, event.user.<field>)`. Keys with no
+//! setter are flagged.
+
+use super::context_writes::{find, ContextWrite};
+use super::print::{is_identifier, preferred_quote, string_literal};
+use super::Ctx;
+use crate::diagnostics::Code;
+use crate::edits::Piece;
+use swc_common::Spanned;
+use swc_ecma_ast::*;
+
+const SETTERS: &[&str] = &[
+    "audience",
+    "recipient",
+    "destination",
+    "issuer",
+    "lifetimeInSeconds",
+    "createUpnClaim",
+    "passthroughClaimsWithNoMapping",
+    "mapUnknownClaimsAsIs",
+    "mapIdentities",
+    "signatureAlgorithm",
+    "digestAlgorithm",
+    "signResponse",
+    "nameIdentifierFormat",
+    "nameIdentifierProbes",
+    "authnContextClassRef",
+    "typedAttributes",
+    "includeAttributeNameFormat",
+    "signingCert",
+    "encryptionCert",
+    "encryptionPublicKey",
+    "cert",
+    "key",
+    "RelayState",
+];
+
+pub fn run(ctx: &mut Ctx<'_>) {
+    for write in find(ctx) {
+        if write.first() == Some("samlConfiguration") {
+            ctx.mark_handled(&write.root);
+            convert(ctx, &write);
+        }
+    }
+}
+
+fn setter(key: &str) -> String {
+    let mut chars = key.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or_default();
+    format!("set{first}{}", chars.as_str())
+}
+
+fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite) {
+    let Some(range) = write.statement.clone().filter(|_| write.assign.op == AssignOp::Assign) else {
+        ctx.flag(
+            Code::Saml,
+            &write.assign,
+            "this samlConfiguration change could not be converted; use the api.samlResponse setters",
+        );
+        return;
+    };
+    match write.names.get(1..) {
+        // `context.samlConfiguration = context.samlConfiguration || {}` only prepares the object.
+        Some([]) if is_self_default(&write.assign.right) => ctx.edits.delete(range),
+        Some([Some(key)]) if SETTERS.contains(&key.as_str()) => {
+            let pieces = vec![
+                Piece::Text(format!("api.samlResponse.{}(", setter(key))),
+                Piece::Source(ctx.range(write.assign.right.span())),
+                Piece::Text(")".into()),
+            ];
+            ctx.edits.replace_with(ctx.range(write.assign.span), pieces);
+            ctx.report(Code::SamlConverted, &write.assign, format!("samlConfiguration.{key} converted to api.samlResponse.{}", setter(key)));
+        }
+        Some([Some(mappings)]) if mappings == "mappings" => match mapping_calls(ctx, &write.assign.right) {
+            Some(calls) if !calls.is_empty() => {
+                ctx.replace_statement(range, write.in_block, calls);
+                ctx.report(Code::SamlConverted, &write.assign, "samlConfiguration.mappings converted to api.samlResponse.setAttribute calls");
+            }
+            _ => ctx.flag(Code::Saml, &write.assign, "samlConfiguration.mappings is not an object of attribute → profile field strings; call api.samlResponse.setAttribute(uri, value) yourself"),
+        },
+        _ => {
+            let key = write.names.get(1).cloned().flatten().unwrap_or_else(|| "…".into());
+            ctx.flag(Code::Saml, &write.assign, format!("samlConfiguration.{key} has no api.samlResponse setter"));
+        }
+    }
+}
+
+fn is_self_default(right: &Expr) -> bool {
+    matches!(right, Expr::Bin(BinExpr { op: BinaryOp::LogicalOr, right, .. }) if matches!(&**right, Expr::Object(o) if o.props.is_empty()))
+}
+
+/// `{ 'uri': 'field.path', … }` → `api.samlResponse.setAttribute('uri', event.user.field.path)`.
+fn mapping_calls(ctx: &Ctx<'_>, right: &Expr) -> Option<Vec<Vec<Piece>>> {
+    let Expr::Object(object) = right else { return None };
+    let quote = preferred_quote(ctx.text);
+    object
+        .props
+        .iter()
+        .map(|prop| {
+            let PropOrSpread::Prop(prop) = prop else { return None };
+            let Prop::KeyValue(kv) = &**prop else { return None };
+            let uri = match &kv.key {
+                PropName::Ident(name) => string_literal(&name.sym, quote),
+                PropName::Str(_) => ctx.text_of(&kv.key).to_string(),
+                _ => return None,
+            };
+            let Expr::Lit(Lit::Str(field)) = &*kv.value else {
+                return None;
+            };
+            let field = field.value.as_atom()?.to_string();
+            let path: String = field
+                .split('.')
+                .map(|part| {
+                    if is_identifier(part) {
+                        format!(".{part}")
+                    } else {
+                        format!("[{}]", string_literal(part, quote))
+                    }
+                })
+                .collect();
+            Some(vec![Piece::Text(format!(
+                "api.samlResponse.setAttribute({uri}, event.user{path});"
+            ))])
+        })
+        .collect()
+}

@@ -1,0 +1,60 @@
+//! The handler (mapping §1): the rule function's header becomes
+//! `exports.onExecutePostLogin = async (event, api) => {`. When the callback is awaited, the body
+//! is wrapped in the Promise whose resolution stands for the callback, and the rule's error
+//! denies the login once the body has called back. The body's own lines are left as they are, so
+//! the diff shows only what changed.
+
+use super::redirect::CONTINUE_HANDLER;
+use super::{CallbackMode, Ctx};
+use crate::analysis::rule::RuleForm;
+use crate::diagnostics::Code;
+
+pub const HANDLER: &str = "exports.onExecutePostLogin = async (event, api) =>";
+
+pub fn run(ctx: &mut Ctx<'_>) {
+    let rule = ctx.rule;
+    let newline = ctx.newline;
+    let unit = ctx.indent_unit.clone();
+    let mut header = format!("{HANDLER} {{");
+    if let CallbackMode::Awaited { done, error } = &ctx.callback_mode {
+        let executor = if rule.is_async { "async " } else { "" };
+        header.push_str(&format!(
+            "{newline}{unit}const {error} = await new Promise({executor}({done}) => {{"
+        ));
+        let close = rule.body_range.end - 1;
+        let line_start = ctx.source.line_start(close);
+        let footer = format!("{unit}}});{newline}{unit}if ({error}) return api.access.deny({error}.message);{newline}");
+        if ctx.text[line_start..close].trim().is_empty() {
+            ctx.edits.insert(line_start, footer);
+        } else {
+            ctx.edits.insert(close, format!("{newline}{footer}"));
+        }
+    }
+    ctx.edits.replace(rule.header.clone(), header);
+
+    let after_body = &ctx.text[rule.body_range.end..];
+    let has_semicolon = after_body.trim_start().starts_with(';');
+    let mut footer = String::new();
+    if rule.form != RuleForm::ModuleExports && !has_semicolon {
+        footer.push(';');
+    }
+    if ctx.continues {
+        let semicolon_len = if has_semicolon {
+            after_body.find(';').map_or(0, |n| n + 1)
+        } else {
+            0
+        };
+        let continue_handler = CONTINUE_HANDLER.replace('\n', newline);
+        footer.push_str(&format!("{newline}{newline}{continue_handler}"));
+        ctx.edits.insert(rule.body_range.end + semicolon_len, footer);
+    } else if !footer.is_empty() {
+        ctx.edits.insert(rule.body_range.end, footer);
+    }
+    let name = rule.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+    let at = rule.header.start..rule.header.start;
+    ctx.findings.push(super::Finding {
+        code: Code::Signature,
+        range: at,
+        message: format!("rule function{name} converted to exports.onExecutePostLogin"),
+    });
+}

@@ -1,0 +1,104 @@
+//! Uses of `user` (mapping §2): every reference becomes `event.user` (shorthand `{ user }` keeps
+//! its key). Profile changes that Rules would have carried into the tokens, fields Actions do not
+//! have, and names that may be merged app_metadata keys are flagged.
+
+use super::chains::{ChainHandler, ChainWalker, Role, Segment};
+use super::Ctx;
+use crate::analysis::scope::Param;
+use crate::diagnostics::Code;
+use swc_ecma_ast::Ident;
+
+/// The `user` fields of both the Rules user object and the Actions `event.user`.
+const PROFILE_FIELDS: &[&str] = &[
+    "user_id",
+    "email",
+    "email_verified",
+    "name",
+    "nickname",
+    "given_name",
+    "family_name",
+    "picture",
+    "username",
+    "phone_number",
+    "phone_verified",
+    "created_at",
+    "updated_at",
+    "last_password_reset",
+    "identities",
+    "multifactor",
+    "app_metadata",
+    "user_metadata",
+    "blocked",
+    "enrolledFactors",
+];
+
+const METADATA: &[&str] = &["app_metadata", "user_metadata"];
+
+struct UserReads<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+}
+
+impl UserReads<'_, '_> {
+    fn rename(&mut self, ident: &Ident) {
+        self.ctx.mark_handled(ident);
+        let range = self.ctx.range(ident.span);
+        self.ctx.edits.replace(range, "event.user");
+    }
+}
+
+impl ChainHandler for UserReads<'_, '_> {
+    fn wants(&self, ident: &Ident) -> bool {
+        self.ctx.bindings.param(ident) == Some(Param::User) && !self.ctx.is_handled(ident)
+    }
+
+    fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
+        let field = segments[0].name.as_deref();
+        let first = segments[0].span;
+        match field {
+            Some("logins_count") if role == Role::Read => {
+                self.ctx.mark_handled(root);
+                let range = self.ctx.range(first);
+                self.ctx.edits.replace(range, "event.stats.logins_count");
+                return;
+            }
+            Some(field @ ("persistent" | "permissions")) => {
+                self.ctx.flag(Code::UndocumentedUserField, &first, format!("user.{field} has no Action equivalent"))
+            }
+            Some(field) if role != Role::Read && !METADATA.contains(&field) => self.ctx.flag(
+                Code::ProfileWrite,
+                &first,
+                format!("user.{field} is changed; in Actions this no longer reaches the tokens or the profile"),
+            ),
+            Some(field) if !PROFILE_FIELDS.contains(&field) && role == Role::Read => self.ctx.flag(
+                Code::UnknownUserProperty,
+                &first,
+                format!("user.{field} is not an Actions event.user field; if it is an app_metadata key, read event.user.app_metadata.{field}"),
+            ),
+            _ => {}
+        }
+        self.rename(root);
+    }
+
+    fn bare(&mut self, ident: &Ident, shorthand: bool, role: Role) {
+        if role != Role::Read {
+            self.ctx.flag(
+                Code::ProfileWrite,
+                ident,
+                "the user object itself is replaced; Actions cannot replace event.user",
+            );
+        }
+        if shorthand {
+            self.ctx.mark_handled(ident);
+            let range = self.ctx.range(ident.span);
+            self.ctx.edits.replace(range, format!("{}: event.user", ident.sym));
+        } else {
+            self.rename(ident);
+        }
+    }
+}
+
+pub fn run(ctx: &mut Ctx<'_>) {
+    let parsed = ctx.parsed;
+    let mut handler = UserReads { ctx };
+    parsed.visit(&mut ChainWalker { handler: &mut handler });
+}

@@ -1,0 +1,85 @@
+//! Invariants over every rule of the shared corpus: no panic, every output parses (with swc, and
+//! with `node --check` when node is installed), converting the output again changes nothing,
+//! findings come out in a stable order, and nothing is left behind without a TODO.
+
+mod common;
+
+use common::{corpus_dir, js_files, node_available, read_to_string};
+use rules2actions::{convert, Limits, Status};
+use std::collections::BTreeMap;
+
+#[test]
+fn every_corpus_rule_converts_to_code_that_parses() {
+    let files = js_files(&corpus_dir());
+    assert!(files.len() >= 120, "corpus not found at {}", corpus_dir().display());
+    let node = node_available();
+    let scratch = std::env::temp_dir().join(format!("r2a-corpus-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut problems = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let text = read_to_string(file);
+        let conversion = convert(&text, &Limits::default());
+        let again = convert(&text, &Limits::default());
+        if again.diagnostics != conversion.diagnostics || again.action != conversion.action {
+            problems.push(format!("{}: two conversions differ", file.display()));
+        }
+        if conversion.status == Status::InternalError {
+            problems.push(format!(
+                "{}: internal error {:?}",
+                file.display(),
+                conversion.diagnostics
+            ));
+        }
+        let Some(action) = conversion.action.filter(|_| conversion.status == Status::Converted) else {
+            continue;
+        };
+        if convert(&action, &Limits::default()).action.as_deref() != Some(action.as_str()) {
+            problems.push(format!("{}: converting the Action again changed it", file.display()));
+        }
+        let has_placeholders = text.contains("@@") || text.contains("##");
+        if node && !has_placeholders {
+            let path = scratch.join(format!("{index}.js"));
+            std::fs::write(&path, &action).unwrap();
+            let check = std::process::Command::new("node")
+                .arg("--check")
+                .arg(&path)
+                .output()
+                .unwrap();
+            if !check.status.success() {
+                problems.push(format!(
+                    "{}: node --check fails: {}",
+                    file.display(),
+                    String::from_utf8_lossy(&check.stderr)
+                ));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Prints the figures the README reports: rules converting with no warning, and the count per code.
+#[test]
+fn corpus_figures() {
+    let files = js_files(&corpus_dir());
+    let mut clean = 0;
+    let mut per_code: BTreeMap<String, usize> = BTreeMap::new();
+    for file in &files {
+        let conversion = convert(&read_to_string(file), &Limits::default());
+        if conversion.status == Status::Converted
+            && conversion.worst_severity() < Some(rules2actions::Severity::Warning)
+        {
+            clean += 1;
+        }
+        for diagnostic in &conversion.diagnostics {
+            *per_code.entry(diagnostic.code.to_string()).or_default() += 1;
+        }
+    }
+    println!(
+        "{clean} of {} corpus rules convert with no warning or error",
+        files.len()
+    );
+    for (code, count) in &per_code {
+        println!("{code} {count}");
+    }
+}
