@@ -242,15 +242,7 @@ fn position(text: &str, findings: Vec<Finding>) -> Vec<Diagnostic> {
     let source = SourceText::new(text);
     let mut diagnostics: Vec<Diagnostic> = findings
         .into_iter()
-        .map(|finding| Diagnostic {
-            code: finding.code,
-            severity: finding.code.severity(),
-            help: finding.code.info().explanation,
-            start: source.position(finding.range.start),
-            end: source.position(finding.range.end),
-            range: finding.range,
-            message: finding.message,
-        })
+        .map(|finding| Diagnostic::new(&source, finding.code, finding.range, finding.message))
         .collect();
     diagnostics.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     diagnostics.dedup_by(|a, b| a.order_key() == b.order_key());

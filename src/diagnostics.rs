@@ -2,7 +2,7 @@
 //! `R2A0xx` input problems, `R2A1xx` rewrites applied (info), `R2A2xx` work left to a human
 //! (warning), `R2A3xx` constructs with no Action equivalent (error).
 
-use crate::source::Position;
+use crate::source::{Position, SourceText};
 use serde::Serialize;
 use std::fmt;
 use std::ops::Range;
@@ -68,7 +68,9 @@ codes! {
     SuppressionWithoutReason = "R2A010", Warning, "suppression without a reason",
         "A `// rules2actions-ignore R2Axxx: reason` comment must say why the finding is acceptable. Add the reason after the colon.";
     UnusedSuppression = "R2A011", Warning, "suppression that silences nothing",
-        "This `// rules2actions-ignore` comment matches no finding on its line or the next. Remove it, or fix the code it names.";
+        "This `// rules2actions-ignore` comment matches no finding on its own line or, for a comment alone on its line, on the next line holding code. Remove it, or fix the code it names.";
+    OtherStage = "R2A012", Warning, "enabled rule of a stage other than login",
+        "The deploy-cli metadata gives this enabled rule a stage other than login_success (login_failure, pre_authorize, user_registration). Only login_success rules become post-login Actions, so the rule was not converted; decide by hand what replaces it, or disable it.";
     InternalError = "R2A090", Error, "internal error: the conversion produced invalid code",
         "The converted code did not parse, so it was not written or printed. This is a bug in rules2actions; please report it with the rule that triggers it.";
 
@@ -206,6 +208,19 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic of `code` over `range` of `source`.
+    pub fn new(source: &SourceText<'_>, code: Code, range: Range<usize>, message: String) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            help: code.info().explanation,
+            start: source.position(range.start),
+            end: source.position(range.end),
+            range,
+            message,
+        }
+    }
+
     /// Sort key that gives a stable order: by position, then code, then message.
     pub fn order_key(&self) -> (Position, Code, &str) {
         (self.start, self.code, self.message.as_str())

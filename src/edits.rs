@@ -89,6 +89,13 @@ impl Edits {
 }
 
 fn render(source: &str, range: Range<usize>, edits: &[Edit]) -> Result<String, EditConflict> {
+    render_within(source, range, edits, edits)
+}
+
+/// Renders `range` with `edits` (sorted, all inside it). A `Source` piece is rendered with every
+/// edit of `all` that lies inside its range, wherever the piece is placed, so a moved statement
+/// (a hoisted `require`) keeps the rewrites made inside it.
+fn render_within(source: &str, range: Range<usize>, edits: &[Edit], all: &[Edit]) -> Result<String, EditConflict> {
     let mut out = String::with_capacity(range.len());
     let mut cursor = range.start;
     let mut index = 0;
@@ -109,17 +116,16 @@ fn render(source: &str, range: Range<usize>, edits: &[Edit]) -> Result<String, E
             }
         }
         out.push_str(&source[cursor..edit.range.start]);
-        let inner = &edits[index + 1..inner_end];
         for piece in &edit.pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
                 Piece::Source(source_range) => {
-                    let nested: Vec<Edit> = inner
+                    let nested: Vec<Edit> = all
                         .iter()
-                        .filter(|other| covers(source_range, other))
+                        .filter(|other| other.range != edit.range && covers(source_range, other))
                         .cloned()
                         .collect();
-                    out.push_str(&render(source, source_range.clone(), &nested)?);
+                    out.push_str(&render_within(source, source_range.clone(), &nested, all)?);
                 }
             }
         }
@@ -170,6 +176,16 @@ mod tests {
         edits.insert(0, "> ");
         edits.insert(3, " <");
         assert_eq!(edits.apply("abc").unwrap(), "> xyz <");
+    }
+
+    #[test]
+    fn a_moved_range_keeps_its_inner_edits() {
+        let source = "a; b(x@1);";
+        let mut edits = Edits::default();
+        edits.replace(5..8, "x");
+        edits.delete(2..10);
+        edits.replace_with(0..0, vec![Piece::Source(3..10), Piece::Text(" ".into())]);
+        assert_eq!(edits.apply(source).unwrap(), "b(x); a;");
     }
 
     #[test]

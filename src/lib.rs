@@ -9,6 +9,7 @@ pub mod convert;
 pub mod diagnostics;
 pub mod edits;
 pub mod limits;
+pub mod lint;
 pub mod parse;
 pub mod placeholders;
 pub mod rewrite;

@@ -355,7 +355,7 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
         Outcome::Allow => {
             check_passed_objects(ctx, call);
             match statement {
-                Statement::Expression { is_last: true, .. } => delete_statement(ctx, range),
+                Statement::Expression { is_last: true, .. } => ctx.delete_statement(range),
                 Statement::Expression { skips_code, .. } => {
                     if skips_code {
                         ctx.flag(
@@ -394,37 +394,6 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
     }
     ctx.mark_handled(&callback.ident);
     ctx.report(Code::CallbackReturn, &callback.ident, "callback converted");
-}
-
-/// Deletes a statement, with its line when it stands alone on it, and a blank line before it
-/// when it closed the body.
-fn delete_statement(ctx: &mut Ctx<'_>, range: Range<usize>) {
-    let text = ctx.text;
-    let line_start = ctx.source.line_start(range.start);
-    let alone_before = text[line_start..range.start].trim().is_empty();
-    let rest = &text[range.end..];
-    let line_end = rest.find('\n').map_or(text.len(), |n| range.end + n + 1);
-    let alone_after = text[range.end..line_end].trim().is_empty();
-    if !(alone_before && alone_after) {
-        // `callback(…); // done` keeps its comment, at the statement's place.
-        let trailing = &text[range.end..line_end];
-        let comment_at = trailing.find("//").or_else(|| trailing.find("/*"));
-        let end = match comment_at {
-            Some(at) if alone_before && trailing[..at].trim().is_empty() => range.end + at,
-            _ => range.end,
-        };
-        ctx.edits.delete(range.start..end);
-        return;
-    }
-    let mut start = line_start;
-    let closes_body = text[line_end..].trim_start().starts_with('}');
-    if closes_body && start > 0 {
-        let previous_start = ctx.source.line_start(start - 1);
-        if text[previous_start..start].trim().is_empty() {
-            start = previous_start;
-        }
-    }
-    ctx.edits.delete(start..line_end);
 }
 
 fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {

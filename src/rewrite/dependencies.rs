@@ -1,10 +1,17 @@
 //! Dependencies (mapping §6): `require('pkg@1.2.3')` becomes `require('pkg')` and
 //! `{ name: 'pkg', version: '1.2.3' }` is recorded for the Action. Node built-ins are not
-//! dependencies; an unversioned package is recorded without a version.
+//! dependencies; an unversioned package is recorded without a version. A `const x = require(…)`
+//! standing at the top of the rule body moves to module scope, outside the handler, as Auth0
+//! recommends: `require` caches modules, so loading once per execution or once per module is the
+//! same, and nothing else can observe the move.
 
 use super::Ctx;
-use crate::analysis::scope::Global;
+use crate::analysis::scope::{pattern_names, Global};
 use crate::diagnostics::Code;
+use crate::edits::Piece;
+use crate::parse::ParsedProgram;
+use std::collections::HashSet;
+use swc_atoms::Atom;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -122,6 +129,79 @@ impl Visit for Requires<'_, '_> {
 pub fn run(ctx: &mut Ctx<'_>) {
     let parsed = ctx.parsed;
     parsed.visit(&mut Requires { ctx });
+    hoist(ctx);
+}
+
+/// Moves `const|let x = require('…')` statements of the rule body to module scope.
+fn hoist(ctx: &mut Ctx<'_>) {
+    let module_names = module_scope_names(ctx);
+    let hoistable: Vec<std::ops::Range<usize>> = ctx
+        .rule
+        .body
+        .stmts
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Decl(Decl::Var(decl)) if is_hoistable(ctx, decl, &module_names) => Some(ctx.range(decl.span)),
+            _ => None,
+        })
+        .filter(|range| ctx.stands_alone(range))
+        .collect();
+    if hoistable.is_empty() {
+        return;
+    }
+    let mut pieces = Vec::new();
+    for range in &hoistable {
+        pieces.push(Piece::Source(range.clone()));
+        pieces.push(Piece::Text(ctx.newline.to_string()));
+        ctx.delete_statement(range.clone());
+    }
+    pieces.push(Piece::Text(ctx.newline.to_string()));
+    let at = ctx.rule.header.start;
+    ctx.edits.replace_with(at..at, pieces);
+}
+
+/// A single `const`/`let` declaration whose value is `require('…')`, possibly followed by member
+/// reads (`require('auth0').ManagementClient`), declaring names free at module scope.
+fn is_hoistable(ctx: &Ctx<'_>, decl: &VarDecl, module_names: &HashSet<Atom>) -> bool {
+    let [declarator] = decl.decls.as_slice() else {
+        return false;
+    };
+    if decl.kind == VarDeclKind::Var {
+        return false;
+    }
+    let Some(init) = &declarator.init else { return false };
+    let mut value = &**init;
+    while let Expr::Member(member) = value {
+        value = &member.obj;
+    }
+    let is_require = matches!(value, Expr::Call(CallExpr { callee: Callee::Expr(callee), args, .. })
+        if ctx.bindings.is_global(callee, Global::Require)
+            && args.len() == 1
+            && matches!(&*args[0].expr, Expr::Lit(Lit::Str(_))));
+    let mut names = HashSet::new();
+    pattern_names(&declarator.name, &mut names);
+    is_require && names.is_disjoint(module_names)
+}
+
+/// Names declared at the top level of the file, outside the rule.
+fn module_scope_names(ctx: &Ctx<'_>) -> HashSet<Atom> {
+    let mut names = HashSet::new();
+    let ParsedProgram::Script(script) = &ctx.parsed.program else {
+        return names;
+    };
+    for stmt in &script.body {
+        match stmt {
+            Stmt::Decl(Decl::Var(decl)) => decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names)),
+            Stmt::Decl(Decl::Fn(f)) => {
+                names.insert(f.ident.sym.clone());
+            }
+            Stmt::Decl(Decl::Class(c)) => {
+                names.insert(c.ident.sym.clone());
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 #[cfg(test)]

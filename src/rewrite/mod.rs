@@ -155,6 +155,46 @@ impl<'a> Ctx<'a> {
         indentation(self.source.line_text(offset))
     }
 
+    /// Deletes a statement, with its line when it stands alone on it, and a blank line before it
+    /// when it closed the body.
+    pub fn delete_statement(&mut self, range: Range<usize>) {
+        let text = self.text;
+        let line_start = self.source.line_start(range.start);
+        let alone_before = text[line_start..range.start].trim().is_empty();
+        let rest = &text[range.end..];
+        let line_end = rest.find('\n').map_or(text.len(), |n| range.end + n + 1);
+        let alone_after = text[range.end..line_end].trim().is_empty();
+        if !(alone_before && alone_after) {
+            // `callback(…); // done` keeps its comment, at the statement's place.
+            let trailing = &text[range.end..line_end];
+            let comment_at = trailing.find("//").or_else(|| trailing.find("/*"));
+            let end = match comment_at {
+                Some(at) if alone_before && trailing[..at].trim().is_empty() => range.end + at,
+                _ => range.end,
+            };
+            self.edits.delete(range.start..end);
+            return;
+        }
+        let mut start = line_start;
+        let closes_body = text[line_end..].trim_start().starts_with('}');
+        if closes_body && start > 0 {
+            let previous_start = self.source.line_start(start - 1);
+            if text[previous_start..start].trim().is_empty() {
+                start = previous_start;
+            }
+        }
+        self.edits.delete(start..line_end);
+    }
+
+    /// Whether a statement stands alone on its lines (nothing but blanks around it).
+    pub fn stands_alone(&self, range: &Range<usize>) -> bool {
+        let line_start = self.source.line_start(range.start);
+        let line_end = self.text[range.end..]
+            .find('\n')
+            .map_or(self.text.len(), |n| range.end + n);
+        self.text[line_start..range.start].trim().is_empty() && self.text[range.end..line_end].trim().is_empty()
+    }
+
     /// Replaces a statement by `statements`, one per line at the statement's indentation. Where
     /// the statement did not stand directly in a block (`if (x) stmt;`), braces keep the new
     /// statements one.
