@@ -161,6 +161,14 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
     };
 
     let bindings = analyse(&parsed, rule.function_lo, &rule.params);
+    if let Some(name) = ["event", "api"]
+        .into_iter()
+        .find(|name| bindings.names.contains(&swc_atoms::Atom::from(*name)))
+    {
+        let at = first_identifier(&masked.text, name).unwrap_or(0);
+        let message = format!("the rule has its own `{name}`, which the Action's handler parameter would shadow");
+        return Conversion::failed(text, Code::HandlerNames, at..at + name.len(), message);
+    }
     let layout = Layout::build(&parsed);
     let mut ctx = Ctx::new(&masked.text, &parsed, &rule, bindings, layout);
     for other in others {
@@ -220,6 +228,7 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
 /// The rewrites, in order: specific constructs first, so that the general renames after them
 /// leave what was already consumed alone.
 fn run_rewrites(ctx: &mut Ctx<'_>) {
+    rewrite::metadata::plan_folds(ctx);
     rewrite::callback::run(ctx);
     rewrite::multifactor::run(ctx);
     rewrite::claims::run(ctx);
@@ -235,6 +244,15 @@ fn run_rewrites(ctx: &mut Ctx<'_>) {
     rewrite::leftovers::run(ctx);
     rewrite::signature::run(ctx);
     ctx.insert_todos();
+}
+
+/// The offset of the first whole-word occurrence of `name`, for positioning a finding.
+fn first_identifier(text: &str, name: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(name).map(|(at, _)| at).find(|&at| {
+        !text[..at].chars().next_back().is_some_and(is_word)
+            && !text[at + name.len()..].chars().next().is_some_and(is_word)
+    })
 }
 
 /// Gives each finding its line and column in the original text, in a stable order.

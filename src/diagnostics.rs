@@ -71,6 +71,8 @@ codes! {
         "This `// rules2actions-ignore` comment matches no finding on its own line or, for a comment alone on its line, on the next line holding code. Remove it, or fix the code it names.";
     OtherStage = "R2A012", Warning, "enabled rule of a stage other than login",
         "The deploy-cli metadata gives this enabled rule a stage other than login_success (login_failure, pre_authorize, user_registration). Only login_success rules become post-login Actions, so the rule was not converted; decide by hand what replaces it, or disable it.";
+    HandlerNames = "R2A013", Error, "the rule uses the names event or api",
+        "The Action's handler receives event and api; the rule declares or reads identifiers of the same names, so its code would refer to the wrong objects. Rename them in the rule and convert again.";
     InternalError = "R2A090", Error, "internal error: the conversion produced invalid code",
         "The converted code did not parse, so it was not written or printed. This is a bug in rules2actions; please report it with the rule that triggers it.";
 
@@ -145,6 +147,8 @@ codes! {
         "context.samlConfiguration.X = v becomes api.samlResponse.setX(v); mappings become api.samlResponse.setAttribute(uri, value).";
     PrimaryUser = "R2A223", Warning, "primary user not converted",
         "context.primaryUser = id becomes api.authentication.setPrimaryUser(id).";
+    DynamicRequire = "R2A224", Warning, "module name computed at run time",
+        "require() is called with a name built at run time (often 'pkg@' + version). Actions install the dependencies listed on the Action: require the package by its literal name and list it, with its version, as a dependency.";
 
     ConnectionOptions = "R2A301", Error, "context.connectionOptions has no Action equivalent",
         "Actions expose no connection options (tenant_domain, domain_aliases). Keep the values the rule needs as Action secrets or in event.connection.metadata.";

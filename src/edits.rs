@@ -11,6 +11,15 @@ use std::ops::Range;
 pub enum Piece {
     Text(String),
     Source(Range<usize>),
+    /// Whole lines of the original, moved to another indentation: rendered with their inner
+    /// edits, each line's leading `from` replaced by `to`, and put after a line break; nothing at
+    /// all when no code is left in them.
+    Lines {
+        range: Range<usize>,
+        from: String,
+        to: String,
+        newline: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -119,13 +128,18 @@ fn render_within(source: &str, range: Range<usize>, edits: &[Edit], all: &[Edit]
         for piece in &edit.pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
-                Piece::Source(source_range) => {
-                    let nested: Vec<Edit> = all
-                        .iter()
-                        .filter(|other| other.range != edit.range && covers(source_range, other))
-                        .cloned()
-                        .collect();
-                    out.push_str(&render_within(source, source_range.clone(), &nested, all)?);
+                Piece::Source(source_range) => out.push_str(&render_moved(source, source_range, edit, all)?),
+                Piece::Lines {
+                    range,
+                    from,
+                    to,
+                    newline,
+                } => {
+                    let lines = render_moved(source, range, edit, all)?;
+                    if !lines.trim().is_empty() {
+                        out.push_str(newline);
+                        out.push_str(&reindent(lines.trim_end_matches(['\n', '\r']), from, to));
+                    }
                 }
             }
         }
@@ -134,6 +148,26 @@ fn render_within(source: &str, range: Range<usize>, edits: &[Edit], all: &[Edit]
     }
     out.push_str(&source[cursor..range.end]);
     Ok(out)
+}
+
+/// Renders `range`, which `edit` places somewhere, with the edits of `all` that lie inside it.
+fn render_moved(source: &str, range: &Range<usize>, edit: &Edit, all: &[Edit]) -> Result<String, EditConflict> {
+    let nested: Vec<Edit> = all
+        .iter()
+        .filter(|other| other.range != edit.range && covers(range, other))
+        .cloned()
+        .collect();
+    render_within(source, range.clone(), &nested, all)
+}
+
+fn reindent(lines: &str, from: &str, to: &str) -> String {
+    lines
+        .split_inclusive('\n')
+        .map(|line| match line.strip_prefix(from) {
+            Some(rest) => format!("{to}{rest}"),
+            None => line.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -186,6 +220,26 @@ mod tests {
         edits.delete(2..10);
         edits.replace_with(0..0, vec![Piece::Source(3..10), Piece::Text(" ".into())]);
         assert_eq!(edits.apply(source).unwrap(), "b(x); a;");
+    }
+
+    #[test]
+    fn moved_lines_are_reindented_and_vanish_when_empty() {
+        let source = "a(function () {\n    b();\n    c();\n});\n";
+        let lines = |range| Piece::Lines {
+            range,
+            from: "    ".into(),
+            to: "".into(),
+            newline: "\n".into(),
+        };
+        let mut edits = Edits::default();
+        edits.replace_with(0..37, vec![Piece::Text("x;".into()), lines(16..33)]);
+        edits.delete(25..33);
+        assert_eq!(edits.apply(source).unwrap(), "x;\nb();\n");
+
+        let mut edits = Edits::default();
+        edits.replace_with(0..37, vec![Piece::Text("x;".into()), lines(16..33)]);
+        edits.delete(16..33);
+        assert_eq!(edits.apply(source).unwrap(), "x;\n");
     }
 
     #[test]

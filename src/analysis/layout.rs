@@ -32,6 +32,14 @@ impl Layout {
             .max()
     }
 
+    /// Whether a template literal that spans lines overlaps `range`: re-indenting its lines
+    /// would change the string.
+    pub fn spans_template_line(&self, range: &Range<usize>) -> bool {
+        self.templates
+            .iter()
+            .any(|t| t.start < range.end && range.start < t.end)
+    }
+
     pub fn inside_template(&self, offset: usize) -> bool {
         self.templates
             .iter()

@@ -4,7 +4,8 @@
 //! promise chain or a timer, the Action must not finish first: the body then runs inside an
 //! awaited Promise and every use of the callback becomes its resolver (see `signature`).
 
-use super::{CallbackMode, Ctx};
+use super::{metadata, CallbackMode, Ctx};
+use crate::analysis::flow::{does_something, tail_statements};
 use crate::analysis::scope::{Global, Param};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
@@ -81,13 +82,25 @@ pub fn run(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// A folded metadata update runs its success continuation inline, in tail position.
+fn inlined_body<'s>(ctx: &Ctx<'_>, stmt: &'s Stmt) -> Option<&'s [Stmt]> {
+    let Stmt::Expr(expr_stmt) = stmt else { return None };
+    ctx.folds
+        .iter()
+        .find(|f| f.statement == expr_stmt.span.lo && f.then_function.is_some())?;
+    match metadata::update_chain(ctx, &expr_stmt.expr)?.then {
+        metadata::Continuation::Inline { body, .. } => Some(body.stmts.as_slice()),
+        _ => None,
+    }
+}
+
 fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
-    let mut tails = HashSet::new();
-    mark_tails(&ctx.rule.body.stmts, &mut tails);
+    let tails = tail_statements(&ctx.rule.body.stmts, &|stmt| inlined_body(ctx, stmt));
     let mut collector = Collector {
         ctx,
         statements: HashMap::new(),
         tails,
+        inlined_depth: 0,
         uses: Vec::new(),
     };
     collector.note_statements(&ctx.rule.body.stmts, true);
@@ -105,6 +118,8 @@ struct Collector<'c, 'a> {
     statements: HashMap<BytePos, (Statement, Range<usize>)>,
     /// Statements after which the rule body runs nothing more.
     tails: HashSet<BytePos>,
+    /// How many folded continuations (functions whose body now runs inline) enclose the visit.
+    inlined_depth: u32,
     uses: Vec<CallbackUse>,
 }
 
@@ -143,8 +158,24 @@ impl Collector<'_, '_> {
     }
 
     fn record(&mut self, ident: &Ident, call: Option<&CallExpr>) {
+        let offset = self.ctx.range(ident.span).start;
+        if self
+            .ctx
+            .folds
+            .iter()
+            .flat_map(|f| &f.dropped)
+            .any(|dropped| dropped.contains(&offset))
+        {
+            // Inside a continuation that goes with its fold.
+            return;
+        }
         let statement = call.and_then(|c| self.statements.get(&c.span.lo).cloned());
-        let depth = self.ctx.bindings.resolve(ident).and_then(|r| r.depth);
+        let depth = self
+            .ctx
+            .bindings
+            .resolve(ident)
+            .and_then(|r| r.depth)
+            .map(|d| d - self.inlined_depth);
         self.uses.push(CallbackUse {
             ident: ident.clone(),
             call: call.cloned(),
@@ -154,54 +185,35 @@ impl Collector<'_, '_> {
     }
 }
 
-/// Marks the statements in tail position: after them the function runs nothing more. Inside a
-/// tail `switch`, a statement followed by `break` is in tail position too.
-fn mark_tails(stmts: &[Stmt], tails: &mut HashSet<BytePos>) {
-    let Some(last) = stmts.iter().rposition(does_something) else {
-        return;
-    };
-    mark_tail(&stmts[last], tails);
-}
+impl Collector<'_, '_> {
+    fn fold_of(&self, function: BytePos) -> Option<&metadata::Fold> {
+        self.ctx.folds.iter().find(|f| f.then_function == Some(function))
+    }
 
-fn mark_tail(stmt: &Stmt, tails: &mut HashSet<BytePos>) {
-    tails.insert(stmt.span().lo);
-    match stmt {
-        Stmt::Block(block) => mark_tails(&block.stmts, tails),
-        Stmt::If(if_stmt) => {
-            mark_tail(&if_stmt.cons, tails);
-            if let Some(alt) = &if_stmt.alt {
-                mark_tail(alt, tails);
-            }
-        }
-        Stmt::Try(try_stmt) if try_stmt.finalizer.is_none() => {
-            mark_tails(&try_stmt.block.stmts, tails);
-            if let Some(handler) = &try_stmt.handler {
-                mark_tails(&handler.body.stmts, tails);
-            }
-        }
-        Stmt::Labeled(labeled) => mark_tail(&labeled.body, tails),
-        Stmt::Switch(switch) => {
-            for case in &switch.cases {
-                mark_tails(&case.cons, tails);
-                for pair in case.cons.windows(2) {
-                    if matches!(pair[1], Stmt::Break(BreakStmt { label: None, .. })) {
-                        mark_tail(&pair[0], tails);
-                    }
-                }
-            }
-        }
-        _ => {}
+    /// Visits a folded continuation's body as statements of the rule body.
+    fn visit_inlined(&mut self, body: &FunctionBody, is_last: bool) {
+        self.inlined_depth += 1;
+        self.note_statements(&body.stmts, is_last);
+        body.stmts.iter().for_each(|stmt| stmt.visit_with(self));
+        self.inlined_depth -= 1;
     }
 }
 
-fn does_something(stmt: &Stmt) -> bool {
-    !matches!(
-        stmt,
-        Stmt::Break(_) | Stmt::Empty(_) | Stmt::Return(ReturnStmt { arg: None, .. }) | Stmt::Decl(Decl::Fn(_))
-    )
-}
-
 impl Visit for Collector<'_, '_> {
+    fn visit_function(&mut self, function: &Function) {
+        match (self.fold_of(function.span.lo).map(|f| f.is_last), &function.body) {
+            (Some(is_last), Some(body)) => self.visit_inlined(body, is_last),
+            _ => function.visit_children_with(self),
+        }
+    }
+
+    fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
+        match (self.fold_of(arrow.span.lo).map(|f| f.is_last), &*arrow.body) {
+            (Some(is_last), ArrowFunctionBody::FunctionBody(body)) => self.visit_inlined(body, is_last),
+            _ => arrow.visit_children_with(self),
+        }
+    }
+
     fn visit_block_stmt(&mut self, block: &BlockStmt) {
         self.note_statements(&block.stmts, false);
         block.visit_children_with(self);

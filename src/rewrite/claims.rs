@@ -12,7 +12,16 @@ use swc_common::Spanned;
 use swc_ecma_ast::AssignOp;
 
 pub fn run(ctx: &mut Ctx<'_>) {
-    for write in find(ctx) {
+    let writes = find(ctx);
+    // Each Rules assignment replaced the whole scope set; with several, which scopes an earlier
+    // one added is only known at run time.
+    let scope_assignments = writes.iter().filter(|w| is_scope_assignment(w)).count();
+    for write in writes {
+        if scope_assignments > 1 && is_scope_assignment(&write) {
+            ctx.mark_handled(&write.root);
+            ctx.flag(Code::TokenClaims, &write.assign, "context.accessToken.scope is assigned more than once; set the final scopes with api.accessToken.addScope / removeScope");
+            continue;
+        }
         let token = match write.first() {
             Some("idToken") => "idToken",
             Some("accessToken") => "accessToken",
@@ -20,6 +29,10 @@ pub fn run(ctx: &mut Ctx<'_>) {
         };
         convert(ctx, &write, token);
     }
+}
+
+fn is_scope_assignment(write: &ContextWrite) -> bool {
+    write.first() == Some("accessToken") && write.names.len() == 2 && write.names[1].as_deref() == Some("scope")
 }
 
 fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, token: &str) {

@@ -132,7 +132,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
     hoist(ctx);
 }
 
-/// Moves `const|let x = require('…')` statements of the rule body to module scope.
+/// Moves `const x = require('…')` statements of the rule body to module scope.
 fn hoist(ctx: &mut Ctx<'_>) {
     let module_names = module_scope_names(ctx);
     let hoistable: Vec<std::ops::Range<usize>> = ctx
@@ -160,13 +160,14 @@ fn hoist(ctx: &mut Ctx<'_>) {
     ctx.edits.replace_with(at..at, pieces);
 }
 
-/// A single `const`/`let` declaration whose value is `require('…')`, possibly followed by member
+/// A single `const` declaration whose value is `require('…')`, possibly followed by member
 /// reads (`require('auth0').ManagementClient`), declaring names free at module scope.
 fn is_hoistable(ctx: &Ctx<'_>, decl: &VarDecl, module_names: &HashSet<Atom>) -> bool {
     let [declarator] = decl.decls.as_slice() else {
         return false;
     };
-    if decl.kind == VarDeclKind::Var {
+    // A `let` or `var` may be reassigned, and at module scope the new value would outlive the login.
+    if decl.kind != VarDeclKind::Const {
         return false;
     }
     let Some(init) = &declarator.init else { return false };

@@ -68,6 +68,8 @@ pub struct Ctx<'a> {
     pub dependencies: BTreeMap<String, Option<String>>,
     /// Whether the Action needs `onContinuePostLogin` (it redirects).
     pub continues: bool,
+    /// Metadata updates whose continuations fold into the surrounding flow.
+    pub folds: Vec<metadata::Fold>,
     pub newline: &'static str,
     /// One level of the author's indentation.
     pub indent_unit: String,
@@ -108,6 +110,7 @@ impl<'a> Ctx<'a> {
             secrets: BTreeSet::new(),
             dependencies: BTreeMap::new(),
             continues: false,
+            folds: Vec::new(),
             newline: crate::source::line_ending(text),
             indent_unit,
         }

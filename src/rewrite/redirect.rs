@@ -8,14 +8,22 @@ use super::context_writes::{find, ContextWrite};
 use super::Ctx;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
-use swc_common::Spanned;
+use swc_common::{Span, Spanned};
 use swc_ecma_ast::*;
 
 pub const CONTINUE_HANDLER: &str = "exports.onContinuePostLogin = async (event, api) =>\n  exports.onExecutePostLogin({ ...event, transaction: { ...event.transaction, protocol: 'redirect-callback' } }, api);";
 
 pub fn run(ctx: &mut Ctx<'_>) {
-    for write in find(ctx) {
+    let writes = find(ctx);
+    // Actions set the primary user once per login: with several writes the final id is only
+    // known at run time.
+    let primary_user_writes = writes.iter().filter(|w| w.first() == Some("primaryUser")).count();
+    for write in writes {
         match write.first() {
+            Some("primaryUser") if primary_user_writes > 1 => {
+                ctx.mark_handled(&write.root);
+                ctx.flag(Code::PrimaryUser, &write.assign, "context.primaryUser is set more than once; call api.authentication.setPrimaryUser once, with the final id");
+            }
             Some("redirect") => {
                 ctx.mark_handled(&write.root);
                 convert_redirect(ctx, &write);
@@ -46,9 +54,16 @@ fn convert_redirect(ctx: &mut Ctx<'_>, write: &ContextWrite) {
         );
         return;
     };
+    // Rules ignored context.redirect on the run after /continue; a rule that does not tell that
+    // run apart gets the guard, or the continue handler would redirect again.
+    let guard = if ctx.text.contains("redirect-callback") {
+        ""
+    } else {
+        "event.transaction?.protocol !== 'redirect-callback' && "
+    };
     let pieces = vec![
-        Piece::Text("api.redirect.sendUserTo(".into()),
-        Piece::Source(ctx.range(url.span())),
+        Piece::Text(format!("{guard}api.redirect.sendUserTo(")),
+        Piece::Source(ctx.range(url)),
         Piece::Text(")".into()),
     ];
     ctx.edits.replace_with(ctx.range(write.assign.span), pieces);
@@ -60,7 +75,8 @@ fn convert_redirect(ctx: &mut Ctx<'_>, write: &ContextWrite) {
     );
 }
 
-fn only_url(object: &ObjectLit) -> Option<&Expr> {
+/// The span of the url in `{ url: … }` or `{ url }`, the only key.
+fn only_url(object: &ObjectLit) -> Option<Span> {
     let [PropOrSpread::Prop(prop)] = object.props.as_slice() else {
         return None;
     };
@@ -68,7 +84,8 @@ fn only_url(object: &ObjectLit) -> Option<&Expr> {
         Prop::KeyValue(KeyValueProp {
             key: PropName::Ident(key),
             value,
-        }) if key.sym == *"url" => Some(value),
+        }) if key.sym == *"url" => Some(value.span()),
+        Prop::Shorthand(ident) if ident.sym == *"url" => Some(ident.span),
         _ => None,
     }
 }

@@ -5,6 +5,7 @@
 use super::context_writes::{find, ContextWrite};
 use super::print::{is_identifier, preferred_quote, string_literal};
 use super::Ctx;
+use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use swc_common::Spanned;
@@ -62,7 +63,10 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite) {
     };
     match write.names.get(1..) {
         // `context.samlConfiguration = context.samlConfiguration || {}` only prepares the object.
-        Some([]) if is_self_default(&write.assign.right) => ctx.edits.delete(range),
+        Some([]) if is_self_default(ctx, &write.assign.right) => {
+            mark_context_handled(ctx, &write.assign.right);
+            ctx.delete_statement(range);
+        }
         Some([Some(key)]) if SETTERS.contains(&key.as_str()) => {
             let pieces = vec![
                 Piece::Text(format!("api.samlResponse.{}(", setter(key))),
@@ -86,8 +90,63 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite) {
     }
 }
 
-fn is_self_default(right: &Expr) -> bool {
-    matches!(right, Expr::Bin(BinExpr { op: BinaryOp::LogicalOr, right, .. }) if matches!(&**right, Expr::Object(o) if o.props.is_empty()))
+/// `context.samlConfiguration || {}`.
+fn is_self_default(ctx: &Ctx<'_>, right: &Expr) -> bool {
+    let Expr::Bin(BinExpr {
+        op: BinaryOp::LogicalOr,
+        left,
+        right,
+        ..
+    }) = right
+    else {
+        return false;
+    };
+    let empty_object = matches!(&**right, Expr::Object(o) if o.props.is_empty());
+    let itself = matches!(&**left, Expr::Member(MemberExpr { obj, prop: MemberProp::Ident(p), .. })
+        if p.sym == *"samlConfiguration" && ctx.bindings.is_param(obj, Param::Context));
+    empty_object && itself
+}
+
+fn mark_context_handled(ctx: &mut Ctx<'_>, right: &Expr) {
+    if let Expr::Bin(BinExpr { left, .. }) = right {
+        if let Expr::Member(MemberExpr { obj, .. }) = &**left {
+            if let Expr::Ident(context) = &**obj {
+                ctx.mark_handled(context);
+            }
+        }
+    }
+}
+
+/// `user_metadata.address.city` or `identities[0].user_id` as a member chain on `event.user`.
+/// Rules resolved a mapping to nothing when a step was missing, so every step after the first
+/// is optional.
+fn profile_path(field: &str, quote: char) -> String {
+    let mut path = String::new();
+    let parts: Vec<&str> = field.split('.').collect();
+    for (index, part) in parts.iter().enumerate() {
+        // Actions always give app_metadata and user_metadata, as objects.
+        let always_present = index == 1 && matches!(parts[0], "app_metadata" | "user_metadata");
+        let (name, indexes) = match part.find('[') {
+            Some(at) => (&part[..at], &part[at..]),
+            None => (*part, ""),
+        };
+        let dot = if index == 0 || always_present { "." } else { "?." };
+        if is_identifier(name) {
+            path.push_str(&format!("{dot}{name}"));
+        } else {
+            let optional = if index == 0 || always_present { "" } else { "?." };
+            path.push_str(&format!("{optional}[{}]", string_literal(name, quote)));
+        }
+        for index_text in indexes.split_inclusive(']') {
+            let inner = index_text.trim_start_matches('[').trim_end_matches(']');
+            if inner.chars().all(|c| c.is_ascii_digit()) && !inner.is_empty() {
+                path.push_str(&format!("?.[{inner}]"));
+            } else if !inner.is_empty() {
+                path.push_str(&format!("?.[{}]", string_literal(inner, quote)));
+            }
+        }
+    }
+    path
 }
 
 /// `{ 'uri': 'field.path', … }` → `api.samlResponse.setAttribute('uri', event.user.field.path)`.
@@ -109,16 +168,7 @@ fn mapping_calls(ctx: &Ctx<'_>, right: &Expr) -> Option<Vec<Vec<Piece>>> {
                 return None;
             };
             let field = field.value.as_atom()?.to_string();
-            let path: String = field
-                .split('.')
-                .map(|part| {
-                    if is_identifier(part) {
-                        format!(".{part}")
-                    } else {
-                        format!("[{}]", string_literal(part, quote))
-                    }
-                })
-                .collect();
+            let path = profile_path(&field, quote);
             Some(vec![Piece::Text(format!(
                 "api.samlResponse.setAttribute({uri}, event.user{path});"
             ))])
