@@ -105,6 +105,9 @@ codes! {
     PrimaryUserConverted = "R2A114", Info, "primary user converted",
         "context.primaryUser = id became api.authentication.setPrimaryUser(id). The login identity must already be linked to that user, and user metadata set in the same Action is discarded.";
 
+    UnauthorizedDenied = "R2A115", Info, "the unauthorized error code becomes access_denied",
+        "A rule's UnauthorizedError reached the application as error=unauthorized; api.access.deny always gives error=access_denied, with the same error_description. The Action denies the same logins with the same message; only applications that test the error code for 'unauthorized' need a change, once for all rules.";
+
     CallbackUnfollowed = "R2A201", Warning, "callback used in a way the converter cannot follow",
         "The callback is passed on or called in a way whose outcome cannot be decided statically. Make sure the Action returns, or calls api.access.deny(message), where the rule called back.";
     ContextAsWhole = "R2A202", Warning, "context used as a whole",
@@ -160,8 +163,6 @@ codes! {
         "user.persistent and user.permissions have no documented Action counterpart. Store the data in app_metadata with api.user.setAppMetadata, or read permissions from the access token.";
     DeleteClaim = "R2A305", Error, "deleting a claim is not possible in Actions",
         "Actions cannot delete standard claims from the ID or access token. Stop requesting the scope that adds the claim instead.";
-    UnauthorizedCode = "R2A306", Error, "the unauthorized error code has no Action equivalent",
-        "A rule's UnauthorizedError reaches the application as error=unauthorized; api.access.deny always gives error=access_denied (with the same error_description). Update applications that test for 'unauthorized'.";
 }
 
 impl Code {

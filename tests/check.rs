@@ -142,7 +142,6 @@ fn concise_format_prints_one_line_per_finding_in_path_order() {
         without_messages(&out.stdout),
         "\
 levels/error.js:2:7 R2A302 error:
-levels/error.js:3:25 R2A306 error:
 levels/warning.js:2:3 R2A205 warning:
 levels/warning.js:2:20 R2A205 warning:
 levels/warning.js:3:12 R2A202 warning:
@@ -190,7 +189,7 @@ fn json_format_is_one_versioned_sorted_document() {
     assert_eq!(summary["disabled"], 2);
     assert_eq!(summary["suppressed"], 3);
     assert_eq!(summary["failures"], 0);
-    assert_eq!(summary["errors"].as_u64().unwrap(), 4);
+    assert_eq!(summary["errors"].as_u64().unwrap(), 3);
     assert_eq!(summary["warnings"].as_u64().unwrap(), 10);
 
     let files = doc["files"].as_array().unwrap();
@@ -220,7 +219,6 @@ fn github_format_prints_workflow_annotations() {
         commands,
         [
             "::error file=levels/error.js,line=2,col=7,endLine=2,endColumn=18,title=R2A302",
-            "::error file=levels/error.js,line=3,col=25,endLine=3,endColumn=42,title=R2A306",
             "::warning file=levels/warning.js,line=2,col=3,endLine=2,endColumn=9,title=R2A205",
             "::warning file=levels/warning.js,line=2,col=20,endLine=2,endColumn=26,title=R2A205",
             "::warning file=levels/warning.js,line=3,col=12,endLine=3,endColumn=19,title=R2A202",

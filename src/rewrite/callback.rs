@@ -391,8 +391,8 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
             }
             if let Some(class) = unauthorized_error_ident(ctx, call) {
                 ctx.mark_handled(&class);
-                ctx.flag(
-                    Code::UnauthorizedCode,
+                ctx.report(
+                    Code::UnauthorizedDenied,
                     &class,
                     "applications receive error=access_denied instead of error=unauthorized",
                 );

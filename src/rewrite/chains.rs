@@ -9,9 +9,17 @@ use swc_ecma_visit::{Visit, VisitWith};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Read,
+    /// Read only for its truthiness: `if (a.b)`, `!a.b`, `a.b && …`.
+    Test,
     /// Target of `=`, `+=`, `++`, …
     Write,
     Delete,
+}
+
+impl Role {
+    pub fn writes(self) -> bool {
+        matches!(self, Role::Write | Role::Delete)
+    }
 }
 
 pub struct Segment {
@@ -107,6 +115,24 @@ impl<H: ChainHandler> ChainWalker<'_, H> {
         true
     }
 
+    /// Visits an expression whose value only decides a branch.
+    fn test(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Member(member) if self.member(member, Role::Test) => {}
+            Expr::Bin(BinExpr {
+                op: BinaryOp::LogicalAnd | BinaryOp::LogicalOr,
+                left,
+                right,
+                ..
+            }) => {
+                self.test(left);
+                self.test(right);
+            }
+            Expr::Paren(paren) => self.test(&paren.expr),
+            _ => expr.visit_with(self),
+        }
+    }
+
     fn target(&mut self, target: &SimpleAssignTarget, role: Role) -> bool {
         match target {
             SimpleAssignTarget::Member(member) => self.member(member, role),
@@ -142,6 +168,10 @@ impl<H: ChainHandler> Visit for ChainWalker<'_, H> {
     }
 
     fn visit_unary_expr(&mut self, unary: &UnaryExpr) {
+        if unary.op == UnaryOp::Bang {
+            self.test(&unary.arg);
+            return;
+        }
         if unary.op == UnaryOp::Delete {
             if let Expr::Member(member) = &*unary.arg {
                 if self.member(member, Role::Delete) {
@@ -150,6 +180,18 @@ impl<H: ChainHandler> Visit for ChainWalker<'_, H> {
             }
         }
         unary.visit_children_with(self);
+    }
+
+    fn visit_if_stmt(&mut self, if_stmt: &IfStmt) {
+        self.test(&if_stmt.test);
+        if_stmt.cons.visit_with(self);
+        if_stmt.alt.visit_with(self);
+    }
+
+    fn visit_cond_expr(&mut self, cond: &CondExpr) {
+        self.test(&cond.test);
+        cond.cons.visit_with(self);
+        cond.alt.visit_with(self);
     }
 
     fn visit_member_expr(&mut self, member: &MemberExpr) {

@@ -30,8 +30,8 @@ impl Visit for Errors<'_, '_> {
                     class,
                     "new UnauthorizedError became new Error",
                 );
-                self.ctx.flag(
-                    Code::UnauthorizedCode,
+                self.ctx.report(
+                    Code::UnauthorizedDenied,
                     class,
                     "applications receive error=access_denied instead of error=unauthorized",
                 );

@@ -29,7 +29,7 @@ impl ChainHandler for ManagementApi<'_, '_> {
             _ => None,
         };
         match replacement {
-            Some(text) if inside_rule && role == Role::Read => {
+            Some(text) if inside_rule && !role.writes() => {
                 let span = segments[0].span;
                 let range = self.ctx.range(span);
                 self.ctx.edits.replace(range, text);

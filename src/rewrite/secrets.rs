@@ -48,7 +48,7 @@ impl ChainHandler for Secrets<'_, '_> {
     }
 
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
-        if role != Role::Read {
+        if role.writes() {
             self.ctx.flag(
                 Code::SecretsOutsideRule,
                 root,

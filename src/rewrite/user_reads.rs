@@ -55,7 +55,7 @@ impl ChainHandler for UserReads<'_, '_> {
         let field = segments[0].name.as_deref();
         let first = segments[0].span;
         match field {
-            Some("logins_count") if role == Role::Read => {
+            Some("logins_count") if !role.writes() => {
                 self.ctx.mark_handled(root);
                 let range = self.ctx.range(first);
                 self.ctx.edits.replace(range, "event.stats.logins_count");
@@ -64,12 +64,12 @@ impl ChainHandler for UserReads<'_, '_> {
             Some(field @ ("persistent" | "permissions")) => {
                 self.ctx.flag(Code::UndocumentedUserField, &first, format!("user.{field} has no Action equivalent"))
             }
-            Some(field) if role != Role::Read && !METADATA.contains(&field) => self.ctx.flag(
+            Some(field) if role.writes() && !METADATA.contains(&field) => self.ctx.flag(
                 Code::ProfileWrite,
                 &first,
                 format!("user.{field} is changed; in Actions this no longer reaches the tokens or the profile"),
             ),
-            Some(field) if !PROFILE_FIELDS.contains(&field) && role == Role::Read => self.ctx.flag(
+            Some(field) if !PROFILE_FIELDS.contains(&field) && !role.writes() => self.ctx.flag(
                 Code::UnknownUserProperty,
                 &first,
                 format!("user.{field} is not an Actions event.user field; if it is an app_metadata key, read event.user.app_metadata.{field}"),
@@ -80,7 +80,7 @@ impl ChainHandler for UserReads<'_, '_> {
     }
 
     fn bare(&mut self, ident: &Ident, shorthand: bool, role: Role) {
-        if role != Role::Read {
+        if role.writes() {
             self.ctx.flag(
                 Code::ProfileWrite,
                 ident,

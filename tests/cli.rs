@@ -1,0 +1,313 @@
+//! Drives the `rules2actions` binary: exit codes, standard input, `--check`, `--stdout`,
+//! `--write` (and its refusal to overwrite), `--format json` and `explain`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const MFA_RULE: &str = "fixtures/multifactor/auth0-example/rule.js";
+const MFA_ACTION: &str = "fixtures/multifactor/auth0-example/action.js";
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rules2actions"));
+    command.env_remove("NO_COLOR");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    binary().args(args).output().expect("running rules2actions")
+}
+
+fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = binary()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running rules2actions");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("r2a-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn convert_prints_a_unified_diff_and_a_summary() {
+    let output = run(&["convert", MFA_RULE]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let diff = stdout(&output);
+    assert!(
+        diff.starts_with(&format!("--- a/{MFA_RULE}\n+++ b/{MFA_RULE}\n")),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-function (user, context, callback) {\n+exports.onExecutePostLogin = async (event, api) => {")
+    );
+    assert!(diff.contains("+api.multifactor.enable('any', {allowRememberBrowser: false});"));
+    // The comment line did not change, so it is context, not a change.
+    assert!(diff.contains("\n // uncomment the following"));
+    assert!(!diff.contains('\x1b'), "no colour when stdout is not a terminal");
+    assert!(stderr(&output).contains("1 rule converted (1 ready, 0 need review)"));
+}
+
+#[test]
+fn stdout_prints_exactly_the_action() {
+    let output = run(&["convert", "--stdout", MFA_RULE]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), std::fs::read_to_string(MFA_ACTION).unwrap());
+}
+
+#[test]
+fn standard_input_is_read_for_a_dash() {
+    let rule = std::fs::read_to_string(MFA_RULE).unwrap();
+    let output = run_with_stdin(&["convert", "--stdout", "-"], &rule);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), std::fs::read_to_string(MFA_ACTION).unwrap());
+    let diff = run_with_stdin(&["convert", "-"], &rule);
+    assert!(stdout(&diff).starts_with("--- a/<stdin>\n"));
+}
+
+#[test]
+fn findings_make_exit_code_one_and_name_the_code() {
+    let dir = scratch("findings");
+    let rule = dir.join("rule.js");
+    write(&rule, "function (user, context, callback) {\n  auth0.users.getUsersByEmail(user.email);\n  callback(null, user, context);\n}\n");
+    let output = run(&["convert", rule.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = stderr(&output);
+    assert!(report.contains("rule.js:2:3 R2A204 warning:"), "{report}");
+    assert!(report.contains("help:"), "{report}");
+    assert!(stdout(&output).contains("+  // TODO(R2A204):"));
+}
+
+#[test]
+fn check_mode_prints_no_diff_and_fails_when_a_file_would_change() {
+    let output = run(&["convert", "--check", MFA_RULE]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty());
+    let output = run(&["convert", "--check", MFA_ACTION]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "an Action is already converted: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_bad_file_is_reported_and_the_others_still_convert() {
+    let dir = scratch("bad-file");
+    let broken = dir.join("broken.js");
+    write(&broken, "function (user, context, callback) {\n  if (\n}\n");
+    let output = run(&["convert", broken.to_str().unwrap(), MFA_RULE]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("broken.js:3:1 R2A001 error:"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains("+api.multifactor.enable"));
+}
+
+#[test]
+fn an_unreadable_file_is_a_tool_failure() {
+    let output = run(&["convert", "does/not/exist.js", MFA_RULE]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot read does/not/exist.js"));
+    assert!(
+        stdout(&output).contains("+api.multifactor.enable"),
+        "the other file is still converted"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_with_two() {
+    assert_eq!(run(&["convert"]).status.code(), Some(2));
+    assert_eq!(run(&["convert", "--frobnicate", MFA_RULE]).status.code(), Some(2));
+    let two_files = run(&["convert", "--stdout", MFA_RULE, MFA_RULE]);
+    assert_eq!(two_files.status.code(), Some(2));
+    assert!(stderr(&two_files).contains("--stdout takes exactly one file"));
+}
+
+#[test]
+fn write_puts_actions_in_the_out_dir_and_refuses_to_overwrite() {
+    let dir = scratch("write");
+    let out = dir.join("actions");
+    let args = ["convert", "--write", "--out-dir", out.to_str().unwrap(), MFA_RULE];
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let written = out.join("rule.js");
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        std::fs::read_to_string(MFA_ACTION).unwrap()
+    );
+
+    write(&written, "// edited by hand\n");
+    let again = run(&args);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already exists; pass --force"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        "// edited by hand\n",
+        "nothing was overwritten"
+    );
+
+    let forced = run(&[
+        "convert",
+        "--write",
+        "--force",
+        "--out-dir",
+        out.to_str().unwrap(),
+        MFA_RULE,
+    ]);
+    assert_eq!(forced.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        std::fs::read_to_string(MFA_ACTION).unwrap()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind: {leftovers:?}");
+}
+
+#[test]
+fn write_without_out_dir_goes_beside_the_rule_and_never_over_it() {
+    let dir = scratch("beside");
+    let rule = dir.join("mfa.js");
+    std::fs::copy(MFA_RULE, &rule).unwrap();
+    let output = run(&["convert", "--write", rule.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(dir.join("mfa.action.js").exists());
+    assert_eq!(
+        std::fs::read_to_string(&rule).unwrap(),
+        std::fs::read_to_string(MFA_RULE).unwrap()
+    );
+
+    let out_is_rule = run(&[
+        "convert",
+        "--write",
+        "--force",
+        "--out-dir",
+        dir.to_str().unwrap(),
+        rule.to_str().unwrap(),
+    ]);
+    assert_eq!(out_is_rule.status.code(), Some(2));
+    assert!(
+        stderr(&out_is_rule).contains("never overwritten"),
+        "{}",
+        stderr(&out_is_rule)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rule).unwrap(),
+        std::fs::read_to_string(MFA_RULE).unwrap()
+    );
+}
+
+#[test]
+fn json_format_is_one_versioned_document() {
+    let dir = scratch("json");
+    let rule = dir.join("rule.js");
+    write(&rule, "function (user, context, callback) {\n  const _ = require('lodash@4.17.21');\n  if (!configuration.API_KEY) return callback(new Error('no key'));\n  callback(null, user, context);\n}\n");
+    let output = run(&["convert", "--format", "json", rule.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["version"], 1);
+    let file = &document["files"][0];
+    assert_eq!(file["status"], "converted");
+    assert_eq!(file["secrets"], serde_json::json!(["API_KEY"]));
+    assert_eq!(
+        file["dependencies"],
+        serde_json::json!([{"name": "lodash", "version": "4.17.21"}])
+    );
+    assert!(file["action"]
+        .as_str()
+        .unwrap()
+        .contains("return api.access.deny('no key');"));
+    assert_eq!(file["diagnostics"][0]["code"], "R2A101");
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let coloured = run(&["convert", "--color", "always", MFA_RULE]);
+    assert!(stdout(&coloured).contains("\x1b[32m+"), "additions are green");
+    let plain = binary()
+        .args(["convert", MFA_RULE])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&plain).contains('\x1b'));
+}
+
+#[test]
+fn explain_prints_a_code_or_lists_them_all() {
+    let output = run(&["explain", "R2A204"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stdout(&output).starts_with("R2A204 (warning): the auth0 Management API object is not available in Actions")
+    );
+    assert!(stdout(&output).contains("ManagementClient"));
+    let lower = run(&["explain", "r2a204"]);
+    assert_eq!(stdout(&lower), stdout(&output));
+    let all = run(&["explain"]);
+    assert!(stdout(&all).lines().count() >= 40);
+    let unknown = run(&["explain", "R2A999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown code"));
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let output = run(&["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    for command in ["convert", "check", "migrate", "verify", "explain"] {
+        assert!(stdout(&output).contains(command), "{command} missing from --help");
+    }
+    let convert_help = stdout(&run(&["convert", "--help"]));
+    assert!(convert_help.contains("--write") && convert_help.contains("Examples:"));
+}
+
+/// The README's table of codes is the code's table: same ids, severities and titles.
+#[test]
+fn the_readme_lists_every_code() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for info in rules2actions::diagnostics::CODES {
+        let row = format!("| {} | {} | {} |", info.id, info.severity, info.title);
+        assert!(readme.contains(&row), "README.md lacks the row `{row}`");
+    }
+    let severities = ["| info |", "| warning |", "| error |"];
+    let rows = readme
+        .lines()
+        .filter(|l| l.starts_with("| R2A") && severities.iter().any(|s| l.contains(s)))
+        .count();
+    assert_eq!(
+        rows,
+        rules2actions::diagnostics::CODES.len(),
+        "README.md lists codes that no longer exist"
+    );
+}
