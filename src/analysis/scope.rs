@@ -116,6 +116,16 @@ struct Scope {
     is_function: bool,
 }
 
+impl Scope {
+    /// A block's scope (or a function expression's name, a catch clause's parameter).
+    fn block(names: HashSet<Atom>) -> Scope {
+        Scope {
+            names,
+            ..Default::default()
+        }
+    }
+}
+
 pub fn analyse(parsed: &crate::parse::ParsedFile, rule_function: BytePos, params: &[Atom; 3]) -> Bindings {
     let mut resolver = Resolver {
         scopes: vec![Scope {
@@ -255,13 +265,7 @@ impl Visit for Resolver {
     fn visit_fn_expr(&mut self, expr: &FnExpr) {
         // A named function expression sees its own name.
         let names = expr.ident.iter().map(|i| i.sym.clone()).collect();
-        self.with_scope(
-            Scope {
-                names,
-                ..Default::default()
-            },
-            |this| expr.function.visit_with(this),
-        );
+        self.with_scope(Scope::block(names), |this| expr.function.visit_with(this));
     }
 
     fn visit_fn_decl(&mut self, decl: &FnDecl) {
@@ -274,26 +278,14 @@ impl Visit for Resolver {
 
     fn visit_class_expr(&mut self, expr: &ClassExpr) {
         let names = expr.ident.iter().map(|i| i.sym.clone()).collect();
-        self.with_scope(
-            Scope {
-                names,
-                ..Default::default()
-            },
-            |this| expr.class.visit_with(this),
-        );
+        self.with_scope(Scope::block(names), |this| expr.class.visit_with(this));
     }
 
     fn visit_block_stmt(&mut self, block: &BlockStmt) {
         let names = lexical_names(&block.stmts);
-        self.with_scope(
-            Scope {
-                names,
-                ..Default::default()
-            },
-            |this| {
-                block.stmts.iter().for_each(|s| s.visit_with(this));
-            },
-        );
+        self.with_scope(Scope::block(names), |this| {
+            block.stmts.iter().for_each(|s| s.visit_with(this));
+        });
     }
 
     fn visit_for_stmt(&mut self, stmt: &ForStmt) {
@@ -301,35 +293,17 @@ impl Visit for Resolver {
         if let Some(VarDeclOrExpr::VarDecl(decl)) = &stmt.init {
             decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names));
         }
-        self.with_scope(
-            Scope {
-                names,
-                ..Default::default()
-            },
-            |this| stmt.visit_children_with(this),
-        );
+        self.with_scope(Scope::block(names), |this| stmt.visit_children_with(this));
     }
 
     fn visit_for_in_stmt(&mut self, stmt: &ForInStmt) {
         let names = for_head_names(&stmt.left);
-        self.with_scope(
-            Scope {
-                names,
-                ..Default::default()
-            },
-            |this| stmt.visit_children_with(this),
-        );
+        self.with_scope(Scope::block(names), |this| stmt.visit_children_with(this));
     }
 
     fn visit_for_of_stmt(&mut self, stmt: &ForOfStmt) {
         let names = for_head_names(&stmt.left);
-        self.with_scope(
-            Scope {
-                names,
-                ..Default::default()
-            },
-            |this| stmt.visit_children_with(this),
-        );
+        self.with_scope(Scope::block(names), |this| stmt.visit_children_with(this));
     }
 
     fn visit_catch_clause(&mut self, clause: &CatchClause) {
@@ -337,18 +311,12 @@ impl Visit for Resolver {
         if let Some(param) = &clause.param {
             pattern_names(param, &mut names);
         }
-        self.with_scope(
-            Scope {
-                names,
-                ..Default::default()
-            },
-            |this| {
-                if let Some(param) = &clause.param {
-                    this.visit_pattern_expressions(param);
-                }
-                clause.body.visit_with(this);
-            },
-        );
+        self.with_scope(Scope::block(names), |this| {
+            if let Some(param) = &clause.param {
+                this.visit_pattern_expressions(param);
+            }
+            clause.body.visit_with(this);
+        });
     }
 
     fn visit_var_declarator(&mut self, decl: &VarDeclarator) {

@@ -435,11 +435,7 @@ fn literal_entries(ctx: &Ctx<'_>, object: &Expr) -> Option<Vec<(String, Piece)>>
             let PropOrSpread::Prop(prop) = prop else { return None };
             match &**prop {
                 Prop::KeyValue(kv) => {
-                    let key = match &kv.key {
-                        PropName::Ident(name) => string_literal(&name.sym, quote),
-                        PropName::Str(_) => ctx.text_of(&kv.key).to_string(),
-                        _ => return None,
-                    };
+                    let key = ctx.key_literal(&kv.key)?;
                     Some((key, Piece::Source(ctx.range(kv.value.span()))))
                 }
                 Prop::Shorthand(ident) => {

@@ -30,7 +30,7 @@ use crate::source::{indentation, SourceText};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Range;
 use swc_common::{BytePos, Span, Spanned};
-use swc_ecma_ast::Ident;
+use swc_ecma_ast::{Ident, PropName};
 
 /// How the rule's callback is turned into the Action's control flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,6 +122,15 @@ impl<'a> Ctx<'a> {
 
     pub fn text_of(&self, node: &impl Spanned) -> &'a str {
         &self.text[self.range(node.span())]
+    }
+
+    /// An object key as a string literal: `a` becomes `'a'`, `'a'` stays as written.
+    pub fn key_literal(&self, key: &PropName) -> Option<String> {
+        match key {
+            PropName::Ident(name) => Some(print::string_literal(&name.sym, print::preferred_quote(self.text))),
+            PropName::Str(_) => Some(self.text_of(key).to_string()),
+            _ => None,
+        }
     }
 
     pub fn is_handled(&self, ident: &Ident) -> bool {

@@ -159,11 +159,7 @@ fn mapping_calls(ctx: &Ctx<'_>, right: &Expr) -> Option<Vec<Vec<Piece>>> {
         .map(|prop| {
             let PropOrSpread::Prop(prop) = prop else { return None };
             let Prop::KeyValue(kv) = &**prop else { return None };
-            let uri = match &kv.key {
-                PropName::Ident(name) => string_literal(&name.sym, quote),
-                PropName::Str(_) => ctx.text_of(&kv.key).to_string(),
-                _ => return None,
-            };
+            let uri = ctx.key_literal(&kv.key)?;
             let Expr::Lit(Lit::Str(field)) = &*kv.value else {
                 return None;
             };
