@@ -10,6 +10,7 @@ pub mod diagnostics;
 pub mod edits;
 pub mod limits;
 pub mod lint;
+pub mod migrate;
 pub mod parse;
 pub mod placeholders;
 pub mod rewrite;

@@ -1,0 +1,363 @@
+//! The migration report: MIGRATION.md for people, and the same facts as JSON (`--report-json`).
+//! Totals first, then the bindings in order, the cross-rule concerns, the secrets to set, and each
+//! rule with its status, findings, secrets, dependencies and binding position.
+
+use super::output::secret_placeholder;
+use super::{Concern, Format, Layout, Migration, Note, RuleResult, RuleStatus};
+use crate::diagnostics::{Diagnostic, Severity};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Version of the JSON report; bumped on any incompatible change.
+pub const JSON_VERSION: u32 = 1;
+
+/// Where the rule's Action lands, relative to the output folder.
+pub fn action_files(rule: &RuleResult, format: Format) -> Vec<String> {
+    if rule.code.is_none() {
+        return Vec::new();
+    }
+    match format {
+        Format::Terraform => vec![format!("actions/{}.js", rule.file_stem)],
+        Format::DeployCli => vec![format!("actions/{}/code.js", rule.file_stem)],
+    }
+}
+
+fn format_name(migration: &Migration, format: Format) -> String {
+    match (format, &migration.layout) {
+        (Format::Terraform, _) => "Terraform (auth0/auth0 provider)".to_string(),
+        (Format::DeployCli, Layout::Directory) => "deploy-cli directory".to_string(),
+        (Format::DeployCli, Layout::Yaml { file_name }) => format!("deploy-cli YAML ({file_name})"),
+    }
+}
+
+fn order_text(order: Option<f64>) -> String {
+    order.map_or_else(|| "none".to_string(), |o| o.to_string())
+}
+
+/// Markdown-safe inline code.
+fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn list(names: &[String], limit: usize) -> String {
+    let mut shown: Vec<String> = names.iter().take(limit).map(|n| code(n)).collect();
+    if names.len() > limit {
+        shown.push(format!("and {} more", names.len() - limit));
+    }
+    shown.join(", ")
+}
+
+pub fn markdown(migration: &Migration, format: Format) -> String {
+    let mut out = String::new();
+    let total = migration.rules.len();
+    let bound: Vec<&RuleResult> = migration.bound().collect();
+    let secrets = migration.secrets();
+    let _ = writeln!(out, "# Migration report: Rules → post-login Actions\n");
+    let _ = writeln!(out, "Output format: {}.\n", format_name(migration, format));
+    let _ = writeln!(out, "| | |\n|---|---:|");
+    let _ = writeln!(out, "| rules | {total} |");
+    let _ = writeln!(out, "| converted | {} |", migration.count(RuleStatus::Converted));
+    let _ = writeln!(out, "| needs review | {} |", migration.count(RuleStatus::NeedsReview));
+    let _ = writeln!(out, "| failed | {} |", migration.count(RuleStatus::Failed));
+    let _ = writeln!(out, "| bound to post-login | {} |", bound.len());
+    let _ = writeln!(out, "| cross-rule concerns | {} |", migration.concerns.len());
+    let _ = writeln!(out, "| secrets to set | {} |", secrets.len());
+    out.push('\n');
+
+    let _ = writeln!(out, "## Post-login bindings\n");
+    if bound.is_empty() {
+        let _ = writeln!(out, "No rule is bound.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "In rule order (lower `order` first). Actions run after any Rule still enabled; deploy them while the Rules are\n\
+             enabled only with `--was-executed-guard`, or disable each Rule as its Action is bound.\n"
+        );
+        for rule in &bound {
+            let _ = writeln!(
+                out,
+                "{}. {} (rule order {})",
+                rule.binding.unwrap_or_default(),
+                code(&rule.action_name),
+                order_text(rule.order)
+            );
+        }
+        out.push('\n');
+    }
+    if !migration.existing_post_login.is_empty() {
+        let names: Vec<String> = migration
+            .existing_post_login
+            .iter()
+            .map(|b| b.action_name.clone())
+            .collect();
+        let kept = match format {
+            Format::DeployCli => "are kept after them in the trigger bindings",
+            Format::Terraform => "are listed in a comment of `auth0_trigger_actions`: add them to keep them bound",
+        };
+        let _ = writeln!(
+            out,
+            "The export's own post-login Actions ({}) ran after the Rules and {kept}.\n",
+            list(&names, 20)
+        );
+    }
+
+    let _ = writeln!(out, "## Cross-rule concerns\n");
+    if migration.concerns.is_empty() {
+        let _ = writeln!(out, "None found.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "Rules share `global` values and see each other's changes to `user` and `context`; Actions do neither.\n"
+        );
+        for Concern { path, writers, readers } in &migration.concerns {
+            let _ = writeln!(
+                out,
+                "- {}: set by {}; read by {}",
+                code(path),
+                list(writers, 10),
+                list(readers, 10)
+            );
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Secrets to set\n");
+    if secrets.is_empty() {
+        let _ = writeln!(out, "None.\n");
+    } else {
+        match format {
+            Format::DeployCli => {
+                let _ = writeln!(
+                    out,
+                    "Each secret is written with the value `##NAME##`: give the values in `AUTH0_KEYWORD_REPLACE_MAPPINGS`\n\
+                     (the Rules `configuration` values) or set them in the Dashboard after the import.\n"
+                );
+            }
+            Format::Terraform => {
+                let _ = writeln!(out, "Each secret is a sensitive variable of `variables.tf`.\n");
+            }
+        }
+        for (name, users) in &secrets {
+            let unknown = migration
+                .known_secrets
+                .as_ref()
+                .is_some_and(|known| !known.contains(*name));
+            let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+            let _ = writeln!(
+                out,
+                "- {}{}: {}",
+                code(name),
+                if unknown {
+                    " (not in the export's rules configuration)"
+                } else {
+                    ""
+                },
+                list(&users, 10)
+            );
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Rules\n");
+    let _ = writeln!(
+        out,
+        "| # | rule | status | enabled | stage | order | binding |\n|---:|---|---|---|---|---:|---:|"
+    );
+    for (index, rule) in migration.rules.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            index + 1,
+            cell(&code(&rule.name)),
+            rule.status.label(),
+            if rule.enabled { "yes" } else { "no" },
+            cell(&rule.stage),
+            order_text(rule.order),
+            rule.binding.map_or_else(|| "—".to_string(), |b| b.to_string()),
+        );
+    }
+    out.push('\n');
+
+    for (index, rule) in migration.rules.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "### {}. {} — {}\n",
+            index + 1,
+            code(&rule.name),
+            rule.status.label()
+        );
+        let _ = writeln!(out, "- source: {}", code(&rule.source));
+        if let Some(id) = &rule.id {
+            let _ = writeln!(out, "- rule id: {}", code(id));
+        }
+        match action_files(rule, format).first() {
+            Some(file) => {
+                let _ = writeln!(out, "- Action: {} in {}", code(&rule.action_name), code(file));
+            }
+            None => {
+                let _ = writeln!(out, "- Action: none");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "- binding: {}",
+            rule.binding
+                .map_or_else(|| "not bound".to_string(), |b| format!("post-login, position {b}"))
+        );
+        if !rule.secrets().is_empty() {
+            let names: Vec<String> = rule.secrets().iter().map(|s| code(s)).collect();
+            let _ = writeln!(out, "- secrets: {}", names.join(", "));
+        }
+        if !rule.dependencies().is_empty() {
+            let deps: Vec<String> = rule
+                .dependencies()
+                .iter()
+                .map(|d| {
+                    code(&format!(
+                        "{}@{}",
+                        d.name,
+                        d.version.as_deref().unwrap_or(super::output::LATEST)
+                    ))
+                })
+                .collect();
+            let _ = writeln!(out, "- dependencies: {}", deps.join(", "));
+        }
+        let diagnostics = rule.conversion.as_ref().map_or(&[][..], |c| &c.diagnostics[..]);
+        if !rule.notes.is_empty() || !diagnostics.is_empty() {
+            let _ = writeln!(out, "- findings:");
+            for Note { severity, message } in &rule.notes {
+                let _ = writeln!(out, "  - {severity}: {}", message.replace('\n', " "));
+            }
+            for d in diagnostics {
+                let _ = writeln!(
+                    out,
+                    "  - {}:{} {} {}: {}",
+                    d.start.line,
+                    d.start.column,
+                    d.code,
+                    d.severity,
+                    d.message.replace('\n', " ")
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    format: String,
+    totals: Totals,
+    bindings: Vec<&'a str>,
+    existing_post_login: Vec<&'a str>,
+    concerns: &'a [Concern],
+    secrets: Vec<JsonSecret<'a>>,
+    rules: Vec<JsonRule<'a>>,
+}
+
+#[derive(Serialize)]
+struct Totals {
+    rules: usize,
+    converted: usize,
+    needs_review: usize,
+    failed: usize,
+    bound: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSecret<'a> {
+    name: &'a str,
+    placeholder: String,
+    actions: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonRule<'a> {
+    name: &'a str,
+    action_name: &'a str,
+    source: &'a str,
+    id: Option<&'a str>,
+    order: Option<f64>,
+    enabled: bool,
+    stage: &'a str,
+    status: RuleStatus,
+    files: Vec<String>,
+    binding: Option<usize>,
+    secrets: &'a [String],
+    dependencies: &'a [crate::Dependency],
+    notes: &'a [Note],
+    diagnostics: &'a [Diagnostic],
+}
+
+pub fn json(migration: &Migration, format: Format) -> String {
+    let report = JsonReport {
+        version: JSON_VERSION,
+        format: format_name(migration, format),
+        totals: Totals {
+            rules: migration.rules.len(),
+            converted: migration.count(RuleStatus::Converted),
+            needs_review: migration.count(RuleStatus::NeedsReview),
+            failed: migration.count(RuleStatus::Failed),
+            bound: migration.bound().count(),
+        },
+        bindings: migration.bound().map(|r| r.action_name.as_str()).collect(),
+        existing_post_login: migration
+            .existing_post_login
+            .iter()
+            .map(|b| b.action_name.as_str())
+            .collect(),
+        concerns: &migration.concerns,
+        secrets: migration
+            .secrets()
+            .into_iter()
+            .map(|(name, actions)| JsonSecret {
+                name,
+                placeholder: secret_placeholder(name),
+                actions,
+            })
+            .collect(),
+        rules: migration
+            .rules
+            .iter()
+            .map(|rule| JsonRule {
+                name: &rule.name,
+                action_name: &rule.action_name,
+                source: &rule.source,
+                id: rule.id.as_deref(),
+                order: rule.order,
+                enabled: rule.enabled,
+                stage: &rule.stage,
+                status: rule.status,
+                files: action_files(rule, format),
+                binding: rule.binding,
+                secrets: rule.secrets(),
+                dependencies: rule.dependencies(),
+                notes: &rule.notes,
+                diagnostics: rule.conversion.as_ref().map_or(&[][..], |c| &c.diagnostics[..]),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&report).expect("serialising the report");
+    text.push('\n');
+    text
+}
+
+/// The worst severity among a rule's findings, for summaries.
+pub fn worst(rule: &RuleResult) -> Option<Severity> {
+    let diagnostics = rule
+        .conversion
+        .iter()
+        .flat_map(|c| c.diagnostics.iter().map(|d| d.severity));
+    diagnostics.chain(rule.notes.iter().map(|n| n.severity)).max()
+}

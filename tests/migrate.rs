@@ -1,0 +1,418 @@
+//! `rules2actions migrate` over fixture exports (`fixtures/exports/<case>/input`) and the deploy-cli
+//! examples of the shared corpus. Each fixture's output tree must equal its expected tree
+//! (`UPDATE_FIXTURES=1 cargo test --test migrate` rewrites them; read every change), every Action
+//! must pass `node --check` (placeholders substituted, as deploy-cli does on import), Terraform
+//! output must parse as HCL, the input must be byte-identical after a run, a second run without
+//! --force must refuse and change nothing, and a second run with --force must change nothing.
+
+mod common;
+
+use rules2actions::cli::{run_with, Io};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let mut stdin: &[u8] = &[];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut io = Io {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stdout_is_terminal: false,
+        stderr_is_terminal: false,
+    };
+    let mut argv = vec!["rules2actions", "migrate"];
+    argv.extend_from_slice(args);
+    let code = run_with(argv.into_iter().map(Into::into), &mut io);
+    Run {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// A fresh folder under the system's temporary folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("r2a-migrate-{}-{n}-{label}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every file under `root` by its `/`-separated relative path, with its bytes.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap();
+                let key = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                files.insert(key, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/exports")
+        .join(path)
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Deploy-cli keyword replacement, with stand-in values, so the code can be checked by Node.
+fn substitute_placeholders(code: &str) -> String {
+    let masked = rules2actions::placeholders::mask(code);
+    let mut out = String::new();
+    let mut copied = 0;
+    for placeholder in &masked.placeholders {
+        let original = placeholder.original();
+        out.push_str(&code[copied..placeholder.offset]);
+        out.push_str(if original.starts_with("@@") {
+            "\"value\""
+        } else {
+            "value"
+        });
+        copied = placeholder.offset + original.len();
+    }
+    out.push_str(&code[copied..]);
+    out
+}
+
+/// Every `.js` of the output passes `node --check` (when Node.js is installed).
+fn node_check_actions(out: &Path) {
+    if !common::node_available() {
+        eprintln!("node is not installed: skipping node --check");
+        return;
+    }
+    let scratch = TempDir::new("node");
+    for (index, (name, bytes)) in tree(out).iter().filter(|(n, _)| n.ends_with(".js")).enumerate() {
+        let code = substitute_placeholders(std::str::from_utf8(bytes).unwrap());
+        let file = scratch.path().join(format!("{index}.js"));
+        std::fs::write(&file, code).unwrap();
+        let output = std::process::Command::new("node")
+            .arg("--check")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name} does not pass node --check:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Every `.tf` of the output parses as HCL.
+fn hcl_check(out: &Path) -> usize {
+    let mut resources = 0;
+    for (name, bytes) in tree(out).iter().filter(|(n, _)| n.ends_with(".tf")) {
+        let body: hcl::Body = hcl::parse(std::str::from_utf8(bytes).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        resources += body.blocks().filter(|b| b.identifier() == "resource").count();
+    }
+    resources
+}
+
+fn compare_or_update(out: &Path, expected: &Path) {
+    let actual = tree(out);
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        let _ = std::fs::remove_dir_all(expected);
+        for (name, bytes) in &actual {
+            let path = expected.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        return;
+    }
+    let wanted = tree(expected);
+    let (a, w): (Vec<_>, Vec<_>) = (actual.keys().collect(), wanted.keys().collect());
+    assert_eq!(
+        a,
+        w,
+        "the files of {} differ from {}",
+        out.display(),
+        expected.display()
+    );
+    for (name, bytes) in &wanted {
+        assert!(
+            &actual[name] == bytes,
+            "{name} differs from {}:\n--- expected\n{}\n--- actual\n{}",
+            expected.display(),
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&actual[name])
+        );
+    }
+}
+
+/// Runs one fixture: expected tree, node --check, input unchanged, refusal, --force idempotence.
+fn check_fixture(case: &str, expected: &str, extra: &[&str]) -> (TempDir, PathBuf) {
+    let input = fixture(&format!("{case}/input"));
+    let before = tree(&input);
+    let temp = TempDir::new(case);
+    let out = temp.path().join("out");
+    let mut args = vec![s(&input), "--out", s(&out)];
+    args.extend_from_slice(extra);
+
+    let first = run(&args);
+    assert_eq!(first.code, 1, "{case}: exit code; stderr:\n{}", first.stderr);
+    compare_or_update(&out, &fixture(&format!("{case}/{expected}")));
+    node_check_actions(&out);
+    assert_eq!(tree(&input), before, "{case}: the input changed");
+
+    // A second run without --force refuses and changes nothing.
+    let written = tree(&out);
+    let refused = run(&args);
+    assert_eq!(refused.code, 2, "{case}: {}", refused.stderr);
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert_eq!(tree(&out), written);
+
+    // With --force: the same bytes.
+    args.push("--force");
+    let again = run(&args);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_eq!(
+        tree(&out),
+        written,
+        "{case}: a second run with --force changed the output"
+    );
+    assert_eq!(tree(&input), before);
+    assert!(
+        !tree(temp.path()).keys().any(|k| k.contains(".tmp")),
+        "temporary files were left behind"
+    );
+    (temp, out)
+}
+
+#[test]
+fn directory_export_with_guards() {
+    let (_temp, out) = check_fixture("directory", "expected", &["--was-executed-guard"]);
+    let code = std::fs::read_to_string(out.join("actions/Add roles/code.js")).unwrap();
+    assert!(code.contains("exports.onExecutePostLogin = async (event, api) => {\n  if (api.rules.wasExecuted('rul_AddRoles0001')) return;\n"));
+    let triggers: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("triggers/triggers.json")).unwrap()).unwrap();
+    let names: Vec<&str> = triggers["post-login"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["action_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Add roles", "Use roles", "someRule / test", "existing-action"]);
+    assert!(out.join("actions/someRule - test.json").exists());
+    assert!(!out.join("actions/Broken.json").exists());
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("- `global.apiClient`: set by `Add roles`; read by `Use roles`"),
+        "{report}"
+    );
+    assert!(report.contains("| failed | 1 |"));
+}
+
+#[test]
+fn directory_export_as_terraform() {
+    let (_temp, out) = check_fixture("directory", "expected-terraform", &["--format", "terraform"]);
+    // Five Actions (the broken rule has none) and the trigger bindings.
+    assert_eq!(hcl_check(&out), 6);
+    let main = std::fs::read_to_string(out.join("main.tf")).unwrap();
+    let body: hcl::Body = hcl::parse(&main).unwrap();
+    let trigger = body
+        .blocks()
+        .find(|b| {
+            b.labels()
+                .first()
+                .is_some_and(|l| l.as_str() == "auth0_trigger_actions")
+        })
+        .expect("auth0_trigger_actions");
+    assert_eq!(
+        trigger.body().blocks().filter(|b| b.identifier() == "actions").count(),
+        3
+    );
+}
+
+#[test]
+fn yaml_export() {
+    let (_temp, out) = check_fixture("yaml", "expected", &[]);
+    let tenant: serde_json::Value =
+        serde_yaml_ng::from_slice(&std::fs::read(out.join("tenant.yaml")).unwrap()).unwrap();
+    let bound: Vec<&str> = tenant["triggers"]["post-login"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["action_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(bound, ["Check: country", "Enrich token"]);
+    assert!(out.join("actions/Check- country/code.js").exists());
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("`context.country`: set by `Check: country`; read by `Enrich token`"),
+        "{report}"
+    );
+}
+
+#[test]
+fn yaml_export_as_terraform_parses() {
+    let temp = TempDir::new("yaml-tf");
+    let out = temp.path().join("tf");
+    let result = run(&[s(&fixture("yaml/input")), "--out", s(&out), "--format", "terraform"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert_eq!(hcl_check(&out), 5);
+    node_check_actions(&out);
+}
+
+#[test]
+fn dry_run_writes_nothing_and_json_report() {
+    let temp = TempDir::new("dry");
+    let out = temp.path().join("out");
+    let report = temp.path().join("report.json");
+    let result = run(&[
+        s(&fixture("directory/input")),
+        "--out",
+        s(&out),
+        "--dry-run",
+        "--report-json",
+        s(&report),
+    ]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(!out.exists());
+    assert!(result.stdout.starts_with("# Migration report"), "{}", result.stdout);
+    assert!(result.stderr.contains("dry run"), "{}", result.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["totals"]["rules"], 6);
+    assert_eq!(json["totals"]["failed"], 1);
+    assert_eq!(
+        json["bindings"],
+        serde_json::json!(["Add roles", "Use roles", "someRule / test"])
+    );
+    let broken = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Broken")
+        .unwrap();
+    assert_eq!(broken["status"], "failed");
+    assert_eq!(broken["diagnostics"][0]["code"], "R2A001");
+}
+
+#[test]
+fn output_overlapping_the_input_is_refused() {
+    let input = fixture("directory/input");
+    let before = tree(&input);
+    let inside = input.join("actions-out");
+    let result = run(&[s(&input), "--out", s(&inside), "--force"]);
+    assert_eq!(result.code, 2);
+    assert!(result.stderr.contains("overlap"), "{}", result.stderr);
+    assert!(!inside.exists());
+    assert_eq!(tree(&input), before);
+}
+
+#[test]
+fn an_unreadable_export_is_a_tool_failure() {
+    let temp = TempDir::new("missing");
+    let result = run(&[s(&temp.path().join("nope")), "--out", s(&temp.path().join("out"))]);
+    assert_eq!(result.code, 2);
+    let empty = run(&[s(temp.path()), "--out", s(&temp.path().join("out"))]);
+    assert_eq!(empty.code, 2);
+    assert!(empty.stderr.contains("not a deploy-cli export"), "{}", empty.stderr);
+}
+
+#[test]
+fn an_empty_output_folder_is_accepted() {
+    let temp = TempDir::new("empty-out");
+    let out = temp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let result = run(&[s(&fixture("yaml/input")), "--out", s(&out)]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(out.join("tenant.yaml").is_file());
+}
+
+/// The deploy-cli examples of the shared corpus, read in place.
+#[test]
+fn corpus_exports_migrate() {
+    let corpus = common::corpus_dir();
+    let cases = [
+        ("auth0-auth0-deploy-cli/examples/directory", 1usize),
+        ("auth0-auth0-deploy-cli/examples/yaml", 0),
+        ("auth0-samples-github-source-control-integration", 3),
+        ("infaspublications-auth0-deploy", 2),
+    ];
+    for (case, rules) in cases {
+        let input = corpus.join(case);
+        if !input.exists() {
+            eprintln!("{} is missing: skipped", input.display());
+            continue;
+        }
+        let before = tree(&input);
+        for format in ["deploy-cli", "terraform"] {
+            let temp = TempDir::new("corpus");
+            let out = temp.path().join("out");
+            let report = temp.path().join("report.json");
+            let result = run(&[
+                s(&input),
+                "--out",
+                s(&out),
+                "--format",
+                format,
+                "--report-json",
+                s(&report),
+            ]);
+            assert_ne!(result.code, 2, "{case}: {}", result.stderr);
+            let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+            assert_eq!(json["totals"]["rules"], rules, "{case}");
+            assert!(out.join("MIGRATION.md").is_file());
+            node_check_actions(&out);
+            if format == "terraform" {
+                hcl_check(&out);
+            }
+            assert_eq!(tree(&input), before, "{case}: the corpus changed");
+        }
+    }
+}
+
+#[test]
+fn corpus_yaml_example_keeps_existing_bindings() {
+    let input = common::corpus_dir().join("auth0-auth0-deploy-cli/examples/yaml");
+    if !input.exists() {
+        return;
+    }
+    let temp = TempDir::new("corpus-yaml");
+    let out = temp.path().join("out");
+    let result = run(&[s(&input), "--out", s(&out)]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let tenant = std::fs::read_to_string(out.join("tenant.yaml")).unwrap();
+    assert!(tenant.contains("action_name: action-example"), "{tenant}");
+}
