@@ -241,6 +241,7 @@ fn run_rewrites(ctx: &mut Ctx<'_>) {
     rewrite::dependencies::run(ctx);
     rewrite::context_reads::run(ctx);
     rewrite::user_reads::run(ctx);
+    rewrite::global_state::run(ctx);
     rewrite::leftovers::run(ctx);
     rewrite::signature::run(ctx);
     ctx.insert_todos();

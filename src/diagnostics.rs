@@ -108,8 +108,6 @@ codes! {
     UnauthorizedDenied = "R2A115", Info, "the unauthorized error code becomes access_denied",
         "A rule's UnauthorizedError reached the application as error=unauthorized; api.access.deny always gives error=access_denied, with the same error_description. The Action denies the same logins with the same message; only applications that test the error code for 'unauthorized' need a change, once for all rules.";
 
-    CallbackUnfollowed = "R2A201", Warning, "callback used in a way the converter cannot follow",
-        "The callback is passed on or called in a way whose outcome cannot be decided statically. Make sure the Action returns, or calls api.access.deny(message), where the rule called back.";
     ContextAsWhole = "R2A202", Warning, "context used as a whole",
         "The context object is passed on or read as a whole. Actions split it into event (read-only data) and api (side effects); rewrite the code that receives it.";
     UnknownContextProperty = "R2A203", Warning, "context property with no known Action equivalent",

@@ -89,7 +89,11 @@ fn human_format_shows_position_code_frame_and_help() {
     );
     assert_eq!(
         lines[1..4],
-        ["  |", "2 |   global.visits = (global.visits || 0) + 1;", "  |   ^^^^^^",]
+        [
+            "  |",
+            "2 |   global.visits = (global.visits || 0) + 1;",
+            "  |   ^^^^^^^^^^^^^",
+        ]
     );
     assert!(lines[4].starts_with("  help: "), "{}", out.stdout);
     assert_eq!(lines[5], "", "a blank line between findings");
@@ -219,8 +223,8 @@ fn github_format_prints_workflow_annotations() {
         commands,
         [
             "::error file=levels/error.js,line=2,col=7,endLine=2,endColumn=18,title=R2A302",
-            "::warning file=levels/warning.js,line=2,col=3,endLine=2,endColumn=9,title=R2A205",
-            "::warning file=levels/warning.js,line=2,col=20,endLine=2,endColumn=26,title=R2A205",
+            "::warning file=levels/warning.js,line=2,col=3,endLine=2,endColumn=16,title=R2A205",
+            "::warning file=levels/warning.js,line=2,col=20,endLine=2,endColumn=33,title=R2A205",
             "::warning file=levels/warning.js,line=3,col=12,endLine=3,endColumn=19,title=R2A202",
         ]
     );

@@ -97,6 +97,11 @@ impl Visit for Requires<'_, '_> {
             return;
         }
         let Expr::Lit(Lit::Str(literal)) = &*call.args[0].expr else {
+            self.ctx.flag(
+                Code::DynamicRequire,
+                call,
+                "the module name is computed at run time; require it by its literal name and add it to the Action's dependencies",
+            );
             return;
         };
         let Some(spec) = literal.value.as_atom().map(|a| a.to_string()) else {

@@ -9,6 +9,7 @@ pub mod context_reads;
 pub mod context_writes;
 pub mod dependencies;
 pub mod errors;
+pub mod global_state;
 pub mod leftovers;
 pub mod management_api;
 pub mod metadata;
