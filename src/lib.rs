@@ -15,6 +15,7 @@ pub mod parse;
 pub mod placeholders;
 pub mod rewrite;
 pub mod source;
+pub mod verify;
 
 pub use convert::{convert, convert_bytes, Conversion, Dependency, Status};
 pub use diagnostics::{Code, Diagnostic, Severity};

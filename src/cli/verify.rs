@@ -1,13 +1,484 @@
-//! `rules2actions verify` (being written).
+//! `rules2actions verify`: converts each rule (or takes the Action given with `--action`), runs
+//! both on login scenarios in the simulated runtimes of `crate::verify`, and reports, per file and
+//! per scenario, whether they behave the same and which fields differ.
+//!
+//! Exit codes: 0 identical on every scenario of every file; 1 a difference, or a scenario that is
+//! only inconclusive (something was stubbed, nothing finished); 2 something could not run (no
+//! Node.js, unreadable file, a rule that does not convert, code that does not compile).
 
-use super::{Io, EXIT_FAILURE};
-use clap::Args;
-use std::io;
+use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
+use crate::convert::{convert_bytes, Status};
+use crate::diagnostics::Severity;
+use crate::limits::with_large_stack;
+use crate::verify::compare::{FieldDiff, Verdict};
+use crate::verify::runner::{Runtime, Side};
+use crate::verify::scenarios::{default_scenarios, parse_scenarios, placeholder_secrets, rule_facts, Scenario};
+use crate::verify::{default_threads, run_pairs, Pair, ScenarioResult, DEFAULT_TIMEOUT_MS};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Version of the `--format json` document.
+pub const JSON_VERSION: u32 = 1;
 
 #[derive(Args, Debug)]
-pub struct VerifyArgs {}
+#[command(
+    after_help = "Examples:\n  rules2actions verify rules/require-mfa.js\n  rules2actions verify rules/require-mfa.js --action actions/require-mfa.js\n  rules2actions verify rules/ --scenarios scenarios.json --format json\n\nExit codes: 0 identical on every scenario, 1 a difference (or a scenario that could not be verified fully), 2 something could not run."
+)]
+pub struct VerifyArgs {
+    /// Rule files, or folders of rules (every .js file inside, except *.action.js)
+    #[arg(required = true, value_name = "RULE")]
+    files: Vec<PathBuf>,
+    /// Compare against this Action instead of the converted rule (one rule file only)
+    #[arg(long, value_name = "FILE")]
+    action: Option<PathBuf>,
+    /// A JSON list of login scenarios, run in addition to the default ones
+    #[arg(long, value_name = "FILE")]
+    scenarios: Option<PathBuf>,
+    /// Run only the scenarios of --scenarios, not the defaults derived from each rule
+    #[arg(long, requires = "scenarios")]
+    no_defaults: bool,
+    /// Output format of the results on stdout
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    format: VerifyFormat,
+    /// Time limit of one run, in milliseconds (a scenario's own timeout_ms wins)
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT_MS, value_name = "MS")]
+    timeout_ms: u64,
+    /// Runs in parallel (default: the number of cores)
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// The Node.js executable (18 or newer)
+    #[arg(long, default_value = "node", value_name = "PATH")]
+    node: OsString,
+    /// When to colour the output
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
 
-pub fn run(_args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
-    writeln!(io.stderr, "rules2actions: verify is not available yet")?;
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    /// Per file, per scenario: identical, or the differing fields with both values
+    Human,
+    /// One versioned JSON document
+    Json,
+}
+
+#[derive(Serialize)]
+struct FileReport {
+    path: String,
+    verdict: Verdict,
+    /// `converted`, or the path of the Action given with --action.
+    action: String,
+    /// Warning- and error-level findings of the conversion (`R2A204 12:3 message`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    conversion_findings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    scenarios: Vec<ScenarioResult>,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    files: usize,
+    identical: usize,
+    inconclusive: usize,
+    different: usize,
+    error: usize,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    node: &'a str,
+    files: &'a [FileReport],
+    summary: &'a Summary,
+}
+
+/// A file prepared for running, or the reason it cannot be.
+struct Prepared {
+    report: FileReport,
+    pair: Option<Pair>,
+    /// Found in a folder and already an Action: left out of the report.
+    skip: bool,
+}
+
+pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
+    let paths = match rule_paths(&args.files) {
+        Ok(paths) => paths,
+        Err(message) => return fail(io, &message),
+    };
+    if paths.is_empty() {
+        return fail(io, "no .js rule files found");
+    }
+    if args.action.is_some() && (paths.len() != 1 || paths[0].1) {
+        return fail(
+            io,
+            "--action compares one rule with one Action: give a single rule file",
+        );
+    }
+    let action_text = match &args.action {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(error) => return fail(io, &format!("cannot read {}: {error}", path.display())),
+        },
+        None => None,
+    };
+    let user_scenarios = match &args.scenarios {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => {
+                // Validated once here; parsed again per rule with that rule's secret placeholders.
+                if let Err(message) = parse_scenarios(&text, &Value::Null, args.timeout_ms) {
+                    return fail(io, &format!("{}: {message}", path.display()));
+                }
+                Some(text)
+            }
+            Err(error) => return fail(io, &format!("cannot read {}: {error}", path.display())),
+        },
+        None => None,
+    };
+    let runtime = match Runtime::new(&args.node) {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(io, &error.to_string()),
+    };
+
+    let mut prepared = Vec::new();
+    for (path, in_folder) in &paths {
+        prepared.push(prepare(
+            *in_folder,
+            args,
+            &runtime,
+            path,
+            action_text.as_deref(),
+            user_scenarios.as_deref(),
+        ));
+    }
+    let skipped = prepared.iter().filter(|p| p.skip).count();
+    prepared.retain(|p| !p.skip);
+    if skipped > 0 {
+        writeln!(
+            io.stderr,
+            "verify: skipped {skipped} file{} that {} already Actions",
+            plural(skipped),
+            if skipped == 1 { "is" } else { "are" }
+        )?;
+    }
+    if prepared.is_empty() {
+        return fail(io, "no rule files to verify (every file found is already an Action)");
+    }
+    let has_pair: Vec<bool> = prepared.iter().map(|p| p.pair.is_some()).collect();
+    let pairs: Vec<Pair> = prepared.iter_mut().filter_map(|p| p.pair.take()).collect();
+    let threads = args.jobs.unwrap_or_else(default_threads).max(1);
+    let mut results = run_pairs(&runtime, &pairs, threads).into_iter();
+    let mut reports = Vec::new();
+    for (prepared, has_pair) in prepared.into_iter().zip(has_pair) {
+        let mut report = prepared.report;
+        if has_pair {
+            report.scenarios = results.next().unwrap_or_default();
+            report.verdict = report
+                .scenarios
+                .iter()
+                .map(|s| s.comparison.verdict)
+                .max()
+                .unwrap_or(Verdict::Identical);
+        }
+        reports.push(report);
+    }
+
+    let mut summary = Summary {
+        files: reports.len(),
+        ..Summary::default()
+    };
+    for report in &reports {
+        match report.verdict {
+            Verdict::Identical => summary.identical += 1,
+            Verdict::Inconclusive => summary.inconclusive += 1,
+            Verdict::Different => summary.different += 1,
+            Verdict::Error => summary.error += 1,
+        }
+    }
+    match args.format {
+        VerifyFormat::Json => {
+            let document = Document {
+                version: JSON_VERSION,
+                node: &runtime.node_version,
+                files: &reports,
+                summary: &summary,
+            };
+            serde_json::to_writer_pretty(&mut *io.stdout, &document)?;
+            writeln!(io.stdout)?;
+        }
+        VerifyFormat::Human => {
+            let paint = Paint(use_color(args.color, io.stdout_is_terminal));
+            for report in &reports {
+                write_human(io.stdout, &paint, report)?;
+            }
+        }
+    }
+    let paint = Paint(use_color(args.color, io.stderr_is_terminal));
+    let scenarios: usize = reports.iter().map(|r| r.scenarios.len()).sum();
+    writeln!(
+        io.stderr,
+        "verify: {} file{} ({scenarios} scenario{}): {} identical, {} different, {} inconclusive, {} could not run",
+        summary.files,
+        plural(summary.files),
+        plural(scenarios),
+        paint.verdict(Verdict::Identical, &summary.identical.to_string()),
+        paint.verdict(Verdict::Different, &summary.different.to_string()),
+        paint.verdict(Verdict::Inconclusive, &summary.inconclusive.to_string()),
+        paint.verdict(Verdict::Error, &summary.error.to_string()),
+    )?;
+    Ok(if summary.error > 0 {
+        EXIT_FAILURE
+    } else if summary.different + summary.inconclusive > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+fn fail(io: &mut Io<'_>, message: &str) -> io::Result<i32> {
+    writeln!(io.stderr, "rules2actions: verify: {message}")?;
     Ok(EXIT_FAILURE)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The rule files named, with folders expanded to their `.js` files (sorted, `*.action.js` left
+/// out: those are what `convert --write` puts beside a rule), each with whether it was found in a
+/// folder.
+fn rule_paths(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found = Vec::new();
+            let mut pending = vec![input.clone()];
+            while let Some(dir) = pending.pop() {
+                let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if path.is_dir() {
+                        if !name.starts_with('.') && name != "node_modules" {
+                            pending.push(path);
+                        }
+                    } else if name.ends_with(".js") && !name.ends_with(".action.js") {
+                        found.push(path);
+                    }
+                }
+            }
+            found.sort();
+            out.extend(found.into_iter().map(|p| (p, true)));
+        } else {
+            out.push((input.clone(), false));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and converts one rule and builds its scenarios.
+fn prepare(
+    in_folder: bool,
+    args: &VerifyArgs,
+    runtime: &Runtime,
+    path: &Path,
+    given_action: Option<&str>,
+    user_scenarios: Option<&str>,
+) -> Prepared {
+    let mut report = FileReport {
+        path: path.display().to_string(),
+        verdict: Verdict::Error,
+        action: args
+            .action
+            .as_ref()
+            .map_or_else(|| "converted".to_string(), |p| p.display().to_string()),
+        conversion_findings: Vec::new(),
+        error: None,
+        scenarios: Vec::new(),
+    };
+    fn failed(mut report: FileReport, message: String) -> Prepared {
+        report.error = Some(message);
+        Prepared {
+            report,
+            pair: None,
+            skip: false,
+        }
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => return failed(report, format!("cannot read the rule: {error}")),
+    };
+    let limits = args.limits.limits();
+    let conversion = with_large_stack(|| convert_bytes(&bytes, &limits));
+    report.conversion_findings = conversion
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+        .map(|d| format!("{} {}:{} {}", d.code.id(), d.start.line, d.start.column, d.message))
+        .collect();
+    let rule_text = String::from_utf8_lossy(&bytes).into_owned();
+    let action = match (given_action, conversion.status) {
+        (Some(text), _) => text.to_string(),
+        (None, Status::Converted) => conversion.action.clone().unwrap_or_default(),
+        (None, Status::Unchanged) => {
+            let mut prepared = failed(
+                report,
+                "the file is already an Action, not a rule: give the rule, and this file with --action".into(),
+            );
+            prepared.skip = in_folder;
+            return prepared;
+        }
+        (None, Status::Failed | Status::InternalError) => {
+            let first = conversion
+                .diagnostics
+                .iter()
+                .find(|d| d.severity == Severity::Error)
+                .map(|d| format!(": {} {}", d.code.id(), d.message))
+                .unwrap_or_default();
+            return failed(report, format!("the rule does not convert{first}"));
+        }
+    };
+    let timeout = args.timeout_ms.max(1);
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    if !args.no_defaults {
+        scenarios = with_large_stack(|| default_scenarios(&rule_text, &conversion.secrets, timeout));
+    }
+    if let Some(text) = user_scenarios {
+        let mut keys: BTreeSet<String> = conversion.secrets.iter().cloned().collect();
+        keys.extend(with_large_stack(|| rule_facts(&rule_text)).secrets);
+        match parse_scenarios(text, &placeholder_secrets(&keys), timeout) {
+            Ok(list) => scenarios.extend(list),
+            Err(message) => return failed(report, format!("scenarios: {message}")),
+        }
+    }
+    if scenarios.is_empty() {
+        return failed(report, "no scenarios to run".into());
+    }
+    let written = runtime
+        .write_code(Side::Rule, &rule_text)
+        .and_then(|rule| Ok((rule, runtime.write_code(Side::Action, &action)?)));
+    match written {
+        Ok((rule, action)) => Prepared {
+            report,
+            pair: Some(Pair {
+                rule,
+                action,
+                scenarios,
+            }),
+            skip: false,
+        },
+        Err(error) => failed(report, format!("cannot write the code to run: {error}")),
+    }
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn paint(&self, ansi: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{ansi}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, verdict: Verdict, text: &str) -> String {
+        let ansi = match verdict {
+            Verdict::Identical => "32",
+            Verdict::Inconclusive => "33",
+            Verdict::Different => "1;31",
+            Verdict::Error => "1;35",
+        };
+        self.paint(ansi, text)
+    }
+}
+
+fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::Result<()> {
+    let against = if report.action == "converted" {
+        "its converted Action".to_string()
+    } else {
+        report.action.clone()
+    };
+    let count = |v: Verdict| report.scenarios.iter().filter(|s| s.comparison.verdict == v).count();
+    let detail = match report.verdict {
+        Verdict::Error if report.error.is_some() => String::new(),
+        Verdict::Identical => format!(
+            " on {} scenario{}",
+            report.scenarios.len(),
+            plural(report.scenarios.len())
+        ),
+        _ => format!(
+            " ({} of {} scenarios identical)",
+            count(Verdict::Identical),
+            report.scenarios.len()
+        ),
+    };
+    writeln!(
+        out,
+        "{} vs {against}: {}{detail}",
+        paint.paint("1", &report.path),
+        paint.verdict(report.verdict, report.verdict.as_str())
+    )?;
+    if let Some(error) = &report.error {
+        writeln!(out, "  {error}")?;
+    }
+    if !report.conversion_findings.is_empty() {
+        writeln!(
+            out,
+            "  the conversion left {} finding{} for a human (see `rules2actions convert`)",
+            report.conversion_findings.len(),
+            plural(report.conversion_findings.len())
+        )?;
+    }
+    for scenario in &report.scenarios {
+        let c = &scenario.comparison;
+        writeln!(
+            out,
+            "  {}: {}",
+            scenario.name,
+            paint.verdict(c.verdict, c.verdict.as_str())
+        )?;
+        for diff in &c.differences {
+            write_diff(out, paint, diff, "")?;
+        }
+        for reason in &c.reasons {
+            writeln!(out, "      {reason}")?;
+        }
+        if c.verdict != Verdict::Identical {
+            for note in &c.notes {
+                write_diff(out, paint, note, "note: ")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_diff(out: &mut dyn Write, paint: &Paint, diff: &FieldDiff, prefix: &str) -> io::Result<()> {
+    writeln!(out, "    {prefix}{}", paint.paint("1", &diff.field))?;
+    writeln!(out, "      rule:   {}", show(diff.rule.as_ref()))?;
+    writeln!(out, "      action: {}", show(diff.action.as_ref()))
+}
+
+fn show(value: Option<&Value>) -> String {
+    let Some(value) = value else {
+        return "(not set)".to_string();
+    };
+    let text = value.to_string();
+    if text.chars().count() > 300 {
+        let clipped: String = text.chars().take(300).collect();
+        format!("{clipped}…")
+    } else {
+        text
+    }
 }

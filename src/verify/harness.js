@@ -3,12 +3,17 @@
  * rules2actions verification harness (node >= 18, CommonJS, built-ins only, never the network).
  *
  *   node harness.js <rule|action> <code-file> [scenario-file]
+ *   node harness.js batch <jobs-file>          (many runs, one line each; see batch())
  *
  * Runs ONE Auth0 Rule or ONE post-login Action on one login scenario and prints one line of
  * JSON ("effects") on stdout; the caller runs both sides in separate processes and compares.
  * Exit codes: 0 effects printed; 2 harness cannot run (usage, unreadable file, bad scenario
  * JSON, internal failure; message on stderr); 3 code does not compile / is not a rule / does
  * not export onExecutePostLogin ({"compile_error": "..."} on stdout).
+ *
+ * Besides the keys normaliseScenario reads, a scenario may give `now` (an ISO date or ms since
+ * 1970): the sandbox's Date is frozen at it (default 2024-06-01T12:00:00Z) and Math.random is a
+ * seeded generator, so both sides see the same clock and the same random numbers.
  *
  * The main thread validates input and starts a worker thread, which evaluates the user code in
  * a fresh vm context. Synchronous user code is bounded by the vm `timeout` option; the worker
@@ -22,6 +27,7 @@ const { builtinModules, createRequire } = require('module');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 
 const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_NOW = Date.parse('2024-06-01T12:00:00.000Z');
 const MAX_LIST = 500; // cap for http_requests / unsupported / logs
 const NON_INTERACTIVE = ['oauth2-password', 'oauth2-refresh-token', 'oauth2-resource-owner'];
 const DUO_KEYS = ['ikey', 'skey', 'host', 'username'];
@@ -138,7 +144,10 @@ const DEFAULT_EVENT = {
       longitude: -122.3321, timeZone: 'America/Los_Angeles', continentCode: 'NA', subdivisionCode: 'WA', subdivisionName: 'Washington' },
   },
   transaction: { id: 'txn_1', protocol: 'oidc-basic-profile', requested_scopes: ['openid', 'profile', 'email'], metadata: {}, locale: 'en' },
-  authentication: { methods: [{ name: 'pwd', timestamp: '2024-06-01T12:00:00.000Z' }], riskAssessment: { confidence: 'high', version: '1', assessments: {} } },
+  authentication: { methods: [{ name: 'pwd', timestamp: '2024-06-01T12:00:00.000Z' }], riskAssessment: { confidence: 'high', version: '1', assessments: {
+    ImpossibleTravel: { confidence: 'high', code: 'minimal_travel_from_last_login' },
+    NewDevice: { confidence: 'high', code: 'match' },
+    UntrustedIP: { confidence: 'high', code: 'not_found_on_deny_list' } } } },
   authorization: { roles: [] },
   stats: { logins_count: 1 },
   tenant: { id: 'example-tenant' },
@@ -159,12 +168,14 @@ function normaliseScenario(raw) {
     if (q.audience !== undefined && !rs.identifier) event.resource_server = { identifier: q.audience };
   }
   const t = Number(raw.timeout_ms);
+  const now = typeof raw.now === 'string' ? Date.parse(raw.now) : Number(raw.now);
   return {
     name: typeof raw.name === 'string' ? raw.name : 'default',
     event, requestedScopes: scopes,
     secrets: obj(toPlain(raw.secrets)),
     http: Array.isArray(raw.http) ? raw.http.filter(isObj) : [],
     timeoutMs: Number.isFinite(t) && t > 0 ? Math.min(t, 600000) : DEFAULT_TIMEOUT_MS,
+    now: Number.isFinite(now) ? now : DEFAULT_NOW,   // the sandbox clock (frozen), ms since 1970
     isContinue: raw.continue === true,           // onContinuePostLogin / context.protocol 'redirect-callback'
     ruleContext: obj(toPlain(raw.rule_context)), // extra rule-only context fields (e.g. connectionOptions)
   };
@@ -196,10 +207,13 @@ function createRun({ mode, code, sc }) {
     finally { R.sandbox.__r2a_thunk = prev; }
   };
   R.isTimeout = (e) => !!e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-  /** An uncaught error ends the run, like the crash it would be in production. */
+  /** An uncaught error ends the run, like the crash it would be in production. A crash is an end
+   *  within the time limit (finished: true, error set), as when an Action's handler rejects; only a
+   *  timeout leaves finished false. */
   R.fail = (e) => {
-    R.setError(R.isTimeout(e) ? `rules2actions verify: timed out after ${sc.timeoutMs} ms (code did not yield)` : fmtError(e));
-    finishRun(R, false);
+    const timeout = R.isTimeout(e);
+    R.setError(timeout ? `rules2actions verify: timed out after ${sc.timeoutMs} ms (code did not yield)` : fmtError(e));
+    finishRun(R, !timeout);
   };
   /** Invoke a user callback from harness code (timers, HTTP and auth0 stubs). */
   R.later = (fn, ...args) => {
@@ -229,6 +243,20 @@ function installGlobals(R) {
       nextTick: (fn, ...a) => queueMicrotask(() => fn(...a)) },
   });
   vm.runInContext('globalThis.global = globalThis;', R.ctx);
+  // The same clock and random numbers on both sides: Date is frozen at the scenario's `now`, and
+  // Math.random is a seeded generator, so timestamps and random picks compare equal.
+  vm.runInContext(`(() => {
+    const RealDate = globalThis.Date; const NOW = ${R.sc.now};
+    const Frozen = function Date(...a) {
+      if (!new.target) return new RealDate(NOW).toString();
+      return a.length ? new RealDate(...a) : new RealDate(NOW);
+    };
+    Frozen.prototype = RealDate.prototype; Frozen.now = () => NOW; Frozen.parse = RealDate.parse; Frozen.UTC = RealDate.UTC;
+    Object.defineProperty(RealDate.prototype, 'constructor', { value: Frozen, writable: true, configurable: true });
+    globalThis.Date = Frozen;
+    let seed = 0x2545f491;
+    Math.random = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) / 4294967296; };
+  })();`, R.ctx);
 }
 
 /** Evaluate the code file as a CommonJS module; returns module.exports. */
@@ -477,7 +505,19 @@ function buildAuth0Global(R) {
   return a0;
 }
 
+/** Modules the Rules sandbox offered as globals, without a require (auth0/rules' own tests pass
+ *  them as globals). Resolved on first use, like a require: installed, HTTP stub, or stubbed. */
+const RULE_GLOBALS = { request: 'request', _: 'lodash', jwt: 'jsonwebtoken' };
+
 function runRule(R) {
+  for (const [name, module] of Object.entries(RULE_GLOBALS)) {
+    let value; let resolved = false;
+    Object.defineProperty(R.sandbox, name, {
+      configurable: true, enumerable: false,
+      get() { if (!resolved) { value = R.sandbox.require(module); resolved = true; } return value; },
+      set(v) { value = v; resolved = true; },
+    });
+  }
   R.sandbox.configuration = R.toSandbox(R.sc.secrets);
   R.sandbox.auth0 = buildAuth0Global(R);
   vm.runInContext(`globalThis.UnauthorizedError = class UnauthorizedError extends Error {
@@ -658,39 +698,82 @@ function workerMain(data) {
 // ===== Main thread: CLI, input validation, supervision of the worker ========================
 function die(msg) { process.stderr.write(`rules2actions harness: ${msg}\n`); process.exit(2); }
 function emit(json, code) { process.stdout.write(JSON.stringify(json) + '\n', () => process.exit(code)); }
+class JobError extends Error {}
+
+/** Reads the code and the scenario of one run; throws JobError (exit 2) on bad input. */
+function prepareJob(mode, codeFile, scenarioFile) {
+  if (mode !== 'rule' && mode !== 'action') throw new JobError('usage: node harness.js <rule|action> <code-file> [scenario-file]');
+  if (!codeFile) throw new JobError('missing <code-file>');
+  let code; let raw = {};
+  try { code = fs.readFileSync(codeFile, 'utf8'); } catch (e) { throw new JobError(`cannot read code file: ${e.message}`); }
+  if (scenarioFile) {
+    let text;
+    try { text = fs.readFileSync(scenarioFile, 'utf8'); } catch (e) { throw new JobError(`cannot read scenario file: ${e.message}`); }
+    try { raw = JSON.parse(text); } catch (e) { throw new JobError(`scenario file is not valid JSON: ${e.message}`); }
+  }
+  try { return { mode, code, sc: normaliseScenario(raw) }; } catch (e) { throw new JobError(`bad scenario: ${e.message}`); }
+}
+
+/** Runs one job in a fresh worker; resolves {exit: 0, json: effects} | {exit: 3, json} | {exit: 2, message}. */
+function runJob({ mode, code, sc }) {
+  return new Promise((resolve) => {
+    let done = false;
+    const failed = (error) => Object.assign(emptyEffects(), { error });
+    const heapMb = Number(process.env.R2A_HARNESS_HEAP_MB) || 256; // the worker's own heap limit
+    const worker = new Worker(__filename, { workerData: { mode, code, sc }, stdout: true, stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 } });
+    const once = (fn) => (...a) => {
+      if (done) return;
+      done = true; clearTimeout(hard);
+      const result = fn(...a);
+      worker.terminate().then(() => resolve(result), () => resolve(result));
+    };
+    // The worker ends the run itself at timeout_ms; this fires only if user code blocks its event loop.
+    const hard = setTimeout(once(() => ({ exit: 0,
+      json: failed(`rules2actions verify: timed out after ${sc.timeoutMs} ms (code blocked the event loop)`) })),
+    sc.timeoutMs + 1500);
+    worker.on('message', once((msg) => {
+      if (msg.type === 'result') return { exit: 0, json: msg.effects };
+      if (msg.type === 'compile_error') return { exit: 3, json: { compile_error: msg.message } };
+      return { exit: 2, message: `internal error: ${msg.message}` };
+    }));
+    worker.on('error', once((err) => {
+      if (err && err.code === 'ERR_WORKER_OUT_OF_MEMORY') return { exit: 0, json: failed('rules2actions verify: out of memory') };
+      return { exit: 2, message: `internal error: ${err && err.stack ? err.stack : err}` };
+    }));
+    worker.on('exit', once((c) => ({ exit: 2, message: `worker exited unexpectedly (code ${c})` })));
+  });
+}
+
+/**
+ * `node harness.js batch <jobs-file>`: the jobs file is a JSON list of
+ * {"mode", "code_file", "scenario_file"}; each job runs in a fresh worker (a fresh vm context),
+ * one after the other, and prints one line: {"exit": 0|2|3, "result": <effects or
+ * {"compile_error"}>} or {"exit": 2, "message"}. Saves a Node.js start-up per run.
+ */
+async function batch(jobsFile) {
+  let jobs;
+  try { jobs = JSON.parse(fs.readFileSync(jobsFile, 'utf8')); } catch (e) { die(`cannot read jobs file: ${e.message}`); }
+  if (!Array.isArray(jobs)) die('jobs file must hold a JSON list');
+  for (const job of jobs) {
+    let line;
+    try {
+      const r = await runJob(prepareJob(obj(job).mode, obj(job).code_file, obj(job).scenario_file));
+      line = r.exit === 2 ? { exit: 2, message: r.message } : { exit: r.exit, result: r.json };
+    } catch (e) {
+      line = { exit: 2, message: e instanceof JobError ? e.message : `internal error: ${fmtError(e)}` };
+    }
+    await new Promise((ok) => process.stdout.write(JSON.stringify(line) + '\n', ok));
+  }
+  process.exit(0);
+}
 
 function main() {
   const [mode, codeFile, scenarioFile] = process.argv.slice(2);
-  if (mode !== 'rule' && mode !== 'action') die('usage: node harness.js <rule|action> <code-file> [scenario-file]');
-  if (!codeFile) die('missing <code-file>');
-  let code; let raw = {}; let sc;
-  try { code = fs.readFileSync(codeFile, 'utf8'); } catch (e) { die(`cannot read code file: ${e.message}`); }
-  if (scenarioFile) {
-    let text;
-    try { text = fs.readFileSync(scenarioFile, 'utf8'); } catch (e) { die(`cannot read scenario file: ${e.message}`); }
-    try { raw = JSON.parse(text); } catch (e) { die(`scenario file is not valid JSON: ${e.message}`); }
-  }
-  try { sc = normaliseScenario(raw); } catch (e) { die(`bad scenario: ${e.message}`); }
-
-  let done = false;
-  const once = (fn) => (...a) => { if (!done) { done = true; clearTimeout(hard); fn(...a); } };
-  const failed = (error) => Object.assign(emptyEffects(), { error });
-  const worker = new Worker(__filename, { workerData: { mode, code, sc }, stdout: true });
-  // The worker ends the run itself at timeout_ms; this fires only if user code blocks its event loop.
-  const hard = setTimeout(once(() => {
-    worker.terminate();
-    emit(failed(`rules2actions verify: timed out after ${sc.timeoutMs} ms (code blocked the event loop)`), 0);
-  }), sc.timeoutMs + 1500);
-  worker.on('message', once((msg) => {
-    if (msg.type === 'result') emit(msg.effects, 0);
-    else if (msg.type === 'compile_error') emit({ compile_error: msg.message }, 3);
-    else die(`internal error: ${msg.message}`);
-  }));
-  worker.on('error', once((err) => {
-    if (err && err.code === 'ERR_WORKER_OUT_OF_MEMORY') emit(failed('rules2actions verify: out of memory'), 0);
-    else die(`internal error: ${err && err.stack ? err.stack : err}`);
-  }));
-  worker.on('exit', (c) => { if (!done) die(`worker exited unexpectedly (code ${c})`); });
+  if (mode === 'batch') { batch(codeFile); return; }
+  let job;
+  try { job = prepareJob(mode, codeFile, scenarioFile); } catch (e) { die(e.message); }
+  runJob(job).then((r) => (r.exit === 2 ? die(r.message) : emit(r.json, r.exit)));
 }
 
 if (isMainThread) main();

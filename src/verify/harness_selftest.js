@@ -266,7 +266,7 @@ test('rule context built from the event; primary user; SAML', () => {
 
 test('errors: thrown in callback, rejected handler, unhandled rejection', () => {
   const r = effects('rule', 'function (u, c, cb) { setTimeout(() => { null.x; }, 1); }', { timeout_ms: 1000 });
-  assert.strictEqual(r.finished, false);
+  assert.strictEqual(r.finished, true); // a crash ends the run; only a timeout leaves finished false
   assert.match(r.error, /TypeError/);
   const a = effects('action', 'exports.onExecutePostLogin = async (e, api) => { api.access.deny("x"); throw new Error("later"); };');
   assert.strictEqual(a.finished, true);
@@ -306,6 +306,35 @@ test('api.cache, api.rules.wasExecuted, onContinuePostLogin', () => {
   `exports.onExecutePostLogin = async () => {};
     exports.onContinuePostLogin = async (event, api) => { api.idToken.setCustomClaim('back', true); };`, { continue: true }, ALL);
   assert.deepStrictEqual(r.id_token_claims, { back: true });
+});
+
+test('frozen clock and seeded Math.random: the same on both sides', () => {
+  const { r, a } = pair(`function (user, context, callback) {
+      context.idToken.t = Date.now(); context.idToken.d = new Date().toISOString(); context.idToken.r = Math.random();
+      callback(null, user, context);
+    }`,
+  `exports.onExecutePostLogin = async (event, api) => {
+      await new Promise((ok) => setTimeout(ok, 30));
+      api.idToken.setCustomClaim('t', Date.now()).idToken.setCustomClaim('d', new Date().toISOString());
+      api.idToken.setCustomClaim('r', Math.random());
+    };`, { now: '2030-01-01T00:00:00Z' }, ['id_token_claims']);
+  assert.strictEqual(r.id_token_claims.d, '2030-01-01T00:00:00.000Z');
+  assert.ok(a.id_token_claims.r >= 0 && a.id_token_claims.r < 1);
+});
+
+test('Rules globals request / _ / jwt: available to a rule, not to an Action', () => {
+  const scenario = { http: [{ url_prefix: 'https://x/', body: { v: 1 } }] };
+  const r = effects('rule', `function (user, context, callback) {
+      request.get({ url: 'https://x/a', json: true }, (err, res, body) => {
+        context.idToken.v = body.v; callback(null, user, context);
+      });
+    }`, scenario);
+  assert.deepStrictEqual(r.id_token_claims, { v: 1 });
+  assert.strictEqual(r.error, null);
+  const a = effects('action', 'exports.onExecutePostLogin = async () => { request.get("https://x/a"); };', scenario);
+  assert.match(a.error, /ReferenceError: request is not defined/);
+  const l = effects('rule', 'function (user, context, callback) { var request = 1; context.idToken.t = typeof _; callback(null, user, context); }');
+  assert.ok(l.unsupported.length <= 1);
 });
 
 test('exit codes: compile error 3, bad scenario / usage 2', () => {

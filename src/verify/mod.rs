@@ -1,0 +1,116 @@
+//! `verify`: run a rule and its Action side by side on login scenarios, in two simulated runtimes
+//! (`harness.js`, run by Node.js), and compare what each does.
+//!
+//! - [`scenarios`] builds the default scenarios from the rule's text and reads a user's file.
+//! - [`runner`] writes the harness (shipped in the binary) to a temporary folder and runs one
+//!   `node` process per side and scenario, with a memory limit and a wall-clock kill.
+//! - [`compare`] turns two effects documents into a verdict and the differing fields.
+//!
+//! The CLI (`src/cli/verify.rs`) owns files, conversion, rendering and exit codes.
+
+pub mod compare;
+pub mod runner;
+pub mod scenarios;
+
+use compare::{compare, Comparison};
+use runner::{Job, RunOutput, Runtime, Side};
+use scenarios::Scenario;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Default time limit of one run, in milliseconds.
+pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
+/// At most this many runs share one `node` process.
+const MAX_BATCH: usize = 16;
+
+/// A rule and an Action (already written to the runtime's folder) and the scenarios to run.
+pub struct Pair {
+    pub rule: PathBuf,
+    pub action: PathBuf,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// The comparison of one scenario.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    #[serde(flatten)]
+    pub comparison: Comparison,
+}
+
+fn timeout_of(scenario: &Scenario) -> u64 {
+    scenario
+        .json
+        .get("timeout_ms")
+        .and_then(Value::as_u64)
+        .filter(|&t| t > 0)
+        .unwrap_or(DEFAULT_TIMEOUT_MS)
+        .min(600_000)
+}
+
+/// Runs every (pair, scenario, side) on at most `threads` parallel `node` processes and compares
+/// the two sides of each scenario. The result has one list per pair, in scenario order. Runs are
+/// grouped into batches (one `node` process runs several, each in a fresh worker).
+pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<ScenarioResult>> {
+    let tasks: Vec<Job<'_>> = pairs
+        .iter()
+        .flat_map(|pair| {
+            pair.scenarios.iter().flat_map(move |scenario| {
+                [(Side::Rule, &pair.rule), (Side::Action, &pair.action)].map(|(side, code)| Job {
+                    side,
+                    code,
+                    scenario: &scenario.json,
+                    timeout_ms: timeout_of(scenario),
+                })
+            })
+        })
+        .collect();
+    let threads = threads.clamp(1, tasks.len().max(1));
+    // Several batches per thread, so that a slow batch does not leave the other threads idle.
+    let size = tasks.len().div_ceil(threads * 3).clamp(1, MAX_BATCH);
+    let batches: Vec<&[Job<'_>]> = tasks.chunks(size).collect();
+    let outputs: Vec<Mutex<Vec<RunOutput>>> = batches.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(batch) = batches.get(index) else { break };
+        let result = runtime.run_batch(batch);
+        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = result;
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(work);
+        }
+    });
+    let mut outputs = outputs
+        .into_iter()
+        .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let mut next_output = || {
+        outputs
+            .next()
+            .unwrap_or_else(|| RunOutput::Failed("the run did not happen".into()))
+    };
+    pairs
+        .iter()
+        .map(|pair| {
+            pair.scenarios
+                .iter()
+                .map(|scenario| {
+                    let rule = next_output();
+                    let action = next_output();
+                    ScenarioResult {
+                        name: scenario.name.clone(),
+                        comparison: compare(&rule, &action),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The number of parallel runs to use by default: the machine's cores.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

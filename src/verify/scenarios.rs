@@ -1,0 +1,825 @@
+//! Login scenarios for `verify`: the built-in defaults derived from the rule's own text, and the
+//! user's `scenarios.json`.
+//!
+//! A scenario is the JSON object the harness reads (`harness.js` documents it): `name`, a partial
+//! post-login `event` in the Actions shape (merged over the harness's realistic defaults),
+//! `secrets`, stubbed `http` answers, `timeout_ms`, `continue` and `rule_context`.
+//!
+//! The defaults are one realistic login plus variants that flip what the rule branches on, where
+//! that is cheap to find in its syntax: string literals compared (`===`, `!==`, `==`, `!=`,
+//! `switch`, `indexOf`, `includes`, `startsWith`, `endsWith`) against the client, the connection,
+//! the protocol, the e-mail address, roles, request query parameters or metadata values, and the
+//! metadata flags it reads (`user.app_metadata.X` → a variant with `X: true`). Local aliases
+//! (`const md = user.app_metadata || {}`, `const { clientID } = context`) and string arrays held in
+//! a variable (`const allowed = ['a', 'b']; allowed.indexOf(context.clientID)`) are followed one
+//! step at a time. The result is deterministic and bounded by [`MAX_SCENARIOS`].
+
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeSet, HashMap};
+use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
+
+/// At most this many default scenarios per rule, the plain login included.
+pub const MAX_SCENARIOS: usize = 8;
+
+/// One scenario, as the harness reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    /// The whole scenario object (with `name`), passed to the harness as it is.
+    pub json: Value,
+}
+
+impl Scenario {
+    fn new(name: String, mut json: Value) -> Scenario {
+        if let Value::Object(map) = &mut json {
+            map.insert("name".into(), Value::String(name.clone()));
+        }
+        Scenario { name, json }
+    }
+}
+
+/// The default scenarios of a rule. `secrets` are the configuration keys the conversion found; the
+/// keys read in the text are added, and each gets a placeholder value ([`placeholder_secrets`]).
+pub fn default_scenarios(rule_text: &str, secrets: &[String], timeout_ms: u64) -> Vec<Scenario> {
+    let facts = rule_facts(rule_text);
+    let mut keys: BTreeSet<String> = secrets.iter().cloned().collect();
+    keys.extend(facts.secrets.iter().cloned());
+    let secrets = placeholder_secrets(&keys);
+    let base = |event: Value| json!({ "event": event, "secrets": secrets.clone(), "timeout_ms": timeout_ms });
+    let mut scenarios = vec![Scenario::new("default login".into(), base(json!({})))];
+    let mut seen = BTreeSet::new();
+    for variant in facts.variants {
+        if scenarios.len() >= MAX_SCENARIOS {
+            break;
+        }
+        if !seen.insert(variant.key.clone()) {
+            continue;
+        }
+        let mut json = base(variant.event);
+        if variant.resume {
+            json["continue"] = Value::Bool(true);
+        }
+        scenarios.push(Scenario::new(variant.name, json));
+    }
+    scenarios
+}
+
+/// Placeholder values for secrets, the same on both sides: `secret-KEY`, except where the name says
+/// what shape the value has (a rule that parses a URL or a domain would crash on `secret-KEY`):
+/// `AUTH0_DOMAIN` is the tenant domain the rule's `auth0.domain` holds, `…DOMAIN` / `…HOST` a host
+/// name, `…URL` / `…URI` / `…ENDPOINT` an https URL.
+pub fn placeholder_secrets<'a>(keys: impl IntoIterator<Item = &'a String>) -> Value {
+    Value::Object(
+        keys.into_iter()
+            .map(|k| (k.clone(), Value::String(placeholder(k))))
+            .collect(),
+    )
+}
+
+fn placeholder(key: &str) -> String {
+    let upper = key.to_ascii_uppercase();
+    let host = key.to_ascii_lowercase().replace('_', "-");
+    if upper == "AUTH0_DOMAIN" {
+        "example-tenant.auth0.com".to_string()
+    } else if upper.ends_with("URL") || upper.ends_with("URI") || upper.ends_with("ENDPOINT") {
+        format!("https://{host}.example.com/")
+    } else if upper.ends_with("DOMAIN") || upper.ends_with("HOST") || upper.ends_with("HOSTNAME") {
+        format!("{host}.example.com")
+    } else {
+        format!("secret-{key}")
+    }
+}
+
+/// Reads a user's scenarios file: a JSON list of scenario objects, or `{"scenarios": [...]}`.
+/// Unnamed scenarios are called `scenario N`; `secrets` missing from a scenario get the
+/// placeholders of `defaults_secrets` (the scenario's own values win), `timeout_ms` the default.
+pub fn parse_scenarios(text: &str, default_secrets: &Value, timeout_ms: u64) -> Result<Vec<Scenario>, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let list = match value {
+        Value::Array(list) => list,
+        Value::Object(mut map) => match map.remove("scenarios") {
+            Some(Value::Array(list)) => list,
+            _ => return Err("expected a list of scenarios, or an object with a \"scenarios\" list".into()),
+        },
+        _ => return Err("expected a list of scenarios".into()),
+    };
+    let mut out = Vec::new();
+    for (index, item) in list.into_iter().enumerate() {
+        let Value::Object(mut map) = item else {
+            return Err(format!("scenario {} is not a JSON object", index + 1));
+        };
+        if let Some(event) = map.get("event") {
+            if !event.is_object() {
+                return Err(format!("scenario {}: \"event\" must be an object", index + 1));
+            }
+        }
+        let name = match map.get("name") {
+            Some(Value::String(name)) => name.clone(),
+            None => format!("scenario {}", index + 1),
+            Some(_) => return Err(format!("scenario {}: \"name\" must be a string", index + 1)),
+        };
+        let mut secrets = default_secrets.as_object().cloned().unwrap_or_default();
+        match map.remove("secrets") {
+            Some(Value::Object(own)) => secrets.extend(own),
+            None | Some(Value::Null) => {}
+            Some(_) => return Err(format!("scenario {}: \"secrets\" must be an object", index + 1)),
+        }
+        map.insert("secrets".into(), Value::Object(secrets));
+        map.entry("timeout_ms").or_insert_with(|| json!(timeout_ms));
+        out.push(Scenario::new(name, Value::Object(map)));
+    }
+    Ok(out)
+}
+
+/// What the scenario generator learnt from the rule's text.
+#[derive(Debug, Default)]
+pub struct RuleFacts {
+    pub secrets: BTreeSet<String>,
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// What the variant changes (the first variant for a key wins).
+    pub key: String,
+    pub name: String,
+    /// A partial event (merged over the defaults by the harness).
+    pub event: Value,
+    /// Run the redirect-callback leg (`onContinuePostLogin`).
+    pub resume: bool,
+}
+
+/// Analyses the rule text. A file that does not parse yields no facts.
+pub fn rule_facts(text: &str) -> RuleFacts {
+    let masked = crate::placeholders::mask(text);
+    let Ok(parsed) = crate::parse::parse(&masked.text) else {
+        return RuleFacts::default();
+    };
+    let source = masked.text.as_str();
+    let mut aliases = Aliases {
+        source,
+        base: parsed.base.0,
+        names: HashMap::new(),
+        lists: HashMap::new(),
+    };
+    parsed.visit(&mut aliases);
+    let mut collector = Collector {
+        aliases: &aliases,
+        comparisons: Vec::new(),
+        flags: Vec::new(),
+        secrets: BTreeSet::new(),
+        email_verified: false,
+        logins_count: false,
+        redirects: false,
+    };
+    parsed.visit(&mut collector);
+    let mut variants = Vec::new();
+    for (subject, literal, how) in &collector.comparisons {
+        if let Some(variant) = comparison_variant(subject, literal, *how) {
+            if !variant.resume || collector.redirects {
+                variants.push(variant);
+            }
+        }
+    }
+    for (kind, key) in &collector.flags {
+        variants.push(Variant {
+            key: format!("user.{kind}.{key}"),
+            name: format!("{kind}.{key}=true"),
+            event: json!({ "user": { kind.as_str(): { key.as_str(): true } } }),
+            resume: false,
+        });
+    }
+    if collector.email_verified {
+        variants.push(Variant {
+            key: "user.email_verified".into(),
+            name: "email_verified=false".into(),
+            event: json!({ "user": { "email_verified": false } }),
+            resume: false,
+        });
+    }
+    if collector.logins_count {
+        variants.push(Variant {
+            key: "stats.logins_count".into(),
+            name: "logins_count=5".into(),
+            event: json!({ "stats": { "logins_count": 5 } }),
+            resume: false,
+        });
+    }
+    RuleFacts {
+        secrets: collector.secrets,
+        variants,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum How {
+    /// The subject equals the literal (`===`, `switch`, `list.indexOf(subject)`).
+    Equals,
+    /// The subject contains the literal (`subject.indexOf(lit)`, `subject.includes(lit)`).
+    Contains,
+    /// `subject.endsWith(lit)` / `startsWith`.
+    Affix,
+}
+
+/// The event change that makes `subject <how> literal` true.
+fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant> {
+    let tokens = tokens(subject);
+    let find = |name: &str| tokens.iter().position(|t| t == name);
+    let next = |i: usize| tokens.get(i + 1).cloned();
+    let lit = Value::String(literal.to_string());
+    let variant = |key: String, name: String, event: Value| Variant {
+        key,
+        name,
+        event,
+        resume: false,
+    };
+    for kind in ["app_metadata", "user_metadata"] {
+        let Some(at) = find(kind) else { continue };
+        // The member path below the metadata object, up to the first method (`.toLowerCase()`).
+        let keys: Vec<&str> = tokens[at + 1..]
+            .iter()
+            .map(String::as_str)
+            .take_while(|t| !STOP_TOKENS.contains(t))
+            .take(3)
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        let value = if how == How::Contains {
+            json!([literal])
+        } else {
+            lit.clone()
+        };
+        let path = keys.join(".");
+        let name = format!("{kind}.{path}={}", short(&value));
+        let mut event = json!({});
+        let mut full = vec!["user", kind];
+        full.extend(&keys);
+        set_path(&mut event, &full, value);
+        return Some(variant(format!("user.{kind}.{path}"), name, event));
+    }
+    if let Some(at) = find("riskAssessment") {
+        let keys: Vec<&str> = tokens[at + 1..]
+            .iter()
+            .map(String::as_str)
+            .take_while(|t| !STOP_TOKENS.contains(t))
+            .take(4)
+            .collect();
+        if !keys.is_empty() {
+            let path = keys.join(".");
+            let mut event = json!({});
+            let mut full = vec!["authentication", "riskAssessment"];
+            full.extend(&keys);
+            set_path(&mut event, &full, lit.clone());
+            return Some(variant(
+                format!("authentication.riskAssessment.{path}"),
+                format!("riskAssessment.{path}={literal}"),
+                event,
+            ));
+        }
+    }
+    if let Some(key) = find("clientMetadata").and_then(next) {
+        return Some(variant(
+            format!("client.metadata.{key}"),
+            format!("client.metadata.{key}={literal}"),
+            json!({ "client": { "metadata": { key.as_str(): lit } } }),
+        ));
+    }
+    if let Some(i) = find("query").filter(|&i| i > 0 && tokens[i - 1] == "request") {
+        let key = next(i)?;
+        return Some(variant(
+            format!("request.query.{key}"),
+            format!("query.{key}={literal}"),
+            json!({ "request": { "query": { key.as_str(): lit } } }),
+        ));
+    }
+    if let Some(key) = find("geoip").and_then(next) {
+        let key = geoip_key(&key);
+        return Some(variant(
+            format!("request.geoip.{key}"),
+            format!("geoip.{key}={literal}"),
+            json!({ "request": { "geoip": { key.as_str(): lit } } }),
+        ));
+    }
+    let plain = how != How::Contains || !literal.is_empty();
+    if find("clientID").is_some() && plain {
+        return Some(variant(
+            "client.client_id".into(),
+            format!("client_id={literal}"),
+            json!({ "client": { "client_id": lit } }),
+        ));
+    }
+    if find("clientName").is_some() {
+        return Some(variant(
+            "client.name".into(),
+            format!("client name={literal}"),
+            json!({ "client": { "name": lit } }),
+        ));
+    }
+    if find("connectionStrategy").is_some() {
+        return Some(variant(
+            "connection.strategy".into(),
+            format!("strategy={literal}"),
+            json!({ "connection": { "strategy": lit } }),
+        ));
+    }
+    if find("connection").is_some() {
+        return Some(variant(
+            "connection.name".into(),
+            format!("connection={literal}"),
+            json!({ "connection": { "name": lit } }),
+        ));
+    }
+    if find("protocol").is_some() {
+        if literal == "redirect-callback" {
+            return Some(Variant {
+                key: "continue".into(),
+                name: "redirect callback (continue)".into(),
+                event: json!({}),
+                resume: true,
+            });
+        }
+        return Some(variant(
+            "transaction.protocol".into(),
+            format!("protocol={literal}"),
+            json!({ "transaction": { "protocol": lit } }),
+        ));
+    }
+    if find("roles").is_some() {
+        return Some(variant(
+            "authorization.roles".into(),
+            format!("roles=[{literal}]"),
+            json!({ "authorization": { "roles": [literal] } }),
+        ));
+    }
+    if find("email").is_some() {
+        let email = email_for(literal, how);
+        return Some(variant(
+            "user.email".into(),
+            format!("email={email}"),
+            json!({ "user": { "email": email } }),
+        ));
+    }
+    if let Some(i) = find("ip").filter(|&i| i > 0 && tokens[i - 1] == "request") {
+        let _ = i;
+        return Some(variant(
+            "request.ip".into(),
+            format!("ip={literal}"),
+            json!({ "request": { "ip": lit } }),
+        ));
+    }
+    if find("hostname").is_some() {
+        return Some(variant(
+            "request.hostname".into(),
+            format!("hostname={literal}"),
+            json!({ "request": { "hostname": lit } }),
+        ));
+    }
+    None
+}
+
+/// Member names that are methods or properties of the value, not keys below it.
+const STOP_TOKENS: &[&str] = &[
+    "toLowerCase",
+    "toUpperCase",
+    "trim",
+    "split",
+    "indexOf",
+    "includes",
+    "startsWith",
+    "endsWith",
+    "length",
+    "toString",
+    "substring",
+    "substr",
+    "slice",
+    "match",
+    "test",
+    "some",
+    "every",
+    "find",
+    "filter",
+    "map",
+    "join",
+    "replace",
+    "valueOf",
+    "localeCompare",
+];
+
+fn short(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An e-mail address that satisfies the comparison with `literal`.
+fn email_for(literal: &str, how: How) -> String {
+    if let Some(domain) = literal.strip_prefix('@') {
+        return format!("user1@{domain}");
+    }
+    if literal.contains('@') {
+        return match how {
+            How::Affix if literal.ends_with('@') => format!("{literal}example.com"),
+            _ => literal.to_string(),
+        };
+    }
+    if literal.contains('.') {
+        return format!("user1@{}", literal.trim_start_matches('.'));
+    }
+    format!("{literal}@example.com")
+}
+
+fn geoip_key(rules_key: &str) -> String {
+    match rules_key {
+        "country_code" => "countryCode",
+        "country_code3" => "countryCode3",
+        "country_name" => "countryName",
+        "city_name" => "cityName",
+        "time_zone" => "timeZone",
+        "continent_code" => "continentCode",
+        "subdivision_code" => "subdivisionCode",
+        "subdivision_name" => "subdivisionName",
+        other => other,
+    }
+    .to_string()
+}
+
+/// The identifier-like tokens of a normalised expression text (`a.b['c-d'][0]` → a, b, c-d, 0).
+fn tokens(text: &str) -> Vec<String> {
+    let text = text
+        .replace("['", ".")
+        .replace("[\"", ".")
+        .replace("']", "")
+        .replace("\"]", "");
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$' || c == '-'))
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The source of an expression with what does not change its meaning for us removed: spaces,
+/// `?.`, `|| {}` fallbacks, parentheses.
+fn normalise(text: &str) -> String {
+    let mut out: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    out = out.replace("?.", ".");
+    for fallback in ["||{}", "||[]", "||''", "||\"\"", "??{}", "??[]"] {
+        out = out.replace(fallback, "");
+    }
+    out.chars().filter(|c| *c != '(' && *c != ')').collect()
+}
+
+fn string_value(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Lit(Lit::Str(s)) => s.value.as_atom().map(|a| a.to_string()),
+        Expr::Tpl(t) if t.exprs.is_empty() && t.quasis.len() == 1 => t.quasis[0]
+            .cooked
+            .as_ref()
+            .and_then(|c| c.as_atom())
+            .map(|a| a.to_string()),
+        Expr::Paren(p) => string_value(&p.expr),
+        _ => None,
+    }
+}
+
+fn string_list(expr: &Expr) -> Option<Vec<String>> {
+    let Expr::Array(array) = expr else { return None };
+    let items: Vec<String> = array
+        .elems
+        .iter()
+        .filter_map(|e| {
+            e.as_ref()
+                .filter(|e| e.spread.is_none())
+                .and_then(|e| string_value(&e.expr))
+        })
+        .collect();
+    (!items.is_empty()).then_some(items)
+}
+
+/// Local names bound to an expression (`const md = user.app_metadata || {}`), and to string lists.
+struct Aliases<'a> {
+    source: &'a str,
+    base: u32,
+    names: HashMap<String, String>,
+    lists: HashMap<String, Vec<String>>,
+}
+
+impl Aliases<'_> {
+    fn text(&self, span: swc_common::Span) -> String {
+        let start = (span.lo.0.saturating_sub(self.base)) as usize;
+        let end = (span.hi.0.saturating_sub(self.base)) as usize;
+        self.source.get(start..end).map(normalise).unwrap_or_default()
+    }
+
+    /// The expression's text with local aliases at its root replaced by what they stand for.
+    fn resolve(&self, expr: &Expr) -> String {
+        let mut text = self.text(swc_common::Spanned::span(expr));
+        for _ in 0..4 {
+            let root_end = text.find(['.', '[']).unwrap_or(text.len());
+            let Some(alias) = self.names.get(&text[..root_end]) else {
+                break;
+            };
+            if alias.len() + text.len() > 2000 {
+                break;
+            }
+            text = format!("{alias}{}", &text[root_end..]);
+        }
+        text
+    }
+}
+
+impl Visit for Aliases<'_> {
+    fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
+        declarator.visit_children_with(self);
+        let Some(init) = &declarator.init else { return };
+        let mut init_text = self.text(swc_common::Spanned::span(&**init));
+        // `a || b` (a fallback): the alias stands for its first choice.
+        if let Some(at) = init_text.find("||").or_else(|| init_text.find("??")) {
+            init_text.truncate(at);
+        }
+        match &declarator.name {
+            Pat::Ident(id) => {
+                let name = id.id.sym.to_string();
+                if let Some(list) = string_list(init) {
+                    self.lists.entry(name).or_insert(list);
+                } else if !matches!(&**init, Expr::Fn(_) | Expr::Arrow(_) | Expr::Call(_) | Expr::New(_)) {
+                    self.names.entry(name).or_insert(init_text);
+                }
+            }
+            Pat::Object(object) => {
+                for prop in &object.props {
+                    match prop {
+                        ObjectPatProp::Assign(assign) => {
+                            let key = assign.key.sym.to_string();
+                            self.names.entry(key.clone()).or_insert(format!("{init_text}.{key}"));
+                        }
+                        ObjectPatProp::KeyValue(kv) => {
+                            let (PropName::Ident(key), Pat::Ident(value)) = (&kv.key, &*kv.value) else {
+                                continue;
+                            };
+                            self.names
+                                .entry(value.id.sym.to_string())
+                                .or_insert(format!("{init_text}.{}", key.sym));
+                        }
+                        ObjectPatProp::Rest(_) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+struct Collector<'a, 'b> {
+    aliases: &'a Aliases<'b>,
+    comparisons: Vec<(String, String, How)>,
+    flags: Vec<(String, String)>,
+    secrets: BTreeSet<String>,
+    email_verified: bool,
+    logins_count: bool,
+    /// The rule writes `context.redirect`: only then does a redirect-callback leg exist.
+    redirects: bool,
+}
+
+impl Collector<'_, '_> {
+    fn compare(&mut self, subject: &Expr, literal: String, how: How) {
+        if self.comparisons.len() < 200 {
+            let subject = self.aliases.resolve(subject);
+            self.comparisons.push((subject, literal, how));
+        }
+    }
+
+    /// The string list an expression stands for: a literal array, or a local bound to one.
+    fn list(&self, expr: &Expr) -> Option<Vec<String>> {
+        if let Expr::Ident(id) = expr {
+            return self.aliases.lists.get(&*id.sym).cloned();
+        }
+        string_list(expr)
+    }
+}
+
+impl Visit for Collector<'_, '_> {
+    fn visit_bin_expr(&mut self, bin: &BinExpr) {
+        bin.visit_children_with(self);
+        let is_typeof = |e: &Expr| matches!(e, Expr::Unary(u) if u.op == UnaryOp::TypeOf);
+        if is_typeof(&bin.left) || is_typeof(&bin.right) {
+            return; // `typeof x === 'undefined'` says nothing about x's value
+        }
+        if matches!(
+            bin.op,
+            BinaryOp::EqEqEq | BinaryOp::NotEqEq | BinaryOp::EqEq | BinaryOp::NotEq
+        ) {
+            if let Some(lit) = string_value(&bin.right) {
+                self.compare(&bin.left, lit, How::Equals);
+            } else if let Some(lit) = string_value(&bin.left) {
+                self.compare(&bin.right, lit, How::Equals);
+            }
+        }
+    }
+
+    fn visit_switch_stmt(&mut self, switch: &SwitchStmt) {
+        switch.visit_children_with(self);
+        for case in &switch.cases {
+            if let Some(lit) = case.test.as_deref().and_then(string_value) {
+                self.compare(&switch.discriminant, lit, How::Equals);
+            }
+        }
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        call.visit_children_with(self);
+        let Callee::Expr(callee) = &call.callee else { return };
+        let Expr::Member(member) = &**callee else { return };
+        let MemberProp::Ident(method) = &member.prop else {
+            return;
+        };
+        let Some(arg) = call.args.first().filter(|a| a.spread.is_none()) else {
+            return;
+        };
+        let how = match &*method.sym {
+            "indexOf" | "includes" => How::Contains,
+            "startsWith" | "endsWith" => How::Affix,
+            _ => return,
+        };
+        if let Some(lit) = string_value(&arg.expr) {
+            self.compare(&member.obj, lit, how);
+        } else if let Some(list) = self.list(&member.obj).filter(|_| how == How::Contains) {
+            self.compare(&arg.expr, list[0].clone(), How::Equals);
+        }
+    }
+
+    fn visit_member_expr(&mut self, member: &MemberExpr) {
+        member.visit_children_with(self);
+        let prop = match &member.prop {
+            MemberProp::Ident(id) => Some(id.sym.to_string()),
+            MemberProp::Computed(c) => string_value(&c.expr),
+            MemberProp::PrivateName(_) => None,
+        };
+        let Some(prop) = prop else { return };
+        if let Expr::Ident(obj) = &*member.obj {
+            if &*obj.sym == "configuration" {
+                self.secrets.insert(prop.clone());
+            }
+        }
+        match prop.as_str() {
+            "email_verified" => self.email_verified = true,
+            "loginsCount" => self.logins_count = true,
+            _ => {}
+        }
+        if !matches!(&*member.obj, Expr::Member(_) | Expr::Ident(_) | Expr::Paren(_)) {
+            return; // `updateUserMetadata(…, user.user_metadata).then`
+        }
+        let object = self.aliases.resolve(&member.obj);
+        let tokens = tokens(&object);
+        if let Some(kind) = tokens.last().filter(|t| *t == "app_metadata" || *t == "user_metadata") {
+            let flag = (kind.clone(), prop);
+            if !self.flags.contains(&flag) && self.flags.len() < 50 {
+                self.flags.push(flag);
+            }
+        }
+    }
+
+    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+        assign.visit_children_with(self);
+        if let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left {
+            if matches!(&member.prop, MemberProp::Ident(p) if &*p.sym == "redirect") {
+                self.redirects = true;
+            }
+        }
+    }
+
+    fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
+        declarator.visit_children_with(self);
+        // `const { A, B } = configuration`
+        if let (Pat::Object(object), Some(init)) = (&declarator.name, &declarator.init) {
+            if matches!(&**init, Expr::Ident(id) if &*id.sym == "configuration") {
+                for prop in &object.props {
+                    match prop {
+                        ObjectPatProp::Assign(a) => {
+                            self.secrets.insert(a.key.sym.to_string());
+                        }
+                        ObjectPatProp::KeyValue(kv) => {
+                            if let PropName::Ident(key) = &kv.key {
+                                self.secrets.insert(key.sym.to_string());
+                            }
+                        }
+                        ObjectPatProp::Rest(_) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sets `value` at a dotted `path` of an object, creating the objects on the way.
+pub fn set_path(target: &mut Value, path: &[&str], value: Value) {
+    let mut current = target;
+    for key in &path[..path.len().saturating_sub(1)] {
+        if !current.is_object() {
+            *current = Value::Object(Map::new());
+        }
+        current = current
+            .as_object_mut()
+            .expect("just made an object")
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+    if let (Some(last), Some(map)) = (path.last(), current.as_object_mut()) {
+        map.insert(last.to_string(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<String> {
+        default_scenarios(text, &[], 2000).into_iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn variants_follow_what_the_rule_compares() {
+        let rule = r#"function (user, context, callback) {
+            const allowed = ['app-a', 'app-b'];
+            const md = user.app_metadata || {};
+            if (allowed.indexOf(context.clientID) === -1) return callback(null, user, context);
+            if (md.use_mfa || context.connection === 'corp-ad') { context.multifactor = { provider: 'any' }; }
+            if (user.email.endsWith('@corp.example')) context.idToken.x = configuration.KEY;
+            if ((context.authorization.roles || []).includes('admin')) context.idToken.admin = true;
+            callback(null, user, context);
+        }"#;
+        assert_eq!(
+            names(rule),
+            [
+                "default login",
+                "client_id=app-a",
+                "connection=corp-ad",
+                "email=user1@corp.example",
+                "roles=[admin]",
+                "app_metadata.use_mfa=true"
+            ]
+        );
+        let scenarios = default_scenarios(rule, &[], 2000);
+        assert_eq!(scenarios[0].json["secrets"], json!({ "KEY": "secret-KEY" }));
+        let keys = ["AUTH0_DOMAIN", "API_URL", "LDAP_HOST", "TOKEN"].map(String::from);
+        assert_eq!(
+            placeholder_secrets(&keys),
+            json!({ "AUTH0_DOMAIN": "example-tenant.auth0.com", "API_URL": "https://api-url.example.com/",
+                    "LDAP_HOST": "ldap-host.example.com", "TOKEN": "secret-TOKEN" })
+        );
+        assert_eq!(
+            scenarios[1].json["event"],
+            json!({ "client": { "client_id": "app-a" } })
+        );
+    }
+
+    #[test]
+    fn nested_metadata_and_typeof() {
+        let rule = r#"function (user, context, callback) {
+            if (typeof user.user_metadata.source_ip === 'undefined') {}
+            if (user.user_metadata.geoip.country_code.toLowerCase() === 'us') {}
+            callback(null, user, context);
+        }"#;
+        let scenarios = default_scenarios(rule, &[], 2000);
+        let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names[..2], ["default login", "user_metadata.geoip.country_code=us"]);
+        assert_eq!(
+            scenarios[1].json["event"],
+            json!({ "user": { "user_metadata": { "geoip": { "country_code": "us" } } } })
+        );
+    }
+
+    #[test]
+    fn bounded_and_deterministic() {
+        let mut rule = String::from("function (user, context, callback) {\n");
+        for i in 0..30 {
+            rule.push_str(&format!("if (context.request.query.k{i} === 'v') {{}}\n"));
+        }
+        rule.push_str("callback(null, user, context); }");
+        let a = names(&rule);
+        assert_eq!(a.len(), MAX_SCENARIOS);
+        assert_eq!(a, names(&rule));
+    }
+
+    #[test]
+    fn unparsable_rule_gets_the_plain_login() {
+        assert_eq!(names("function ("), ["default login"]);
+    }
+
+    #[test]
+    fn user_scenarios_keep_their_secrets_over_placeholders() {
+        let defaults = json!({ "A": "secret-A", "B": "secret-B" });
+        let list = parse_scenarios(
+            r#"[{"event":{}, "secrets": {"A": "mine"}}, {"name": "x"}]"#,
+            &defaults,
+            100,
+        )
+        .unwrap();
+        assert_eq!(list[0].name, "scenario 1");
+        assert_eq!(list[0].json["secrets"], json!({ "A": "mine", "B": "secret-B" }));
+        assert_eq!(list[1].json["timeout_ms"], json!(100));
+        assert!(parse_scenarios("{", &defaults, 1).is_err());
+        assert!(parse_scenarios(r#"[{"event": 3}]"#, &defaults, 1).is_err());
+    }
+}

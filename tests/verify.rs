@@ -1,0 +1,297 @@
+//! `rules2actions verify`: fixture pairs under `fixtures/verify/<case>/` (`rule.rule.js`, an
+//! optional `action.js` — else the converted Action —, optional `scenarios.json`, and
+//! `expect.json` with the file's verdict and every differing field), the exit codes, and the
+//! figure over the shared corpus: every rule that converts with no warning must verify identical
+//! on its default scenarios. Skipped, with a note, when Node.js is missing.
+
+mod common;
+
+use common::{js_files, node_available, read_to_string};
+use rules2actions::verify::compare::Verdict;
+use rules2actions::verify::runner::{Runtime, Side};
+use rules2actions::verify::scenarios::default_scenarios;
+use rules2actions::verify::{default_threads, run_pairs, Pair};
+use rules2actions::{convert, Limits, Severity, Status};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The number of corpus rules that must verify identical. Set from the first measurement; raise
+/// it when the conversion improves, never lower it.
+const CORPUS_IDENTICAL_FLOOR: usize = 64;
+
+fn skip_without_node(test: &str) -> bool {
+    if node_available() {
+        return false;
+    }
+    eprintln!("note: {test} skipped: Node.js is not on PATH");
+    true
+}
+
+/// Runs the CLI in-process; returns (exit code, stdout, stderr).
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let mut stdin = std::io::empty();
+    let mut io = rules2actions::cli::Io {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stdout_is_terminal: false,
+        stderr_is_terminal: false,
+    };
+    let argv: Vec<OsString> = std::iter::once("rules2actions")
+        .chain(args.iter().copied())
+        .map(OsString::from)
+        .collect();
+    let code = rules2actions::cli::run_with(argv, &mut io);
+    (
+        code,
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn fixture_cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/verify");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("fixtures/verify")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("rule.rule.js").exists())
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn verify_case(case: &Path) -> (i32, Value, String) {
+    let rule = case.join("rule.rule.js");
+    let action = case.join("action.js");
+    let scenarios = case.join("scenarios.json");
+    let mut args = vec![
+        "verify".to_string(),
+        rule.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(["--timeout-ms".to_string(), "700".to_string()]);
+    if action.exists() {
+        args.extend(["--action".to_string(), action.display().to_string()]);
+    }
+    if scenarios.exists() {
+        args.extend(["--scenarios".to_string(), scenarios.display().to_string()]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = cli(&refs);
+    let document: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{}: {e}\n{stdout}\n{stderr}", case.display()));
+    (code, document, stderr)
+}
+
+#[test]
+fn fixture_pairs_report_each_difference_with_its_field() {
+    if skip_without_node("fixture_pairs_report_each_difference_with_its_field") {
+        return;
+    }
+    let cases = fixture_cases();
+    assert!(cases.len() >= 8, "fixtures/verify holds {} cases", cases.len());
+    let mut problems = Vec::new();
+    for case in &cases {
+        let expect: Value = serde_json::from_str(&read_to_string(&case.join("expect.json"))).unwrap();
+        let (code, document, stderr) = verify_case(case);
+        assert_eq!(document["version"], 1);
+        let file = &document["files"][0];
+        let verdict = file["verdict"].as_str().unwrap_or_default();
+        let fields: BTreeSet<String> = file["scenarios"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["differences"].as_array().cloned().unwrap_or_default())
+            .filter_map(|d| d["field"].as_str().map(str::to_string))
+            .collect();
+        let want_fields: BTreeSet<String> = expect["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect();
+        let want_code = match expect["verdict"].as_str().unwrap() {
+            "identical" => 0,
+            "different" | "inconclusive" => 1,
+            _ => 2,
+        };
+        if verdict != expect["verdict"] || fields != want_fields || code != want_code {
+            problems.push(format!(
+                "{}: got {verdict} {fields:?} exit {code}, want {} {want_fields:?} exit {want_code}\n{}\n{stderr}",
+                case.display(),
+                expect["verdict"],
+                serde_json::to_string_pretty(file).unwrap()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn a_difference_is_shown_with_both_values() {
+    if skip_without_node("a_difference_is_shown_with_both_values") {
+        return;
+    }
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/verify/deny-other-message");
+    let rule = case.join("rule.rule.js");
+    let action = case.join("action.js");
+    let (code, stdout, stderr) = cli(&["verify", rule.to_str().unwrap(), "--action", action.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("email_verified=false: different"), "{stdout}");
+    assert!(stdout.contains("    outcome\n"), "{stdout}");
+    assert!(
+        stdout.contains(r#"rule:   {"decision":"deny","message":"Please verify your email before logging in."}"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"action: {"decision":"deny","message":"Access denied."}"#),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 different"), "{stderr}");
+}
+
+#[test]
+fn exit_codes() {
+    let rule = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/verify/mfa-equal/rule.rule.js");
+    let rule = rule.to_str().unwrap();
+    // Node.js missing: a clear message and exit 2.
+    let (code, _, stderr) = cli(&["verify", rule, "--node", "/nonexistent/node-r2a"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("Node.js 18 or newer"), "{stderr}");
+    if skip_without_node("exit_codes (the part that runs node)") {
+        return;
+    }
+    let (code, stdout, stderr) = cli(&["verify", rule]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("identical on "), "{stdout}");
+    // An Action that does not compile cannot be compared.
+    let scratch = std::env::temp_dir().join(format!("r2a-verify-test-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let broken = scratch.join("broken.js");
+    std::fs::write(&broken, "exports.onExecutePostLogin = async (event, api) => {").unwrap();
+    let (code, stdout, _) = cli(&["verify", rule, "--action", broken.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("could not run"), "{stdout}");
+    // A bad scenarios file is refused before anything runs.
+    let bad = scratch.join("bad.json");
+    std::fs::write(&bad, "{\"scenarios\": 3}").unwrap();
+    let (code, _, stderr) = cli(&["verify", rule, "--scenarios", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("bad.json"), "{stderr}");
+    // --action with several rules is a usage error.
+    let (code, _, _) = cli(&["verify", rule, rule, "--action", broken.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+fn corpus_rules_without_warnings_verify_identical() {
+    if skip_without_node("corpus_rules_without_warnings_verify_identical") {
+        return;
+    }
+    let started = Instant::now();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/auth0-rules");
+    let files = js_files(&dir);
+    assert!(!files.is_empty(), "corpus not found at {}", dir.display());
+    let runtime = Runtime::new("node".as_ref()).expect("node");
+    let mut names = Vec::new();
+    let mut pairs = Vec::new();
+    for file in &files {
+        let text = read_to_string(file);
+        let conversion = convert(&text, &Limits::default());
+        let clean = conversion.diagnostics.iter().all(|d| d.severity < Severity::Warning);
+        if conversion.status != Status::Converted || !clean {
+            continue;
+        }
+        let Some(action) = conversion.action.as_deref() else {
+            continue;
+        };
+        let scenarios = default_scenarios(&text, &conversion.secrets, 1000);
+        pairs.push(Pair {
+            rule: runtime.write_code(Side::Rule, &text).unwrap(),
+            action: runtime.write_code(Side::Action, action).unwrap(),
+            scenarios,
+        });
+        names.push(file.strip_prefix(&dir).unwrap_or(file).display().to_string());
+    }
+    let results = run_pairs(&runtime, &pairs, default_threads());
+    let mut identical = 0;
+    let mut report = String::new();
+    for (name, scenarios) in names.iter().zip(&results) {
+        let verdict = scenarios
+            .iter()
+            .map(|s| s.comparison.verdict)
+            .max()
+            .unwrap_or(Verdict::Identical);
+        if verdict == Verdict::Identical {
+            identical += 1;
+            continue;
+        }
+        report.push_str(&format!("  {name}: {}\n", verdict.as_str()));
+        for scenario in scenarios.iter().filter(|s| s.comparison.verdict != Verdict::Identical) {
+            report.push_str(&format!(
+                "    {}: {}\n",
+                scenario.name,
+                scenario.comparison.verdict.as_str()
+            ));
+            for d in &scenario.comparison.differences {
+                let show = |v: &Option<Value>| v.as_ref().map_or("(not set)".to_string(), |v| v.to_string());
+                report.push_str(&format!(
+                    "      {}: rule {} / action {}\n",
+                    d.field,
+                    show(&d.rule),
+                    show(&d.action)
+                ));
+            }
+            for reason in &scenario.comparison.reasons {
+                report.push_str(&format!("      {reason}\n"));
+            }
+            for note in &scenario.comparison.notes {
+                let show = |v: &Option<Value>| v.as_ref().map_or("(not set)".to_string(), |v| v.to_string());
+                report.push_str(&format!(
+                    "      note {}: rule {} / action {}\n",
+                    note.field,
+                    show(&note.rule),
+                    show(&note.action)
+                ));
+            }
+        }
+    }
+    let scenarios: usize = results.iter().map(Vec::len).sum();
+    eprintln!(
+        "verify corpus: {identical} of {} warning-free conversions identical ({} rules in the corpus, {scenarios} scenarios, {:.1} s)\n{report}",
+        pairs.len(),
+        files.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        identical >= CORPUS_IDENTICAL_FLOOR,
+        "only {identical} corpus rules verify identical; the floor is {CORPUS_IDENTICAL_FLOOR}\n{report}"
+    );
+}
+
+#[test]
+fn harness_self_test_passes() {
+    if skip_without_node("harness_self_test_passes") {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/verify/harness_selftest.js");
+    let output = std::process::Command::new("node")
+        .arg(&script)
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
