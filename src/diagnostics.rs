@@ -105,6 +105,8 @@ codes! {
     PrimaryUserConverted = "R2A114", Info, "primary user converted",
         "context.primaryUser = id became api.authentication.setPrimaryUser(id). The login identity must already be linked to that user, and user metadata set in the same Action is discarded.";
 
+    SandboxModule = "R2A116", Info, "sandbox module required explicitly",
+        "The Rules sandbox offered request, _ (lodash) and jwt (jsonwebtoken) as globals. The Action requires the package at module scope and lists it as a dependency, without a version: pin the version the rule was written against.";
     UnauthorizedDenied = "R2A115", Info, "the unauthorized error code becomes access_denied",
         "A rule's UnauthorizedError reached the application as error=unauthorized; api.access.deny always gives error=access_denied, with the same error_description. The Action denies the same logins with the same message; only applications that test the error code for 'unauthorized' need a change, once for all rules.";
 
@@ -146,6 +148,8 @@ codes! {
         "context.redirect = { url } becomes api.redirect.sendUserTo(url, { query }), and the context.protocol === 'redirect-callback' branch becomes exports.onContinuePostLogin in the same Action.";
     Saml = "R2A222", Warning, "SAML configuration not converted",
         "context.samlConfiguration.X = v becomes api.samlResponse.setX(v); mappings become api.samlResponse.setAttribute(uri, value).";
+    ReturnWithoutCallback = "R2A218", Warning, "the rule returns without calling back",
+        "A rule that returned without calling the callback left the login waiting until it timed out and failed. The Action's return lets the login go on. If the rule meant to stop the login, deny it with api.access.deny; if it meant to go on, nothing needs to change.";
     PrimaryUser = "R2A223", Warning, "primary user not converted",
         "context.primaryUser = id becomes api.authentication.setPrimaryUser(id).";
     DynamicRequire = "R2A224", Warning, "module name computed at run time",

@@ -25,6 +25,9 @@ pub enum Global {
     Require,
     Undefined,
     Error,
+    /// A module the Rules sandbox offered without `require`: `request`, `_` (lodash), `jwt`
+    /// (jsonwebtoken).
+    SandboxModule,
 }
 
 impl Global {
@@ -37,6 +40,7 @@ impl Global {
             "require" => Global::Require,
             "undefined" => Global::Undefined,
             "Error" => Global::Error,
+            "request" | "_" | "jwt" => Global::SandboxModule,
             _ => return None,
         })
     }

@@ -65,6 +65,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
     });
     if returnable {
         uses.iter().for_each(|u| rewrite_as_return(ctx, u));
+        flag_returns_without_callback(ctx);
     } else {
         let done = ctx.bindings.fresh_name("ruleDone");
         let error = ctx.bindings.fresh_name("ruleError");
@@ -256,6 +257,79 @@ impl Visit for Collector<'_, '_> {
         if self.ctx.bindings.param(ident) == Some(Param::Callback) {
             self.record(ident, None);
         }
+    }
+}
+
+/// In Rules a `return` that did not call back left the login hanging until it failed; the
+/// Action's `return` lets it go on. (Inside the awaited Promise such a return still never
+/// resolves it, so the awaited form needs no such warning.)
+fn flag_returns_without_callback(ctx: &mut Ctx<'_>) {
+    struct Returns<'c, 'a> {
+        ctx: &'c Ctx<'a>,
+        found: Vec<ReturnStmt>,
+    }
+    impl Returns<'_, '_> {
+        fn is_callback_call(&self, expr: Option<&Expr>) -> bool {
+            matches!(expr, Some(Expr::Call(CallExpr { callee: Callee::Expr(callee), .. }))
+                if self.ctx.bindings.is_param(callee, Param::Callback))
+        }
+
+        /// Whether a statement uses the callback: calls it, or hands it on to code that will.
+        fn uses_callback(&self, stmt: &Stmt) -> bool {
+            struct Finder<'f, 'c, 'a> {
+                returns: &'f Returns<'c, 'a>,
+                found: bool,
+            }
+            impl Visit for Finder<'_, '_, '_> {
+                fn visit_ident(&mut self, ident: &Ident) {
+                    self.found |= self.returns.ctx.bindings.param(ident) == Some(Param::Callback);
+                }
+            }
+            let mut finder = Finder {
+                returns: self,
+                found: false,
+            };
+            stmt.visit_with(&mut finder);
+            finder.found
+        }
+    }
+    impl Visit for Returns<'_, '_> {
+        fn visit_stmts(&mut self, stmts: &[Stmt]) {
+            // `callback(…); return;`, or `update().then(() => callback(…)); return;`: the rule
+            // has called back, or will.
+            let mut called_back = false;
+            for stmt in stmts {
+                if matches!(stmt, Stmt::Return(_)) && called_back {
+                    continue;
+                }
+                called_back |= !matches!(stmt, Stmt::Return(_)) && self.uses_callback(stmt);
+                stmt.visit_with(self);
+            }
+        }
+        fn visit_return_stmt(&mut self, stmt: &ReturnStmt) {
+            if !self.is_callback_call(stmt.arg.as_deref()) {
+                self.found.push(stmt.clone());
+            }
+        }
+        fn visit_function(&mut self, function: &Function) {
+            if self.ctx.folds.iter().any(|f| f.then_function == Some(function.span.lo)) {
+                function.visit_children_with(self);
+            }
+        }
+        fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
+            if self.ctx.folds.iter().any(|f| f.then_function == Some(arrow.span.lo)) {
+                arrow.visit_children_with(self);
+            }
+        }
+    }
+    let mut returns = Returns { ctx, found: Vec::new() };
+    returns.visit_stmts(&ctx.rule.body.stmts);
+    for stmt in returns.found {
+        ctx.flag(
+            Code::ReturnWithoutCallback,
+            &stmt,
+            "the rule returns here without calling back: the login waited until it failed; the Action goes on",
+        );
     }
 }
 

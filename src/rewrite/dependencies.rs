@@ -5,12 +5,13 @@
 //! recommends: `require` caches modules, so loading once per execution or once per module is the
 //! same, and nothing else can observe the move.
 
+use super::print::{preferred_quote, string_literal};
 use super::Ctx;
-use crate::analysis::scope::{pattern_names, Global};
+use crate::analysis::scope::{pattern_names, Binding, Global};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use crate::parse::ParsedProgram;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use swc_atoms::Atom;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
@@ -134,7 +135,48 @@ impl Visit for Requires<'_, '_> {
 pub fn run(ctx: &mut Ctx<'_>) {
     let parsed = ctx.parsed;
     parsed.visit(&mut Requires { ctx });
+    require_sandbox_modules(ctx);
     hoist(ctx);
+}
+
+/// The package behind each module the Rules sandbox offered as a global.
+const SANDBOX_MODULES: &[(&str, &str)] = &[("request", "request"), ("_", "lodash"), ("jwt", "jsonwebtoken")];
+
+/// A rule could use `request`, `_` and `jwt` without requiring them; an Action must require them.
+fn require_sandbox_modules(ctx: &mut Ctx<'_>) {
+    let used: BTreeSet<String> = ctx
+        .bindings
+        .references()
+        .filter(|(_, reference)| reference.binding == Binding::Global(Global::SandboxModule))
+        .filter_map(|(position, _)| {
+            let offset = (position.0 - ctx.parsed.base.0) as usize;
+            SANDBOX_MODULES
+                .iter()
+                .find(|(name, _)| ctx.text[offset..].starts_with(name))
+                .map(|(name, _)| name.to_string())
+        })
+        .collect();
+    if used.is_empty() {
+        return;
+    }
+    let quote = preferred_quote(ctx.text);
+    let mut text = String::new();
+    for (name, package) in SANDBOX_MODULES.iter().filter(|(name, _)| used.contains(*name)) {
+        text.push_str(&format!(
+            "const {name} = require({});{}",
+            string_literal(package, quote),
+            ctx.newline
+        ));
+        ctx.dependencies.entry(package.to_string()).or_insert(None);
+        let at = ctx.rule.header.start..ctx.rule.header.start;
+        ctx.findings.push(super::Finding {
+            code: Code::SandboxModule,
+            range: at,
+            message: format!("`{name}` was a global of the Rules sandbox; the Action requires {package}"),
+        });
+    }
+    text.push_str(ctx.newline);
+    ctx.edits.insert(ctx.rule.header.start, text);
 }
 
 /// Moves `const x = require('…')` statements of the rule body to module scope.
