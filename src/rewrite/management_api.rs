@@ -3,11 +3,13 @@
 //! a human must set up (a machine-to-machine application whose credentials are Action secrets, and
 //! a `ManagementClient` from the `auth0` package where the rule used the Management API token).
 
-use super::chains::{ChainHandler, ChainWalker, Role, Segment};
+use super::chains::{split_chain, ChainHandler, ChainWalker, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
-use swc_ecma_ast::Ident;
+use swc_common::Spanned;
+use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
 
 pub const DOMAIN_SECRET: &str = "AUTH0_DOMAIN";
 
@@ -51,8 +53,60 @@ impl ChainHandler for ManagementApi<'_, '_> {
     }
 }
 
+pub const CLIENT_ID_SECRET: &str = "AUTH0_CLIENT_ID";
+pub const CLIENT_SECRET_SECRET: &str = "AUTH0_CLIENT_SECRET";
+
 pub fn run(ctx: &mut Ctx<'_>) {
     let parsed = ctx.parsed;
+    let mut tokens = TokenOptions { ctx, found: Vec::new() };
+    parsed.visit(&mut tokens);
+    for (property, auth0) in tokens.found {
+        use_client_credentials(ctx, &property, &auth0);
+    }
     let mut handler = ManagementApi { ctx };
     parsed.visit(&mut ChainWalker { handler: &mut handler });
+}
+
+/// `{ token: auth0.accessToken, … }`, the options of a `ManagementClient` in a rule.
+struct TokenOptions<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    found: Vec<(KeyValueProp, Ident)>,
+}
+
+impl Visit for TokenOptions<'_, '_> {
+    fn visit_key_value_prop(&mut self, property: &KeyValueProp) {
+        let is_token_key = matches!(&property.key, PropName::Ident(key) if key.sym == *"token");
+        if let (true, Expr::Member(member)) = (is_token_key, &*property.value) {
+            if let Some((root, segments)) = split_chain(member) {
+                let inside_rule = self.ctx.bindings.resolve(root).is_some_and(|r| r.depth.is_some());
+                let names: Vec<Option<&str>> = segments.iter().map(|s| s.name.as_deref()).collect();
+                if self.ctx.bindings.global(root) == Some(Global::Auth0)
+                    && inside_rule
+                    && names == [Some("accessToken")]
+                {
+                    self.found.push((property.clone(), root.clone()));
+                }
+            }
+        }
+        property.visit_children_with(self);
+    }
+}
+
+/// The Management API client authenticates with a machine-to-machine application's credentials,
+/// kept as Action secrets, instead of the rule's token: the `auth0` package's `ManagementClient`
+/// takes `clientId` and `clientSecret` in place of `token`.
+fn use_client_credentials(ctx: &mut Ctx<'_>, property: &KeyValueProp, auth0: &Ident) {
+    ctx.mark_handled(auth0);
+    let range = ctx.range(property.span());
+    ctx.edits.replace(
+        range,
+        format!("clientId: event.secrets.{CLIENT_ID_SECRET}, clientSecret: event.secrets.{CLIENT_SECRET_SECRET}"),
+    );
+    ctx.secrets
+        .extend([CLIENT_ID_SECRET.to_string(), CLIENT_SECRET_SECRET.to_string()]);
+    ctx.flag(
+        Code::ManagementApi,
+        property,
+        format!("the Management API client now authenticates as a machine-to-machine application: create one authorised for the Management API and set the secrets {CLIENT_ID_SECRET} and {CLIENT_SECRET_SECRET}"),
+    );
 }
