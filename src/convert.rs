@@ -5,8 +5,8 @@ use crate::analysis::layout::Layout;
 use crate::analysis::rule::{find_rule, RuleSearch};
 use crate::analysis::scope::analyse;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::limits::{too_deep, Limits};
-use crate::parse::{first_code_after, parse};
+use crate::limits::{nesting, Limits, NESTING_CEILING};
+use crate::parse::{first_code_after, parse, parses_as_typescript};
 use crate::placeholders::{mask, unmask};
 use crate::rewrite::{self, CallbackMode, Ctx, Finding};
 use crate::source::SourceText;
@@ -105,8 +105,19 @@ pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
     }
 }
 
-/// Converts the text of one rule into a post-login Action.
+/// Converts the text of one rule into a post-login Action. A panic inside swc or a rewrite (a
+/// bug) is reported as an internal error for this file; the caller's run goes on.
 pub fn convert(text: &str, limits: &Limits) -> Conversion {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| convert_unguarded(text, limits))).unwrap_or_else(|panic| {
+        let message = format!(
+            "the converter panicked on this file: {}",
+            crate::limits::panic_message(&*panic)
+        );
+        Conversion::failed(text, Code::InternalError, 0..0, message)
+    })
+}
+
+fn convert_unguarded(text: &str, limits: &Limits) -> Conversion {
     // A byte-order mark is kept in the output; positions, like editors, do not count it.
     if let Some(rest) = text.strip_prefix('\u{feff}') {
         let mut conversion = convert_text(rest, limits);
@@ -132,16 +143,21 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
     if first_code_after(text, 0).is_none() {
         return Conversion::failed(text, Code::EmptyFile, 0..0, "the file holds no code");
     }
-    if let Some(at) = too_deep(text, limits.max_nesting) {
+    if let Some(deep) = nesting(text, limits.max_nesting) {
         let message = format!(
-            "brackets nest deeper than {} levels (--max-nesting)",
-            limits.max_nesting
+            "{} nests deeper than {} levels (--max-nesting, at most {NESTING_CEILING})",
+            deep.construct.describe(),
+            limits.max_nesting.min(NESTING_CEILING)
         );
-        return Conversion::failed(text, Code::TooDeep, at..at + 1, message);
+        return Conversion::failed(text, Code::TooDeep, deep.offset..deep.offset + 1, message);
     }
     let masked = mask(text);
     let parsed = match parse(&masked.text) {
         Ok(parsed) => parsed,
+        Err(error) if parses_as_typescript(&masked.text) => {
+            let message = format!("the rule is written in TypeScript ({})", error.message);
+            return Conversion::failed(text, Code::TypeScript, error.range, message);
+        }
         Err(error) => return Conversion::failed(text, Code::ParseError, error.range, error.message),
     };
     let (rule, others) = match find_rule(&parsed) {

@@ -56,7 +56,7 @@ codes! {
     NotText = "R2A004", Error, "the file is not UTF-8 text",
         "The file holds bytes that are not UTF-8 text (a binary file, or another encoding). Re-save it as UTF-8 if it is a rule.";
     TooDeep = "R2A005", Error, "the code nests deeper than the limit",
-        "Brackets, parentheses or braces nest deeper than --max-nesting allows. Parsing such code could exhaust the stack, so the file was refused before parsing. Raise the limit if the file is genuine.";
+        "The code nests deeper than --max-nesting allows: brackets, and chains that nest without brackets (a+a+…, a.b.c…, f()()…, else if chains, ()=>()=>…). Parsing such code could exhaust the stack, so the file was refused before parsing. Raise the limit (at most 10,000) if the file is genuine.";
     TooLarge = "R2A006", Error, "the file is larger than the limit",
         "The file is larger than --max-file-size allows. Rules are small (Auth0 recommends 100 kB for all rules together); raise the limit if the file is genuine.";
     Placeholders = "R2A007", Info, "deploy-cli keyword placeholders kept",
@@ -73,8 +73,10 @@ codes! {
         "The deploy-cli metadata gives this enabled rule a stage other than login_success (login_failure, pre_authorize, user_registration). Only login_success rules become post-login Actions, so the rule was not converted; decide by hand what replaces it, or disable it.";
     HandlerNames = "R2A013", Error, "the rule uses the names event or api",
         "The Action's handler receives event and api; the rule declares or reads identifiers of the same names, so its code would refer to the wrong objects. Rename them in the rule and convert again.";
-    InternalError = "R2A090", Error, "internal error: the conversion produced invalid code",
-        "The converted code did not parse, so it was not written or printed. This is a bug in rules2actions; please report it with the rule that triggers it.";
+    TypeScript = "R2A015", Error, "the rule is written in TypeScript",
+        "Rules run plain JavaScript, and so do Actions. The file parses only as TypeScript: remove the type annotations and convert again.";
+    InternalError = "R2A090", Error, "internal error: the conversion failed or produced invalid code",
+        "The converter failed on this file (a panic inside the parser or a rewrite), or the converted code did not parse; nothing was written or printed for it, and the other files were still converted. This is a bug in rules2actions; please report it with the rule that triggers it.";
 
     Signature = "R2A101", Info, "rule signature converted",
         "function (user, context, callback) became exports.onExecutePostLogin = async (event, api) => {…}. Attach the Action to the post-login trigger, in the rule's order.";

@@ -7,7 +7,7 @@ use swc_common::comments::SingleThreadedComments;
 use swc_common::sync::Lrc;
 use swc_common::{BytePos, FileName, SourceFile, SourceMap};
 use swc_ecma_ast::{EsVersion, Expr, Script};
-use swc_ecma_parser::{parse_file_as_expr, parse_file_as_script, EsSyntax, Syntax};
+use swc_ecma_parser::{parse_file_as_expr, parse_file_as_script, EsSyntax, Syntax, TsSyntax};
 
 pub enum ParsedProgram {
     Script(Script),
@@ -116,6 +116,22 @@ pub fn parse(text: &str) -> Result<ParsedFile, SyntaxError> {
     } else {
         script_error
     })
+}
+
+/// Whether `text`, which is not JavaScript, parses as TypeScript (as a script or as a single
+/// expression): a rule written with type annotations.
+pub fn parses_as_typescript(text: &str) -> bool {
+    let (file, _) = source_file(text);
+    let typescript = Syntax::Typescript(TsSyntax::default());
+    let mut recovered = Vec::new();
+    let as_script = parse_file_as_script(&file, typescript, EsVersion::latest(), None, &mut recovered);
+    if as_script.is_ok() && recovered.is_empty() {
+        return true;
+    }
+    let mut recovered = Vec::new();
+    let as_expr = parse_file_as_expr(&file, typescript, EsVersion::latest(), None, &mut recovered);
+    matches!(as_expr, Ok(expr) if recovered.is_empty()
+        && first_code_after(text, (swc_common::Spanned::span(&*expr).hi.0 - file.start_pos.0) as usize).is_none())
 }
 
 /// The offset of the first character after `from` that is neither white space, a `;` nor part of

@@ -61,7 +61,7 @@ pub struct LimitArgs {
     /// Largest file accepted, in bytes
     #[arg(long, default_value_t = crate::Limits::default().max_file_size, value_name = "BYTES")]
     max_file_size: usize,
-    /// Deepest nesting of brackets, parentheses and braces accepted
+    /// Deepest nesting accepted: brackets, plus the links of operator, member, call and else-if chains (at most 10000)
     #[arg(long, default_value_t = crate::Limits::default().max_nesting, value_name = "LEVELS")]
     max_nesting: usize,
 }

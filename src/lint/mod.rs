@@ -24,9 +24,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Stack of the worker threads: the same as `limits::with_large_stack`, for swc's recursion.
-const WORKER_STACK: usize = 256 * 1024 * 1024;
-
 /// One finding of `check`: a diagnostic of the conversion, or of the check itself.
 pub type Finding = Diagnostic;
 
@@ -154,15 +151,17 @@ impl Run {
 pub fn check(paths: &[PathBuf], limits: &Limits) -> Run {
     let discovery = discover::discover(paths);
     let lint = |candidate: &Candidate| lint_file(candidate, limits);
-    let results: Vec<Result<FileReport, DiscoveryError>> =
-        match rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK).build() {
-            Ok(pool) => pool.install(|| discovery.candidates.par_iter().map(lint).collect()),
-            Err(_) => discovery
-                .candidates
-                .iter()
-                .map(|candidate| with_large_stack(|| lint(candidate)))
-                .collect(),
-        };
+    let results: Vec<Result<FileReport, DiscoveryError>> = match rayon::ThreadPoolBuilder::new()
+        .stack_size(crate::limits::LARGE_STACK)
+        .build()
+    {
+        Ok(pool) => pool.install(|| discovery.candidates.par_iter().map(lint).collect()),
+        Err(_) => discovery
+            .candidates
+            .iter()
+            .map(|candidate| with_large_stack(|| lint(candidate)))
+            .collect(),
+    };
     let mut run = Run {
         files: Vec::with_capacity(results.len()),
         errors: discovery.errors,

@@ -22,9 +22,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// The exact header every converted Action starts its handler with.
 pub const HANDLER_HEADER: &str = "exports.onExecutePostLogin = async (event, api) => {";
 
-/// The stack of each conversion thread: swc recurses while parsing, visiting and dropping.
-const STACK_SIZE: usize = 64 * 1024 * 1024;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// The deploy-cli layout the export came in (directory or YAML).
@@ -164,7 +161,10 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
         result
     };
     let converted: Vec<(Option<Conversion>, Option<crossrule::Facts>, Option<String>)> =
-        match rayon::ThreadPoolBuilder::new().stack_size(STACK_SIZE).build() {
+        match rayon::ThreadPoolBuilder::new()
+            .stack_size(crate::limits::LARGE_STACK)
+            .build()
+        {
             Ok(pool) => pool.install(|| export.rules.par_iter().map(work).collect()),
             // No pool (threads refused): one large-stack thread for the whole export.
             Err(_) => crate::limits::with_large_stack(|| export.rules.iter().map(work).collect()),

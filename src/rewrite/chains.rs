@@ -58,6 +58,21 @@ fn segment(member: &MemberExpr, span: Span, optional: bool) -> Segment {
     }
 }
 
+/// The identifier a member chain starts from, without building its segments.
+fn chain_root(mut expr: &Expr) -> Option<&Ident> {
+    loop {
+        match expr {
+            Expr::Member(member) => expr = &member.obj,
+            Expr::OptChain(OptChainExpr { base, .. }) => match &**base {
+                OptChainBase::Member(member) => expr = &member.obj,
+                OptChainBase::Call(_) => return None,
+            },
+            Expr::Ident(root) => return Some(root),
+            _ => return None,
+        }
+    }
+}
+
 /// Splits `a.b['c']?.d` into its root and segments, outermost last.
 pub fn split_chain(member: &MemberExpr) -> Option<(&Ident, Vec<Segment>)> {
     split_expr(member, member.span, false)
@@ -97,6 +112,11 @@ pub struct ChainWalker<'h, H: ChainHandler> {
 impl<H: ChainHandler> ChainWalker<'_, H> {
     /// Handles `member` if its root is wanted; returns false when it is not a tracked chain.
     fn member(&mut self, member: &MemberExpr, role: Role) -> bool {
+        // Find the root before building the segments: most chains are not tracked, and the
+        // walker meets every inner link of a long chain again.
+        if !chain_root(&member.obj).is_some_and(|root| self.handler.wants(root)) {
+            return false;
+        }
         self.chain(split_chain(member), role)
     }
 
