@@ -6,7 +6,7 @@ use crate::analysis::rule::{find_rule, RuleSearch};
 use crate::analysis::scope::analyse;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::limits::{nesting, Limits, NESTING_CEILING};
-use crate::parse::{first_code_after, parse, parses_as_typescript};
+use crate::parse::{first_code_after, parse, parses_as_typescript, validate_script};
 use crate::placeholders::{mask, unmask};
 use crate::rewrite::{self, CallbackMode, Ctx, Finding};
 use crate::source::SourceText;
@@ -223,7 +223,7 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
             return Conversion::failed(text, Code::InternalError, conflict.second, message);
         }
     };
-    if let Err(error) = parse(&converted) {
+    if let Err(error) = validate_script(&converted) {
         let message = format!("the converted code does not parse: {}", error.message);
         return Conversion::failed(text, Code::InternalError, 0..0, message);
     }

@@ -118,6 +118,18 @@ pub fn parse(text: &str) -> Result<ParsedFile, SyntaxError> {
     })
 }
 
+/// Checks that `text` is a valid script, without collecting comments: the cheap check made on
+/// every converted Action (always a script).
+pub fn validate_script(text: &str) -> Result<(), SyntaxError> {
+    let (file, base) = source_file(text);
+    let mut recovered = Vec::new();
+    match parse_file_as_script(&file, syntax(), EsVersion::latest(), None, &mut recovered) {
+        Ok(_) if recovered.is_empty() => Ok(()),
+        Ok(_) => Err(to_syntax_error(recovered.remove(0), base, text.len())),
+        Err(error) => Err(to_syntax_error(error, base, text.len())),
+    }
+}
+
 /// Whether `text`, which is not JavaScript, parses as TypeScript (as a script or as a single
 /// expression): a rule written with type annotations.
 pub fn parses_as_typescript(text: &str) -> bool {

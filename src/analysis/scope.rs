@@ -3,6 +3,7 @@
 //! whose parameter or variable is named `user` or `context` shadows the rule's, and its uses are
 //! left alone.
 
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use swc_atoms::Atom;
 use swc_common::BytePos;
@@ -62,7 +63,8 @@ pub struct Reference {
 
 #[derive(Default)]
 pub struct Bindings {
-    references: HashMap<BytePos, Reference>,
+    /// Looked up for every identifier by every rewrite: a fast hash, not SipHash.
+    references: FxHashMap<BytePos, Reference>,
     /// Every name the file uses, so that generated names never collide.
     pub names: HashSet<Atom>,
 }

@@ -28,7 +28,8 @@ use crate::diagnostics::Code;
 use crate::edits::{Edits, Piece};
 use crate::parse::ParsedFile;
 use crate::source::{indentation, SourceText};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use rustc_hash::FxHashSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use swc_common::{BytePos, Span, Spanned};
 use swc_ecma_ast::{Ident, PropName};
@@ -63,7 +64,7 @@ pub struct Ctx<'a> {
     /// `// TODO` comments to insert: (offset, code, text).
     todos: BTreeSet<(usize, Code, String)>,
     /// Identifiers already rewritten by an earlier pass.
-    pub handled: HashSet<BytePos>,
+    pub handled: FxHashSet<BytePos>,
     pub callback_mode: CallbackMode,
     pub secrets: BTreeSet<String>,
     pub dependencies: BTreeMap<String, Option<String>>,
@@ -106,7 +107,7 @@ impl<'a> Ctx<'a> {
             edits: Edits::default(),
             findings: Vec::new(),
             todos: BTreeSet::new(),
-            handled: HashSet::new(),
+            handled: FxHashSet::default(),
             callback_mode: CallbackMode::Return,
             secrets: BTreeSet::new(),
             dependencies: BTreeMap::new(),
