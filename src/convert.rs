@@ -223,6 +223,14 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
             return Conversion::failed(text, Code::InternalError, conflict.second, message);
         }
     };
+    if converted.len() > limits.max_output_size {
+        let message = format!(
+            "the Action would be {} bytes; the limit is {} (--max-output-size)",
+            converted.len(),
+            limits.max_output_size
+        );
+        return Conversion::failed(text, Code::OutputTooLarge, 0..0, message);
+    }
     if let Err(error) = validate_script(&converted) {
         let message = format!("the converted code does not parse: {}", error.message);
         return Conversion::failed(text, Code::InternalError, 0..0, message);

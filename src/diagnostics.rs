@@ -73,6 +73,8 @@ codes! {
         "The deploy-cli metadata gives this enabled rule a stage other than login_success (login_failure, pre_authorize, user_registration). Only login_success rules become post-login Actions, so the rule was not converted; decide by hand what replaces it, or disable it.";
     HandlerNames = "R2A013", Error, "the rule uses the names event or api",
         "The Action's handler receives event and api; the rule declares or reads identifiers of the same names, so its code would refer to the wrong objects. Rename them in the rule and convert again.";
+    OutputTooLarge = "R2A014", Error, "the Action is larger than the limit",
+        "The converted code would be larger than --max-output-size allows, so it was not written or printed. Raise the limit if the rule is genuine.";
     TypeScript = "R2A015", Error, "the rule is written in TypeScript",
         "Rules run plain JavaScript, and so do Actions. The file parses only as TypeScript: remove the type annotations and convert again.";
     InternalError = "R2A090", Error, "internal error: the conversion failed or produced invalid code",

@@ -21,6 +21,8 @@ pub struct Limits {
     /// Deepest nesting accepted: brackets, parentheses and braces, plus the links of operator,
     /// member, call, `else if`, arrow and other chains that nest the syntax tree (see `nesting`).
     pub max_nesting: usize,
+    /// Largest Action produced, in bytes: a conversion never prints or writes more.
+    pub max_output_size: usize,
 }
 
 impl Default for Limits {
@@ -28,6 +30,7 @@ impl Default for Limits {
         Limits {
             max_file_size: 5 * 1024 * 1024,
             max_nesting: 400,
+            max_output_size: 16 * 1024 * 1024,
         }
     }
 }

@@ -311,3 +311,15 @@ fn the_readme_lists_every_code() {
         "README.md lists codes that no longer exist"
     );
 }
+
+#[test]
+fn an_action_over_the_output_limit_is_reported_not_printed() {
+    let output = run(&["convert", "--stdout", "--max-output-size", "40", MFA_RULE]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).is_empty());
+    assert!(
+        stderr(&output).contains("R2A014 error: the Action would be"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -64,6 +64,9 @@ pub struct LimitArgs {
     /// Deepest nesting accepted: brackets, plus the links of operator, member, call and else-if chains (at most 10000)
     #[arg(long, default_value_t = crate::Limits::default().max_nesting, value_name = "LEVELS")]
     max_nesting: usize,
+    /// Largest Action produced, in bytes; a larger one is reported, not printed or written
+    #[arg(long, default_value_t = crate::Limits::default().max_output_size, value_name = "BYTES")]
+    max_output_size: usize,
 }
 
 impl LimitArgs {
@@ -71,6 +74,7 @@ impl LimitArgs {
         crate::Limits {
             max_file_size: self.max_file_size,
             max_nesting: self.max_nesting,
+            max_output_size: self.max_output_size,
         }
     }
 }
