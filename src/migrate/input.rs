@@ -275,28 +275,11 @@ fn load_directory(root: &Path) -> Result<Export, String> {
     }
 
     let configs = files_with_extension(&root.join("rules-configs"), "json")?;
-    let known_secrets = (!configs.is_empty()).then(|| {
-        configs
-            .iter()
-            .map(|path| {
-                std::fs::read_to_string(path)
-                    .ok()
-                    .and_then(|text| parse_json(&text).ok())
-                    .and_then(|value| string_field(&value, "key"))
-                    .unwrap_or_else(|| stem(path))
-            })
-            .collect()
-    });
+    let known_secrets = (!configs.is_empty()).then(|| configs.iter().map(|path| field_or_stem(path, "key")).collect());
 
     let existing_actions = files_with_extension(&root.join("actions"), "json")?
         .iter()
-        .map(|path| {
-            std::fs::read_to_string(path)
-                .ok()
-                .and_then(|text| parse_json(&text).ok())
-                .and_then(|value| string_field(&value, "name"))
-                .unwrap_or_else(|| stem(path))
-        })
+        .map(|path| field_or_stem(path, "name"))
         .collect();
 
     // deploy-cli reads only the first .json file of triggers/.
@@ -383,6 +366,15 @@ fn load_yaml(file: &Path) -> Result<Export, String> {
         existing_actions,
         existing_post_login,
     })
+}
+
+/// A string field of a JSON file, or the file's stem when it has none (or is not JSON).
+fn field_or_stem(path: &Path, field: &str) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| parse_json(&text).ok())
+        .and_then(|value| string_field(&value, field))
+        .unwrap_or_else(|| stem(path))
 }
 
 #[cfg(test)]
