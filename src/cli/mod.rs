@@ -140,13 +140,14 @@ pub struct Io<'a> {
 
 /// Runs the CLI on the process's own streams.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    let (stdin, stdout, mut stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
     let mut io = Io {
         stdout_is_terminal: stdout.is_terminal(),
         stderr_is_terminal: stderr.is_terminal(),
         stdin: &mut stdin.lock(),
         stdout: &mut stdout.lock(),
-        stderr: &mut stderr.lock(),
+        // Not locked for the whole run: a progress bar writes to stderr from its own thread.
+        stderr: &mut stderr,
     };
     run_with(args, &mut io)
 }
