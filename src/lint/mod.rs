@@ -15,7 +15,7 @@ pub mod discover;
 pub mod output;
 pub mod suppress;
 
-use crate::convert::{convert_bytes, Conversion, Status};
+use crate::convert::{convert_bytes, Status};
 use crate::diagnostics::{Code, Diagnostic, Severity};
 use crate::limits::{with_large_stack, Limits};
 use crate::source::SourceText;
@@ -213,18 +213,8 @@ fn lint_file(candidate: &Candidate, limits: &Limits) -> Result<FileReport, Disco
         }
     }
 
-    let conversion = match convert_guarded(&bytes, limits) {
-        Ok(conversion) => conversion,
-        Err(panic) => {
-            let source = SourceText::new(&report.text);
-            let message = format!("the converter crashed on this file: {panic}");
-            report
-                .findings
-                .push(Finding::new(&source, Code::InternalError, 0..0, message));
-            report.internal_error = true;
-            return Ok(report);
-        }
-    };
+    // The converter reports a panic on this file as an internal error (R2A090) itself.
+    let conversion = convert_bytes(&bytes, limits);
     let first = conversion.diagnostics.first().map(|d| d.code);
     let known_rule = candidate.explicit || meta.is_some();
     let skip = match (conversion.status, first) {
@@ -245,18 +235,6 @@ fn lint_file(candidate: &Candidate, limits: &Limits) -> Result<FileReport, Disco
     report.suppressed = suppress::apply(&report.text, &mut report.findings);
     report.findings.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     Ok(report)
-}
-
-/// Converts on the current (large-stack) thread; a panic is returned as its message instead of
-/// ending the run.
-fn convert_guarded(bytes: &[u8], limits: &Limits) -> Result<Conversion, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| convert_bytes(bytes, limits))).map_err(|panic| {
-        panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default()
-    })
 }
 
 /// Whether a file that does not parse as a script is an ES module: rules are scripts, so a file

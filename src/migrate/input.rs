@@ -39,6 +39,22 @@ pub struct RuleEntry {
     pub notes: Vec<Note>,
 }
 
+impl RuleEntry {
+    /// A rule whose metadata could not be read: enabled at the default stage, with no script.
+    fn unreadable(name: String, source: String, reason: String) -> RuleEntry {
+        RuleEntry {
+            name,
+            enabled: true,
+            order: None,
+            stage: DEFAULT_STAGE.to_string(),
+            id: None,
+            source,
+            script: Script::Missing(reason),
+            notes: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
     pub action_name: String,
@@ -251,26 +267,16 @@ fn load_directory(root: &Path) -> Result<Export, String> {
                 }
                 rules.push(entry);
             }
-            Ok(_) => rules.push(RuleEntry {
+            Ok(_) => rules.push(RuleEntry::unreadable(
                 name,
-                enabled: true,
-                order: None,
-                stage: DEFAULT_STAGE.to_string(),
-                id: None,
                 source,
-                script: Script::Missing("the rule's JSON is not an object".to_string()),
-                notes: Vec::new(),
-            }),
-            Err(error) => rules.push(RuleEntry {
+                "the rule's JSON is not an object".to_string(),
+            )),
+            Err(error) => rules.push(RuleEntry::unreadable(
                 name,
-                enabled: true,
-                order: None,
-                stage: DEFAULT_STAGE.to_string(),
-                id: None,
                 source,
-                script: Script::Missing(format!("the rule's JSON cannot be read: {error}")),
-                notes: Vec::new(),
-            }),
+                format!("the rule's JSON cannot be read: {error}"),
+            )),
         }
     }
 

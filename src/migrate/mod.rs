@@ -19,8 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// The exact header every converted Action starts its handler with.
-pub const HANDLER_HEADER: &str = "exports.onExecutePostLogin = async (event, api) => {";
+pub use crate::rewrite::signature::HANDLER_HEADER;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

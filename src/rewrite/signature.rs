@@ -9,13 +9,14 @@ use super::{CallbackMode, Ctx};
 use crate::analysis::rule::RuleForm;
 use crate::diagnostics::Code;
 
-pub const HANDLER: &str = "exports.onExecutePostLogin = async (event, api) =>";
+/// The first line of every converted Action's handler.
+pub const HANDLER_HEADER: &str = "exports.onExecutePostLogin = async (event, api) => {";
 
 pub fn run(ctx: &mut Ctx<'_>) {
     let rule = ctx.rule;
     let newline = ctx.newline;
     let unit = ctx.indent_unit.clone();
-    let mut header = format!("{HANDLER} {{");
+    let mut header = HANDLER_HEADER.to_string();
     if let CallbackMode::Awaited { done, error } = &ctx.callback_mode {
         let executor = if rule.is_async { "async " } else { "" };
         header.push_str(&format!(
