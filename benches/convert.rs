@@ -27,6 +27,10 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+// The allocator of the `rules2actions` binary, so that both sides are measured as the tool runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Rule {
     /// The file's text, as `convert` gets it.
     text: String,

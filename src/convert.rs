@@ -205,6 +205,7 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
     run_rewrites(&mut ctx);
 
     let Ctx {
+        source,
         edits,
         findings,
         secrets,
@@ -237,8 +238,10 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
     }
     Conversion {
         status: Status::Converted,
-        action: Some(unmask(&converted, &masked.placeholders)),
-        diagnostics: position(text, findings),
+        action: Some(unmask(converted, &masked.placeholders)),
+        // Masks have the length of their placeholders: the masked text's lines and columns are
+        // the original's.
+        diagnostics: position_in(&source, findings),
         secrets: secrets.into_iter().collect(),
         dependencies: dependencies
             .into_iter()
@@ -254,10 +257,11 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
 fn run_rewrites(ctx: &mut Ctx<'_>) {
     rewrite::metadata::plan_folds(ctx);
     rewrite::callback::run(ctx);
-    rewrite::multifactor::run(ctx);
-    rewrite::claims::run(ctx);
-    rewrite::saml::run(ctx);
-    rewrite::redirect::run(ctx);
+    let context_writes = rewrite::context_writes::find(ctx);
+    rewrite::multifactor::run(ctx, &context_writes);
+    rewrite::claims::run(ctx, &context_writes);
+    rewrite::saml::run(ctx, &context_writes);
+    rewrite::redirect::run(ctx, &context_writes);
     rewrite::metadata::run(ctx);
     rewrite::management_api::run(ctx);
     rewrite::errors::run(ctx);
@@ -282,10 +286,13 @@ fn first_identifier(text: &str, name: &str) -> Option<usize> {
 
 /// Gives each finding its line and column in the original text, in a stable order.
 fn position(text: &str, findings: Vec<Finding>) -> Vec<Diagnostic> {
-    let source = SourceText::new(text);
+    position_in(&SourceText::new(text), findings)
+}
+
+fn position_in(source: &SourceText<'_>, findings: Vec<Finding>) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = findings
         .into_iter()
-        .map(|finding| Diagnostic::new(&source, finding.code, finding.range, finding.message))
+        .map(|finding| Diagnostic::new(source, finding.code, finding.range, finding.message))
         .collect();
     diagnostics.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     diagnostics.dedup_by(|a, b| a.order_key() == b.order_key());

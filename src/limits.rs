@@ -155,49 +155,61 @@ struct Scanner<'a> {
     header_next: bool,
 }
 
-const KEYWORDS_BEFORE_EXPRESSION: &[&[u8]] = &[
-    b"return",
-    b"throw",
-    b"case",
-    b"default",
-    b"do",
-    b"else",
-    b"in",
-    b"of",
-    b"instanceof",
-    b"typeof",
-    b"void",
-    b"delete",
-    b"new",
-    b"await",
-    b"yield",
-    b"if",
-    b"while",
-    b"for",
-    b"with",
-    b"switch",
-    b"catch",
-    b"try",
-    b"finally",
-    b"function",
-    b"class",
-    b"extends",
-    b"var",
-    b"let",
-    b"const",
-    b"export",
-    b"import",
-];
+/// Whether `word` is a keyword after which an expression (not an operator) comes. Dispatched on
+/// the first byte: the scan meets every identifier of the file, and most are not keywords.
+fn is_keyword_before_expression(word: &[u8]) -> bool {
+    let candidates: &[&[u8]] = match word.first() {
+        Some(b'a') => &[b"await"],
+        Some(b'c') => &[b"case", b"catch", b"class", b"const"],
+        Some(b'd') => &[b"default", b"do", b"delete"],
+        Some(b'e') => &[b"else", b"extends", b"export"],
+        Some(b'f') => &[b"for", b"finally", b"function"],
+        Some(b'i') => &[b"in", b"instanceof", b"if", b"import"],
+        Some(b'l') => &[b"let"],
+        Some(b'n') => &[b"new"],
+        Some(b'o') => &[b"of"],
+        Some(b'r') => &[b"return"],
+        Some(b's') => &[b"switch"],
+        Some(b't') => &[b"throw", b"typeof", b"try"],
+        Some(b'v') => &[b"void", b"var"],
+        Some(b'w') => &[b"while", b"with"],
+        Some(b'y') => &[b"yield"],
+        _ => &[],
+    };
+    candidates.contains(&word)
+}
 
-/// Punctuators, longest first so that the first match is the longest.
-const PUNCTUATORS: &[&[u8]] = &[
-    b">>>=", b"...", b"===", b"!==", b"**=", b"<<=", b">>=", b">>>", b"&&=", b"||=", b"??=", b"=>", b"==", b"!=",
-    b"<=", b">=", b"&&", b"||", b"??", b"?.", b"++", b"--", b"+=", b"-=", b"*=", b"/=", b"%=", b"&=", b"|=", b"^=",
-    b"**", b"<<", b">>",
-];
+/// Length of the punctuator `rest` starts with (the longest one), or 1 for a single byte.
+fn punctuator_len(rest: &[u8]) -> usize {
+    let byte = |i: usize| rest.get(i).copied().unwrap_or(0);
+    let then_equals = |len: usize| if byte(len) == b'=' { len + 1 } else { len };
+    match (byte(0), byte(1)) {
+        (b'>', b'>') if byte(2) == b'>' => then_equals(3),
+        (b'>', b'>') | (b'<', b'<') | (b'*', b'*') => then_equals(2),
+        (b'&', b'&') | (b'|', b'|') | (b'?', b'?') => then_equals(2),
+        (b'=' | b'!', b'=') => then_equals(2),
+        (b'.', b'.') if byte(2) == b'.' => 3,
+        (b'=', b'>') | (b'<' | b'>', b'=') | (b'?', b'.') | (b'+', b'+') | (b'-', b'-') => 2,
+        (b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^', b'=') => 2,
+        _ => 1,
+    }
+}
+
+/// Bytes that may continue an identifier (or a masked placeholder), as a table: the scan looks up
+/// every byte of every name.
+const IDENTIFIER_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'$' | b'\\' | b'@' | b'#') || byte >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 fn is_identifier_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'\\' | b'@' | b'#') || b >= 0x80
+    IDENTIFIER_BYTES[b as usize]
 }
 
 fn is_line_break(bytes: &[u8], i: usize) -> bool {
@@ -434,11 +446,17 @@ impl<'a> Scanner<'a> {
     }
 
     fn word(&mut self, at: usize, word: &[u8], after_else: bool) -> Option<TooDeep> {
-        let keyword = KEYWORDS_BEFORE_EXPRESSION.contains(&word);
+        if !is_keyword_before_expression(word) {
+            // A name: a value, which may start a new statement.
+            self.statement_may_start();
+            self.prev = Prev::Value;
+            self.header_next = false;
+            return None;
+        }
         if !matches!(word, b"else" | b"in" | b"of" | b"instanceof" | b"catch" | b"finally") {
             self.statement_may_start();
         }
-        self.prev = if keyword { Prev::Start } else { Prev::Value };
+        self.prev = Prev::Start;
         self.header_next = matches!(word, b"if" | b"while" | b"for" | b"with" | b"switch" | b"catch");
         match word {
             b"case" | b"default" => {
@@ -459,11 +477,7 @@ impl<'a> Scanner<'a> {
 
     fn punctuator(&mut self, at: usize) -> Option<TooDeep> {
         let rest = &self.bytes[at..];
-        let token: &[u8] = PUNCTUATORS
-            .iter()
-            .copied()
-            .find(|p| rest.starts_with(p))
-            .unwrap_or(&rest[..1]);
+        let token = &rest[..punctuator_len(rest)];
         // `?.` followed by a digit is a conditional: `a?.5:1`.
         let token = if token == b"?." && rest.get(2).is_some_and(u8::is_ascii_digit) {
             &rest[..1]
@@ -501,7 +515,7 @@ impl<'a> Scanner<'a> {
         let mut end = from;
         while end < self.bytes.len() && is_identifier_byte(self.bytes[end]) {
             // U+2028/U+2029 are line terminators, not identifier characters.
-            if is_line_break(self.bytes, end) {
+            if self.bytes[end] >= 0x80 && is_line_break(self.bytes, end) {
                 break;
             }
             end += 1;
@@ -510,9 +524,15 @@ impl<'a> Scanner<'a> {
     }
 
     fn skip_line(&mut self) {
-        while self.i < self.bytes.len() && !is_line_break(self.bytes, self.i) {
+        // A line ends at `\n`, `\r`, or U+2028/U+2029 (which start with the byte 0xe2).
+        while let Some(found) = memchr::memchr3(b'\n', b'\r', 0xe2, &self.bytes[self.i..]) {
+            self.i += found;
+            if is_line_break(self.bytes, self.i) {
+                return;
+            }
             self.i += 1;
         }
+        self.i = self.bytes.len();
     }
 
     fn skip_string(&mut self, quote: u8) {
@@ -586,11 +606,7 @@ impl<'a> Scanner<'a> {
 }
 
 fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .map(|p| p + from)
+    memchr::memmem::find(bytes.get(from..)?, needle).map(|p| p + from)
 }
 
 /// Size of the stack `with_large_stack` gives each conversion. Stack pages cost nothing until they
@@ -743,6 +759,35 @@ mod tests {
         assert_eq!(with_large_stack_guarded(|| 1 + 1), Ok(2));
         let error = with_large_stack_guarded(|| -> u8 { panic!("boom {}", 7) }).unwrap_err();
         assert_eq!(error, "boom 7");
+    }
+
+    #[test]
+    fn punctuators_are_matched_whole() {
+        let punctuators = [
+            ">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=", "=>", "==", "!=", "<=", ">=",
+            "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>", "=",
+            ".", ":", "?", "!", "~", "+", "-", "*", "/", "%", "<", ">", "&", "|", "^",
+        ];
+        for punctuator in punctuators {
+            let followed = format!("{punctuator}x");
+            assert_eq!(punctuator_len(followed.as_bytes()), punctuator.len(), "{punctuator}");
+            assert_eq!(
+                punctuator_len(punctuator.as_bytes()),
+                punctuator.len(),
+                "{punctuator} at the end"
+            );
+        }
+        assert_eq!(punctuator_len(b".."), 1);
+    }
+
+    #[test]
+    fn keywords_are_told_from_names() {
+        for keyword in ["return", "typeof", "instanceof", "else", "await", "yield", "const"] {
+            assert!(is_keyword_before_expression(keyword.as_bytes()), "{keyword}");
+        }
+        for name in ["user", "context", "callback", "returned", "i", "", "elsewhere"] {
+            assert!(!is_keyword_before_expression(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]

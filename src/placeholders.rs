@@ -61,10 +61,12 @@ pub fn mask(text: &str) -> Masked {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     let mut i = 0;
-    while i + 1 < bytes.len() {
-        let kind = match (bytes[i], bytes[i + 1]) {
-            (b'@', b'@') => PlaceholderKind::Json,
-            (b'#', b'#') => PlaceholderKind::Text,
+    // Most rules hold no `@` or `#` at all: jump from one to the next.
+    while let Some(found) = memchr::memchr2(b'@', b'#', &bytes[i..]) {
+        i += found;
+        let kind = match (bytes[i], bytes.get(i + 1)) {
+            (b'@', Some(b'@')) => PlaceholderKind::Json,
+            (b'#', Some(b'#')) => PlaceholderKind::Text,
             _ => {
                 i += 1;
                 continue;
@@ -100,9 +102,9 @@ pub fn mask(text: &str) -> Masked {
 
 /// Puts the placeholders back into converted text. Rewrites may copy masked identifiers around, so
 /// every occurrence of a mask this file produced is restored, wherever it now stands.
-pub fn unmask(text: &str, placeholders: &[Placeholder]) -> String {
+pub fn unmask(text: String, placeholders: &[Placeholder]) -> String {
     let distinct: BTreeSet<(PlaceholderKind, &str)> = placeholders.iter().map(|p| (p.kind, p.key.as_str())).collect();
-    let mut out = text.to_string();
+    let mut out = text;
     for (kind, key) in distinct {
         let placeholder = Placeholder {
             kind,
@@ -126,6 +128,6 @@ mod tests {
         assert_eq!(masked.text, "const env = $$ENV$$; const d = '_$DOMAIN$_'; a @@ b");
         assert_eq!(masked.placeholders.len(), 2);
         assert_eq!(masked.placeholders[1].offset, 32);
-        assert_eq!(unmask(&masked.text, &masked.placeholders), text);
+        assert_eq!(unmask(masked.text.clone(), &masked.placeholders), text);
     }
 }

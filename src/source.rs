@@ -18,14 +18,11 @@ impl<'a> SourceText<'a> {
     pub fn new(text: &'a str) -> Self {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => line_starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => line_starts.push(i + 1),
-                _ => {}
+        // `\r\n` ends a line at its `\n`; a `\r` alone (old Mac files) ends one too.
+        for end in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[end] == b'\n' || bytes.get(end + 1) != Some(&b'\n') {
+                line_starts.push(end + 1);
             }
-            i += 1;
         }
         SourceText { text, line_starts }
     }

@@ -1,7 +1,7 @@
 //! Control flow of the rule body, as far as the callback rewrite needs it: which statements are in
 //! tail position, after which the rule runs nothing more.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use swc_common::{BytePos, Spanned};
 use swc_ecma_ast::*;
 
@@ -12,13 +12,13 @@ pub type InlinedBody<'f> = &'f dyn for<'s> Fn(&'s Stmt) -> Option<&'s [Stmt]>;
 /// The statements after which the function runs nothing more: the last statement of a block in
 /// tail position (recursively), and any statement followed by a bare `return;`. Inside a `switch`
 /// in tail position, a statement followed by `break` counts too.
-pub fn tail_statements(stmts: &[Stmt], inlined: InlinedBody<'_>) -> HashSet<BytePos> {
-    let mut tails = HashSet::new();
+pub fn tail_statements(stmts: &[Stmt], inlined: InlinedBody<'_>) -> FxHashSet<BytePos> {
+    let mut tails = FxHashSet::default();
     walk_block(stmts, true, inlined, &mut tails);
     tails
 }
 
-fn walk_block(stmts: &[Stmt], is_tail: bool, inlined: InlinedBody<'_>, tails: &mut HashSet<BytePos>) {
+fn walk_block(stmts: &[Stmt], is_tail: bool, inlined: InlinedBody<'_>, tails: &mut FxHashSet<BytePos>) {
     let last = stmts.iter().rposition(does_something);
     for (index, stmt) in stmts.iter().enumerate() {
         let before_return = matches!(stmts.get(index + 1), Some(Stmt::Return(ReturnStmt { arg: None, .. })));
@@ -26,7 +26,7 @@ fn walk_block(stmts: &[Stmt], is_tail: bool, inlined: InlinedBody<'_>, tails: &m
     }
 }
 
-fn walk_statement(stmt: &Stmt, is_tail: bool, inlined: InlinedBody<'_>, tails: &mut HashSet<BytePos>) {
+fn walk_statement(stmt: &Stmt, is_tail: bool, inlined: InlinedBody<'_>, tails: &mut FxHashSet<BytePos>) {
     if is_tail {
         tails.insert(stmt.span().lo);
     }

@@ -3,8 +3,7 @@
 //! whose parameter or variable is named `user` or `context` shadows the rule's, and its uses are
 //! left alone.
 
-use rustc_hash::FxHashMap;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use swc_atoms::Atom;
 use swc_common::BytePos;
 use swc_ecma_ast::*;
@@ -66,7 +65,10 @@ pub struct Bindings {
     /// Looked up for every identifier by every rewrite: a fast hash, not SipHash.
     references: FxHashMap<BytePos, Reference>,
     /// Every name the file uses, so that generated names never collide.
-    pub names: HashSet<Atom>,
+    pub names: FxHashSet<Atom>,
+    /// The Rules globals the file refers to: a rewrite about a global the rule never names has
+    /// nothing to do, and skips its walks of the tree.
+    used_globals: Vec<Global>,
 }
 
 impl Bindings {
@@ -109,6 +111,11 @@ impl Bindings {
         candidate
     }
 
+    /// Whether any identifier of the file resolves to `global`.
+    pub fn uses(&self, global: Global) -> bool {
+        self.used_globals.contains(&global)
+    }
+
     pub fn references(&self) -> impl Iterator<Item = (&BytePos, &Reference)> {
         self.references.iter()
     }
@@ -116,15 +123,15 @@ impl Bindings {
 
 #[derive(Default)]
 struct Scope {
-    names: HashSet<Atom>,
+    names: FxHashSet<Atom>,
     /// Set on the rule function's scope: maps its parameter names.
-    rule_params: Option<HashMap<Atom, Param>>,
+    rule_params: Option<FxHashMap<Atom, Param>>,
     is_function: bool,
 }
 
 impl Scope {
     /// A block's scope (or a function expression's name, a catch clause's parameter).
-    fn block(names: HashSet<Atom>) -> Scope {
+    fn block(names: FxHashSet<Atom>) -> Scope {
         Scope {
             names,
             ..Default::default()
@@ -179,6 +186,11 @@ impl Resolver {
         if let Some(binding) = self.lookup(&ident.sym) {
             let depth = self.depth();
             self.out.references.insert(ident.span.lo, Reference { binding, depth });
+            if let Binding::Global(global) = binding {
+                if !self.out.used_globals.contains(&global) {
+                    self.out.used_globals.push(global);
+                }
+            }
         }
     }
 
@@ -192,7 +204,7 @@ impl Resolver {
     }
 
     fn function_scope(&mut self, lo: BytePos, params: Vec<&Pat>, body_stmts: Option<&[Stmt]>) -> Scope {
-        let mut names = HashSet::new();
+        let mut names = FxHashSet::default();
         for pat in &params {
             pattern_names(pat, &mut names);
         }
@@ -204,7 +216,7 @@ impl Resolver {
         }
         let rule_params = (lo == self.rule_function).then(|| {
             let kinds = [Param::User, Param::Context, Param::Callback];
-            self.params.iter().cloned().zip(kinds).collect::<HashMap<_, _>>()
+            self.params.iter().cloned().zip(kinds).collect::<FxHashMap<_, _>>()
         });
         if let Some(params) = &rule_params {
             names.retain(|name| !params.contains_key(name));
@@ -295,7 +307,7 @@ impl Visit for Resolver {
     }
 
     fn visit_for_stmt(&mut self, stmt: &ForStmt) {
-        let mut names = HashSet::new();
+        let mut names = FxHashSet::default();
         if let Some(VarDeclOrExpr::VarDecl(decl)) = &stmt.init {
             decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names));
         }
@@ -313,7 +325,7 @@ impl Visit for Resolver {
     }
 
     fn visit_catch_clause(&mut self, clause: &CatchClause) {
-        let mut names = HashSet::new();
+        let mut names = FxHashSet::default();
         if let Some(param) = &clause.param {
             pattern_names(param, &mut names);
         }
@@ -365,7 +377,7 @@ impl Visit for PatternExpressions<'_> {
 /// nested functions.
 #[derive(Default)]
 struct VarNames {
-    names: HashSet<Atom>,
+    names: FxHashSet<Atom>,
 }
 
 impl Visit for VarNames {
@@ -389,8 +401,8 @@ impl Visit for VarNames {
 }
 
 /// `let`, `const`, `class` and function declarations made directly in a block.
-fn lexical_names(stmts: &[Stmt]) -> HashSet<Atom> {
-    let mut names = HashSet::new();
+fn lexical_names(stmts: &[Stmt]) -> FxHashSet<Atom> {
+    let mut names = FxHashSet::default();
     for stmt in stmts {
         match stmt {
             Stmt::Decl(Decl::Var(decl)) if decl.kind != VarDeclKind::Var => {
@@ -408,8 +420,8 @@ fn lexical_names(stmts: &[Stmt]) -> HashSet<Atom> {
     names
 }
 
-fn for_head_names(head: &ForHead) -> HashSet<Atom> {
-    let mut names = HashSet::new();
+fn for_head_names(head: &ForHead) -> FxHashSet<Atom> {
+    let mut names = FxHashSet::default();
     if let ForHead::VarDecl(decl) = head {
         if decl.kind != VarDeclKind::Var {
             decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names));
@@ -419,7 +431,7 @@ fn for_head_names(head: &ForHead) -> HashSet<Atom> {
 }
 
 /// The names a binding pattern declares.
-pub fn pattern_names(pat: &Pat, names: &mut HashSet<Atom>) {
+pub fn pattern_names(pat: &Pat, names: &mut FxHashSet<Atom>) {
     match pat {
         Pat::Ident(binding) => {
             names.insert(binding.id.sym.clone());

@@ -10,7 +10,7 @@ use crate::analysis::scope::{Global, Param};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use crate::parse::first_code_after;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 use swc_common::{BytePos, Spanned};
 use swc_ecma_ast::*;
@@ -99,7 +99,7 @@ fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
     let tails = tail_statements(&ctx.rule.body.stmts, &|stmt| inlined_body(ctx, stmt));
     let mut collector = Collector {
         ctx,
-        statements: HashMap::new(),
+        statements: FxHashMap::default(),
         tails,
         inlined_depth: 0,
         uses: Vec::new(),
@@ -116,9 +116,9 @@ fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
 struct Collector<'c, 'a> {
     ctx: &'c Ctx<'a>,
     /// Calls that are whole statements, by the position of the call.
-    statements: HashMap<BytePos, (Statement, Range<usize>)>,
+    statements: FxHashMap<BytePos, (Statement, Range<usize>)>,
     /// Statements after which the rule body runs nothing more.
-    tails: HashSet<BytePos>,
+    tails: FxHashSet<BytePos>,
     /// How many folded continuations (functions whose body now runs inline) enclose the visit.
     inlined_depth: u32,
     uses: Vec<CallbackUse>,

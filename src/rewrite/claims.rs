@@ -3,7 +3,7 @@
 //! `context.accessToken.scope = …` replaced the whole scope set in Rules: the Action removes each
 //! requested scope that is not wanted and adds each wanted one.
 
-use super::context_writes::{find, ContextWrite};
+use super::context_writes::ContextWrite;
 use super::print::{preferred_quote, string_literal};
 use super::Ctx;
 use crate::diagnostics::Code;
@@ -11,13 +11,12 @@ use crate::edits::Piece;
 use swc_common::Spanned;
 use swc_ecma_ast::AssignOp;
 
-pub fn run(ctx: &mut Ctx<'_>) {
-    let writes = find(ctx);
+pub fn run(ctx: &mut Ctx<'_>, writes: &[ContextWrite]) {
     // Each Rules assignment replaced the whole scope set; with several, which scopes an earlier
     // one added is only known at run time.
     let scope_assignments = writes.iter().filter(|w| is_scope_assignment(w)).count();
     for write in writes {
-        if scope_assignments > 1 && is_scope_assignment(&write) {
+        if scope_assignments > 1 && is_scope_assignment(write) {
             ctx.mark_handled(&write.root);
             ctx.flag(Code::TokenClaims, &write.assign, "context.accessToken.scope is assigned more than once; set the final scopes with api.accessToken.addScope / removeScope");
             continue;
@@ -27,7 +26,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
             Some("accessToken") => "accessToken",
             _ => continue,
         };
-        convert(ctx, &write, token);
+        convert(ctx, write, token);
     }
 }
 

@@ -4,7 +4,7 @@
 use super::Ctx;
 use crate::analysis::scope::Param;
 use crate::rewrite::chains::split_chain;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::ops::Range;
 use swc_common::{BytePos, Spanned};
 use swc_ecma_ast::*;
@@ -33,8 +33,8 @@ pub fn find(ctx: &Ctx<'_>) -> Vec<ContextWrite> {
     let mut finder = Finder {
         ctx,
         found: Vec::new(),
-        seen: HashSet::new(),
-        in_block: HashSet::new(),
+        seen: FxHashSet::default(),
+        in_block: FxHashSet::default(),
     };
     ctx.parsed.visit(&mut finder);
     finder.found
@@ -43,9 +43,9 @@ pub fn find(ctx: &Ctx<'_>) -> Vec<ContextWrite> {
 struct Finder<'c, 'a> {
     ctx: &'c Ctx<'a>,
     found: Vec<ContextWrite>,
-    seen: HashSet<BytePos>,
+    seen: FxHashSet<BytePos>,
     /// Expression statements that stand directly in a list of statements.
-    in_block: HashSet<BytePos>,
+    in_block: FxHashSet<BytePos>,
 }
 
 impl Finder<'_, '_> {

@@ -11,7 +11,8 @@ use crate::analysis::scope::{pattern_names, Binding, Global};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use crate::parse::ParsedProgram;
-use std::collections::{BTreeSet, HashSet};
+use rustc_hash::FxHashSet;
+use std::collections::BTreeSet;
 use swc_atoms::Atom;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
@@ -133,8 +134,10 @@ impl Visit for Requires<'_, '_> {
 }
 
 pub fn run(ctx: &mut Ctx<'_>) {
-    let parsed = ctx.parsed;
-    parsed.visit(&mut Requires { ctx });
+    if ctx.bindings.uses(Global::Require) {
+        let parsed = ctx.parsed;
+        parsed.visit(&mut Requires { ctx });
+    }
     require_sandbox_modules(ctx);
     hoist(ctx);
 }
@@ -209,7 +212,7 @@ fn hoist(ctx: &mut Ctx<'_>) {
 
 /// A single `const` declaration whose value is `require('…')`, possibly followed by member
 /// reads (`require('auth0').ManagementClient`), declaring names free at module scope.
-fn is_hoistable(ctx: &Ctx<'_>, decl: &VarDecl, module_names: &HashSet<Atom>) -> bool {
+fn is_hoistable(ctx: &Ctx<'_>, decl: &VarDecl, module_names: &FxHashSet<Atom>) -> bool {
     let [declarator] = decl.decls.as_slice() else {
         return false;
     };
@@ -226,14 +229,14 @@ fn is_hoistable(ctx: &Ctx<'_>, decl: &VarDecl, module_names: &HashSet<Atom>) -> 
         if ctx.bindings.is_global(callee, Global::Require)
             && args.len() == 1
             && matches!(&*args[0].expr, Expr::Lit(Lit::Str(_))));
-    let mut names = HashSet::new();
+    let mut names = FxHashSet::default();
     pattern_names(&declarator.name, &mut names);
     is_require && names.is_disjoint(module_names)
 }
 
 /// Names declared at the top level of the file, outside the rule.
-fn module_scope_names(ctx: &Ctx<'_>) -> HashSet<Atom> {
-    let mut names = HashSet::new();
+fn module_scope_names(ctx: &Ctx<'_>) -> FxHashSet<Atom> {
+    let mut names = FxHashSet::default();
     let ParsedProgram::Script(script) = &ctx.parsed.program else {
         return names;
     };

@@ -53,6 +53,9 @@ impl Visit for Errors<'_, '_> {
 }
 
 pub fn run(ctx: &mut Ctx<'_>) {
+    if !ctx.bindings.uses(Global::UnauthorizedError) {
+        return;
+    }
     let parsed = ctx.parsed;
     parsed.visit(&mut Errors { ctx });
 }

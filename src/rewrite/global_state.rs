@@ -8,7 +8,7 @@ use super::chains::{split_chain, ChainHandler, ChainWalker, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -23,7 +23,7 @@ enum Kept {
 
 /// What a value is, looking one step through a local variable (`global.api = api` where
 /// `api = new Client()`).
-fn kept(value: &Expr, locals: &HashMap<String, Kept>) -> Kept {
+fn kept(value: &Expr, locals: &FxHashMap<String, Kept>) -> Kept {
     match value {
         Expr::New(_) | Expr::Fn(_) | Expr::Arrow(_) | Expr::Class(_) | Expr::Call(_) => Kept::Object,
         Expr::Paren(paren) => kept(&paren.expr, locals),
@@ -49,12 +49,12 @@ fn kept(value: &Expr, locals: &HashMap<String, Kept>) -> Kept {
 struct Assignments<'c, 'a> {
     ctx: &'c Ctx<'a>,
     globals: Vec<(String, Box<Expr>)>,
-    locals: HashMap<String, Kept>,
+    locals: FxHashMap<String, Kept>,
 }
 
 impl Assignments<'_, '_> {
     fn note_local(&mut self, name: &str, value: &Expr) {
-        let kind = kept(value, &HashMap::new());
+        let kind = kept(value, &FxHashMap::default());
         let entry = self.locals.entry(name.to_string()).or_insert(kind);
         if kind == Kept::Object {
             *entry = Kept::Object;
@@ -62,8 +62,8 @@ impl Assignments<'_, '_> {
     }
 
     /// What each `global.X` keeps: a client if any assignment stores one.
-    fn kinds(&self) -> HashMap<String, Kept> {
-        let mut kinds = HashMap::new();
+    fn kinds(&self) -> FxHashMap<String, Kept> {
+        let mut kinds = FxHashMap::default();
         for (name, value) in &self.globals {
             let kind = kept(value, &self.locals);
             let entry = kinds.entry(name.clone()).or_insert(kind);
@@ -102,7 +102,7 @@ impl Visit for Assignments<'_, '_> {
 
 struct Uses<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
-    kinds: HashMap<String, Kept>,
+    kinds: FxHashMap<String, Kept>,
 }
 
 impl ChainHandler for Uses<'_, '_> {
@@ -136,11 +136,14 @@ impl ChainHandler for Uses<'_, '_> {
 }
 
 pub fn run(ctx: &mut Ctx<'_>) {
+    if !ctx.bindings.uses(Global::Global) {
+        return;
+    }
     let parsed = ctx.parsed;
     let mut assignments = Assignments {
         ctx,
         globals: Vec::new(),
-        locals: HashMap::new(),
+        locals: FxHashMap::default(),
     };
     parsed.visit(&mut assignments);
     let kinds = assignments.kinds();

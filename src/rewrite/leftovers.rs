@@ -32,6 +32,9 @@ impl Visit for Leftovers<'_, '_> {
 }
 
 pub fn run(ctx: &mut Ctx<'_>) {
+    if !ctx.bindings.uses(Global::Auth0) && !ctx.bindings.uses(Global::Global) {
+        return;
+    }
     let parsed = ctx.parsed;
     parsed.visit(&mut Leftovers { ctx });
 }

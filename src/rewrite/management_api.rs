@@ -57,6 +57,9 @@ pub const CLIENT_ID_SECRET: &str = "AUTH0_CLIENT_ID";
 pub const CLIENT_SECRET_SECRET: &str = "AUTH0_CLIENT_SECRET";
 
 pub fn run(ctx: &mut Ctx<'_>) {
+    if !ctx.bindings.uses(Global::Auth0) {
+        return;
+    }
     let parsed = ctx.parsed;
     let mut tokens = TokenOptions { ctx, found: Vec::new() };
     parsed.visit(&mut tokens);

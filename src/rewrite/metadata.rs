@@ -15,7 +15,7 @@ use crate::analysis::flow::{does_something, nothing_inlined, tail_statements};
 use crate::analysis::scope::{Binding, Global, Param};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::ops::Range;
 use swc_common::BytePos;
 use swc_common::Spanned;
@@ -163,6 +163,9 @@ fn setter_of(ctx: &Ctx<'_>, call: &CallExpr) -> Option<&'static str> {
 /// Finds the update statements that fold: those nothing waits for, anywhere in the rule body, and
 /// those with continuations when they stand in tail position.
 pub fn plan_folds(ctx: &mut Ctx<'_>) {
+    if !ctx.bindings.uses(Global::Auth0) {
+        return;
+    }
     let tails = tail_statements(&ctx.rule.body.stmts, &nothing_inlined);
     let body = &ctx.rule.body.stmts;
     let last = body.iter().rposition(does_something).map(|index| body[index].span().lo);
@@ -244,13 +247,16 @@ fn continuation_lines(ctx: &Ctx<'_>, body: &FunctionBody) -> Option<Range<usize>
 }
 
 pub fn run(ctx: &mut Ctx<'_>) {
+    if !ctx.bindings.uses(Global::Auth0) {
+        return;
+    }
     let folds = std::mem::take(&mut ctx.folds);
     let mut statements = FoldedStatements {
         folds: &folds,
         found: Vec::new(),
     };
     ctx.parsed.visit(&mut statements);
-    let mut folded_updates = HashSet::new();
+    let mut folded_updates = FxHashSet::default();
     for stmt in &statements.found {
         if let Some(update) = fold(ctx, stmt) {
             folded_updates.insert(update);

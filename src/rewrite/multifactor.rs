@@ -3,6 +3,7 @@
 //! under `providerOptions`. Rules default `allowRememberBrowser` to true and Actions to false, so
 //! an omitted flag is written out as `true` to keep the same MFA frequency.
 
+use super::context_writes::ContextWrite;
 use super::Ctx;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
@@ -26,7 +27,12 @@ struct Settings {
     duo: Vec<(String, Value)>,
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+/// `context_writes` are the rule's assignments to `context.*`: without one to `multifactor`,
+/// there is nothing to look for.
+pub fn run(ctx: &mut Ctx<'_>, context_writes: &[ContextWrite]) {
+    if !context_writes.iter().any(|write| write.first() == Some("multifactor")) {
+        return;
+    }
     let parsed = ctx.parsed;
     let mut finder = Assignments { ctx, found: Vec::new() };
     parsed.visit(&mut finder);

@@ -4,7 +4,7 @@
 //! that protocol, so the rule's own continue branch decides what happens, as before.
 //! `context.primaryUser = id` (§4.8) becomes `api.authentication.setPrimaryUser(id)`.
 
-use super::context_writes::{find, ContextWrite};
+use super::context_writes::ContextWrite;
 use super::Ctx;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
@@ -13,8 +13,7 @@ use swc_ecma_ast::*;
 
 pub const CONTINUE_HANDLER: &str = "exports.onContinuePostLogin = async (event, api) =>\n  exports.onExecutePostLogin({ ...event, transaction: { ...event.transaction, protocol: 'redirect-callback' } }, api);";
 
-pub fn run(ctx: &mut Ctx<'_>) {
-    let writes = find(ctx);
+pub fn run(ctx: &mut Ctx<'_>, writes: &[ContextWrite]) {
     // Actions set the primary user once per login: with several writes the final id is only
     // known at run time.
     let primary_user_writes = writes.iter().filter(|w| w.first() == Some("primaryUser")).count();
@@ -26,11 +25,11 @@ pub fn run(ctx: &mut Ctx<'_>) {
             }
             Some("redirect") => {
                 ctx.mark_handled(&write.root);
-                convert_redirect(ctx, &write);
+                convert_redirect(ctx, write);
             }
             Some("primaryUser") => {
                 ctx.mark_handled(&write.root);
-                convert_primary_user(ctx, &write);
+                convert_primary_user(ctx, write);
             }
             _ => {}
         }

@@ -2,7 +2,7 @@
 //! `mappings` entries become `api.samlResponse.setAttribute(uri, event.user.<field>)`. Keys with no
 //! setter are flagged.
 
-use super::context_writes::{find, ContextWrite};
+use super::context_writes::ContextWrite;
 use super::print::{is_identifier, preferred_quote, string_literal};
 use super::Ctx;
 use crate::analysis::scope::Param;
@@ -37,11 +37,11 @@ const SETTERS: &[&str] = &[
     "RelayState",
 ];
 
-pub fn run(ctx: &mut Ctx<'_>) {
-    for write in find(ctx) {
+pub fn run(ctx: &mut Ctx<'_>, writes: &[ContextWrite]) {
+    for write in writes {
         if write.first() == Some("samlConfiguration") {
             ctx.mark_handled(&write.root);
-            convert(ctx, &write);
+            convert(ctx, write);
         }
     }
 }

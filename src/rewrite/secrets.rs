@@ -6,7 +6,7 @@ use super::chains::{ChainHandler, ChainWalker, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use swc_common::BytePos;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
@@ -14,7 +14,7 @@ use swc_ecma_visit::{Visit, VisitWith};
 struct Secrets<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
     /// `const { A, B } = configuration`: the names destructured, by the position of `configuration`.
-    destructured: HashMap<BytePos, Vec<String>>,
+    destructured: FxHashMap<BytePos, Vec<String>>,
 }
 
 impl Secrets<'_, '_> {
@@ -90,7 +90,7 @@ impl ChainHandler for Secrets<'_, '_> {
 /// Finds `const { A, B: b } = configuration`.
 struct Destructuring<'c, 'a> {
     ctx: &'c Ctx<'a>,
-    found: HashMap<BytePos, Vec<String>>,
+    found: FxHashMap<BytePos, Vec<String>>,
 }
 
 impl Visit for Destructuring<'_, '_> {
@@ -118,10 +118,13 @@ impl Visit for Destructuring<'_, '_> {
 }
 
 pub fn run(ctx: &mut Ctx<'_>) {
+    if !ctx.bindings.uses(Global::Configuration) {
+        return;
+    }
     let parsed = ctx.parsed;
     let mut finder = Destructuring {
         ctx,
-        found: HashMap::new(),
+        found: FxHashMap::default(),
     };
     parsed.visit(&mut finder);
     let destructured = finder.found;
