@@ -14,8 +14,8 @@
 //! - `R2A_BENCH_SUMMARY_ONLY=1`: skip criterion, print only the interleaved summary;
 //! - `R2A_BENCH_ROUNDS=<n>`: rounds of the summary (default 15 on the shared corpus, 5 otherwise);
 //! - `R2A_BENCH_THREADS=<n>`: also convert with a rayon pool of n threads in the summary (0 = no);
-//! - `R2A_BENCH_DISCOVER=<dir>`: also time `check`'s discovery of that folder (the walk and the
-//!   deploy-cli metadata, done on one thread before the parallel part).
+//! - `R2A_BENCH_DISCOVER=<dir>`: also time `check`'s discovery of that folder (the walk, on one
+//!   thread, and the deploy-cli metadata, read on rayon's global pool).
 //!
 //! The summary ends with `BENCH key=value` lines that the script reads.
 //! No timing is asserted anywhere: the numbers are the record (see BENCHMARKS.md).

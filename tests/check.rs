@@ -495,3 +495,89 @@ fn two_runs_give_byte_identical_output() {
         assert!(!first.stdout.is_empty());
     }
 }
+
+#[test]
+fn a_run_of_many_files_keeps_path_order_across_batches() {
+    // More files than one batch of the engine (128), with a deploy-cli file for each rule.
+    let dir = temp_dir("many");
+    let warning = std::fs::read(fixtures().join("levels/warning.js")).unwrap();
+    let mut expected = String::new();
+    for i in 0..300 {
+        let name = format!("r{i:03}");
+        write(&dir.join(format!("rules/{name}.js")), &warning);
+        let enabled = i % 3 != 0;
+        write(
+            &dir.join(format!("rules/{name}.json")),
+            format!(r#"{{"name":"{name}","enabled":{enabled}}}"#).as_bytes(),
+        );
+        if enabled {
+            for position in ["2:3 R2A205", "2:20 R2A205", "3:12 R2A202"] {
+                expected.push_str(&format!("rules/{name}.js:{position} warning:\n"));
+            }
+        }
+    }
+    let out = check_in(&dir, &["--format", "concise", "."]);
+    assert_eq!(without_messages(&out.stdout), expected);
+    assert_eq!(
+        out.stderr,
+        "checked 200 rules (0 ready, 200 need work); skipped 100 files (100 rules disabled); 600 warnings, 0 errors\n"
+    );
+    let doc = json(&check_in(&dir, &["--format", "json", "."]).stdout);
+    assert_eq!(doc["files"].as_array().unwrap().len(), 300);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 600);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn deploy_cli_metadata_finds_its_script_however_it_is_spelled() {
+    let dir = temp_dir("spelling");
+    let warning = std::fs::read(fixtures().join("levels/warning.js")).unwrap();
+    write(&dir.join("rules/a.js"), &warning);
+    write(
+        &dir.join("rules/a.json"),
+        br#"{"enabled":false,"script":"./../rules/./a.js"}"#,
+    );
+    write(&dir.join("other/b.js"), &warning);
+    write(
+        &dir.join("rules/b.json"),
+        br#"{"stage":"pre_user_registration","script":"../other/b.js"}"#,
+    );
+    #[cfg(unix)]
+    {
+        write(&dir.join("other/c.js"), &warning);
+        std::os::unix::fs::symlink("../other/c.js", dir.join("rules/link.js")).unwrap();
+        write(&dir.join("rules/link.json"), br#"{"enabled":false}"#);
+    }
+    let out = check_in(&dir, &["--format", "concise", "--verbose", "."]);
+    assert!(
+        out.stderr.contains("skipped rules/a.js: a disabled rule"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("skipped other/b.js: a rule of stage pre_user_registration"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("other/b.js:1:1 R2A012 warning: rules/b.json gives"));
+    #[cfg(unix)]
+    assert!(
+        out.stderr.contains("skipped other/c.js: a disabled rule"),
+        "{}",
+        out.stderr
+    );
+
+    // The same file reached by two paths is linted once.
+    let twice = check_in(
+        &dir,
+        &["--format", "concise", "other", "rules/../other/b.js", "other/b.js"],
+    );
+    assert_eq!(
+        twice.stdout.matches("R2A202").count(),
+        1 + usize::from(cfg!(unix)),
+        "{}",
+        twice.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,11 +1,13 @@
 //! `rules2actions check`: a CI gate for rule repositories. Lints every rule file under the given
 //! paths (see `crate::lint` for how files are found and classified) and renders the findings in
-//! one of five formats on stdout, from one printer, in path order; the summary goes to stderr.
+//! one of five formats on stdout, in path order, as the files are linted; the summary goes to
+//! stderr.
 
 use super::report::{write_diagnostic, Style};
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
 use crate::diagnostics::Severity;
-use crate::lint::{self, output, FileReport, Finding, Outcome, Run, Summary};
+use crate::lint::output::{self, Printer};
+use crate::lint::{self, FileReport, Outcome, Run, Summary};
 use clap::{Args, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -69,7 +71,6 @@ impl FailOn {
 }
 
 pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> io::Result<i32> {
-    let run = lint::check(&args.paths, &args.limits.limits());
     let out_style = Style {
         color: use_color(args.color, io.stdout_is_terminal)
             && matches!(args.format, CheckFormat::Human | CheckFormat::Concise),
@@ -77,32 +78,56 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> io::Result<i32> {
     let err_style = Style {
         color: use_color(args.color, io.stderr_is_terminal),
     };
-    let verbose = args.verbose;
-    match args.format {
-        CheckFormat::Human => write_human(io.stdout, &out_style, &run, verbose)?,
-        CheckFormat::Concise => write_concise(io.stdout, &out_style, &run, verbose)?,
-        CheckFormat::Json => output::write_json(io.stdout, &run, verbose)?,
-        CheckFormat::Github => output::write_github(io.stdout, &run, verbose)?,
-        CheckFormat::Sarif => output::write_sarif(io.stdout, &run, verbose)?,
-    }
+    let mut printer = start_printer(args.format, io.stdout, out_style, args.verbose)?;
+    // Listed on stderr after the findings, with --verbose only.
+    let mut skipped = Vec::new();
+    let run = lint::check(&args.paths, &args.limits.limits(), &mut |file| {
+        match &file.outcome {
+            Outcome::Skipped(reason) if args.verbose => {
+                skipped.push(format!("skipped {}: {reason}", output::display(&file.path)));
+            }
+            _ => {}
+        }
+        printer.file(file)
+    })?;
+    printer.finish(&run)?;
     io.stdout.flush()?;
-    if verbose {
-        write_skipped(io.stderr, &run)?;
+    for line in skipped {
+        writeln!(io.stderr, "{line}")?;
     }
     for error in &run.errors {
         writeln!(io.stderr, "rules2actions: error: {}", error.message)?;
     }
-    let summary = run.summary();
-    write_summary(io.stderr, &err_style, &summary)?;
-    Ok(exit_code(&run, &summary, args.fail_on))
+    write_summary(io.stderr, &err_style, &run.summary)?;
+    Ok(exit_code(&run, args.fail_on))
 }
 
-fn exit_code(run: &Run, summary: &Summary, fail_on: FailOn) -> i32 {
-    if summary.failures > 0 {
+fn start_printer<'a>(
+    format: CheckFormat,
+    out: &'a mut dyn Write,
+    style: Style,
+    verbose: bool,
+) -> io::Result<Box<dyn Printer + 'a>> {
+    Ok(match format {
+        CheckFormat::Human => Box::new(HumanPrinter {
+            out,
+            style,
+            verbose,
+            printed: false,
+        }),
+        CheckFormat::Concise => Box::new(ConcisePrinter { out, style, verbose }),
+        CheckFormat::Json => Box::new(output::JsonPrinter::start(out, verbose)?),
+        CheckFormat::Github => Box::new(output::GithubPrinter::new(out, verbose)),
+        CheckFormat::Sarif => Box::new(output::SarifPrinter::start(out, verbose)?),
+    })
+}
+
+fn exit_code(run: &Run, fail_on: FailOn) -> i32 {
+    if run.summary.failures > 0 {
         EXIT_FAILURE
     } else if fail_on
         .threshold()
-        .is_some_and(|threshold| run.worst().is_some_and(|worst| worst >= threshold))
+        .is_some_and(|threshold| run.worst.is_some_and(|worst| worst >= threshold))
     {
         EXIT_FINDINGS
     } else {
@@ -110,44 +135,52 @@ fn exit_code(run: &Run, summary: &Summary, fail_on: FailOn) -> i32 {
     }
 }
 
-fn write_human(out: &mut dyn Write, style: &Style, run: &Run, verbose: bool) -> io::Result<()> {
-    for (index, (file, finding)) in run.findings(verbose).enumerate() {
-        if index > 0 {
-            writeln!(out)?;
+/// Each finding through the same renderer as `convert`, a blank line between two.
+struct HumanPrinter<'a> {
+    out: &'a mut dyn Write,
+    style: Style,
+    verbose: bool,
+    /// A finding was printed: the next one comes after a blank line.
+    printed: bool,
+}
+
+impl Printer for HumanPrinter<'_> {
+    fn file(&mut self, file: &FileReport) -> io::Result<()> {
+        let path = output::display(&file.path);
+        for finding in file.shown(self.verbose) {
+            if self.printed {
+                writeln!(self.out)?;
+            }
+            write_diagnostic(self.out, &self.style, &path, &file.text, finding)?;
+            self.printed = true;
         }
-        write_finding(out, style, file, finding)?;
+        Ok(())
     }
-    Ok(())
 }
 
-/// One finding, through the same renderer as `convert`.
-fn write_finding(out: &mut dyn Write, style: &Style, file: &FileReport, finding: &Finding) -> io::Result<()> {
-    write_diagnostic(out, style, &output::display(&file.path), &file.text, finding)
+/// `path:line:col CODE severity: message`, one line per finding.
+struct ConcisePrinter<'a> {
+    out: &'a mut dyn Write,
+    style: Style,
+    verbose: bool,
 }
 
-fn write_concise(out: &mut dyn Write, style: &Style, run: &Run, verbose: bool) -> io::Result<()> {
-    for (file, finding) in run.findings(verbose) {
-        writeln!(
-            out,
-            "{}:{}:{} {} {}: {}",
-            style.paint("1", &output::display(&file.path)),
-            finding.start.line,
-            finding.start.column,
-            style.paint("1", finding.code.id()),
-            finding.severity,
-            finding.message
-        )?;
-    }
-    Ok(())
-}
-
-fn write_skipped(out: &mut dyn Write, run: &Run) -> io::Result<()> {
-    for file in &run.files {
-        if let Outcome::Skipped(reason) = &file.outcome {
-            writeln!(out, "skipped {}: {reason}", output::display(&file.path))?;
+impl Printer for ConcisePrinter<'_> {
+    fn file(&mut self, file: &FileReport) -> io::Result<()> {
+        let path = self.style.paint("1", &output::display(&file.path));
+        for finding in file.shown(self.verbose) {
+            writeln!(
+                self.out,
+                "{path}:{}:{} {} {}: {}",
+                finding.start.line,
+                finding.start.column,
+                self.style.paint("1", finding.code.id()),
+                finding.severity,
+                finding.message
+            )?;
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn write_summary(out: &mut dyn Write, style: &Style, summary: &Summary) -> io::Result<()> {

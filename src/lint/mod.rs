@@ -1,6 +1,7 @@
 //! The engine of `rules2actions check`: find the rule files of a repository, convert each one (in
 //! parallel, on large-stack threads) to learn what still needs a human, and apply in-source
-//! suppressions. It reads files but prints nothing; `cli::check` renders the result.
+//! suppressions. It reads files but prints nothing: it hands each file, in path order, to the
+//! caller (`cli::check`), which renders it at once, and keeps only the totals.
 //!
 //! How a file is classified:
 //! - a file named on the command line is always linted, whatever it holds;
@@ -13,15 +14,17 @@
 
 pub mod discover;
 pub mod output;
+mod pretty;
 pub mod suppress;
 
 use crate::convert::{convert_bytes, Status};
 use crate::diagnostics::{Code, Diagnostic, Severity};
-use crate::limits::{with_large_stack, Limits};
+use crate::limits::{with_large_stack, Limits, LARGE_STACK};
 use crate::source::SourceText;
-use discover::{Candidate, DiscoveryError, LOGIN_STAGE};
+use discover::{Candidate, DiscoveryError, RuleMeta, LOGIN_STAGE};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::io;
 use std::path::PathBuf;
 
 /// One finding of `check`: a diagnostic of the conversion, or of the check itself.
@@ -73,11 +76,21 @@ pub struct FileReport {
     pub internal_error: bool,
 }
 
-/// What one run of `check` found.
+impl FileReport {
+    /// The findings to report, by position. Info findings only on request.
+    pub fn shown(&self, include_info: bool) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(move |f| include_info || f.severity > Severity::Info)
+    }
+}
+
+/// What is left of a run of `check` once every file has been handed out: totals, not files.
 #[derive(Debug, Default)]
 pub struct Run {
-    /// Sorted by path.
-    pub files: Vec<FileReport>,
+    pub summary: Summary,
+    /// The most severe finding, info findings included.
+    pub worst: Option<Severity>,
     /// Paths that could not be read, sorted by path.
     pub errors: Vec<DiscoveryError>,
 }
@@ -101,87 +114,122 @@ pub struct Summary {
 }
 
 impl Run {
-    /// The findings to report, in order: by path, then position. Info findings only on request.
-    pub fn findings(&self, include_info: bool) -> impl Iterator<Item = (&FileReport, &Finding)> {
-        self.files.iter().flat_map(move |file| {
-            file.findings
-                .iter()
-                .filter(move |f| include_info || f.severity > Severity::Info)
-                .map(move |finding| (file, finding))
-        })
-    }
-
-    pub fn summary(&self) -> Summary {
-        let mut summary = Summary {
-            files: self.files.len(),
-            failures: self.errors.len(),
-            ..Summary::default()
-        };
-        for file in &self.files {
-            match &file.outcome {
-                Outcome::Linted => {
-                    summary.rules += 1;
-                    if file.findings.iter().all(|f| f.severity == Severity::Info) {
-                        summary.ready += 1;
-                    }
-                }
-                Outcome::Skipped(SkipReason::Disabled) => summary.disabled += 1,
-                Outcome::Skipped(_) => summary.skipped += 1,
-            }
-            summary.suppressed += file.suppressed;
-            summary.failures += usize::from(file.internal_error);
-            for finding in &file.findings {
-                match finding.severity {
-                    Severity::Error => summary.errors += 1,
-                    Severity::Warning => summary.warnings += 1,
-                    Severity::Info => summary.infos += 1,
+    fn count(&mut self, file: &FileReport) {
+        let summary = &mut self.summary;
+        summary.files += 1;
+        match &file.outcome {
+            Outcome::Linted => {
+                summary.rules += 1;
+                if file.findings.iter().all(|f| f.severity == Severity::Info) {
+                    summary.ready += 1;
                 }
             }
+            Outcome::Skipped(SkipReason::Disabled) => summary.disabled += 1,
+            Outcome::Skipped(_) => summary.skipped += 1,
         }
-        summary
+        summary.suppressed += file.suppressed;
+        summary.failures += usize::from(file.internal_error);
+        for finding in &file.findings {
+            match finding.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Info => summary.infos += 1,
+            }
+            self.worst = self.worst.max(Some(finding.severity));
+        }
     }
 
-    /// The most severe finding left.
-    pub fn worst(&self) -> Option<Severity> {
-        self.files.iter().flat_map(|f| &f.findings).map(|f| f.severity).max()
+    fn fail(&mut self, error: DiscoveryError) {
+        self.summary.failures += 1;
+        self.errors.push(error);
     }
 }
 
-/// Lints the named files and every rule file under the named folders.
-pub fn check(paths: &[PathBuf], limits: &Limits) -> Run {
-    let discovery = discover::discover(paths);
-    let lint = |candidate: &Candidate| lint_file(candidate, limits);
-    let results: Vec<Result<FileReport, DiscoveryError>> = match rayon::ThreadPoolBuilder::new()
-        .stack_size(crate::limits::LARGE_STACK)
-        .build()
-    {
-        Ok(pool) => pool.install(|| discovery.candidates.par_iter().map(lint).collect()),
-        Err(_) => discovery
-            .candidates
-            .iter()
-            .map(|candidate| with_large_stack(|| lint(candidate)))
-            .collect(),
-    };
-    let mut run = Run {
-        files: Vec::with_capacity(results.len()),
-        errors: discovery.errors,
-    };
-    for result in results {
-        match result {
-            Ok(file) => run.files.push(file),
-            Err(error) => run.errors.push(error),
+/// Files linted together: enough to keep every thread busy, few enough that the texts and
+/// findings of the files in flight stay a small, fixed amount of memory.
+const BATCH: usize = 128;
+
+/// Lints the named files and every rule file under the named folders, and hands each file to
+/// `on_file` in path order as soon as its batch is linted; nothing of it is kept, so memory does
+/// not grow with the number of files. Stops at the first error of `on_file` (stdout closed).
+pub fn check(
+    paths: &[PathBuf],
+    limits: &Limits,
+    on_file: &mut dyn FnMut(&FileReport) -> io::Result<()>,
+) -> io::Result<Run> {
+    let linter = Linter::new(limits);
+    let discovery = linter.run(|| discover::discover(paths));
+    let mut run = Run::default();
+    discovery.errors.into_iter().for_each(|error| run.fail(error));
+    linter.stream(&discovery.candidates, |result| match result {
+        Ok(file) => {
+            run.count(&file);
+            on_file(&file)
+        }
+        Err(error) => {
+            run.fail(error);
+            Ok(())
+        }
+    })?;
+    run.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(run)
+}
+
+/// Lints on a pool of large-stack threads (swc recurses deeply on nested code), or one file at a
+/// time on a large-stack thread of its own if the pool cannot be built.
+struct Linter<'a> {
+    pool: Option<rayon::ThreadPool>,
+    limits: &'a Limits,
+}
+
+impl<'a> Linter<'a> {
+    fn new(limits: &'a Limits) -> Linter<'a> {
+        let pool = rayon::ThreadPoolBuilder::new().stack_size(LARGE_STACK).build().ok();
+        Linter { pool, limits }
+    }
+
+    /// Runs `work` on the pool, so that its parallel iterators use the pool's threads.
+    fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
         }
     }
-    run.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    run
+
+    /// Lints `candidates` batch by batch and hands every result to `take`, in order. Batches are
+    /// linted on a thread of their own, a batch ahead: the pool need not wait while `take` renders
+    /// (a verbose SARIF document of 10,000 rules is 40 MB), and at most three batches are held.
+    fn stream(
+        &self,
+        candidates: &[Candidate],
+        mut take: impl FnMut(Result<FileReport, DiscoveryError>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        std::thread::scope(|scope| {
+            let (sender, batches) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                for batch in candidates.chunks(BATCH) {
+                    // A failed send means `take` failed and the receiver is gone: stop linting.
+                    if sender.send(self.lint_batch(batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+            batches.into_iter().flatten().try_for_each(&mut take)
+        })
+    }
+
+    fn lint_batch(&self, batch: &[Candidate]) -> Vec<Result<FileReport, DiscoveryError>> {
+        let lint = |candidate: &Candidate| lint_file(candidate, self.limits);
+        match &self.pool {
+            Some(pool) => pool.install(|| batch.par_iter().map(lint).collect()),
+            None => batch.iter().map(|c| with_large_stack(|| lint(c))).collect(),
+        }
+    }
 }
 
 fn lint_file(candidate: &Candidate, limits: &Limits) -> Result<FileReport, DiscoveryError> {
     let path = &candidate.path;
-    let bytes = std::fs::read(path).map_err(|error| DiscoveryError {
-        path: path.clone(),
-        message: format!("cannot read {}: {error}", path.display()),
-    })?;
+    let bytes = std::fs::read(path).map_err(|error| DiscoveryError::unreadable(path, error))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let mut report = FileReport {
         path: path.clone(),
@@ -193,24 +241,25 @@ fn lint_file(candidate: &Candidate, limits: &Limits) -> Result<FileReport, Disco
     };
 
     let meta = candidate.meta.as_ref().filter(|_| !candidate.explicit);
-    if let Some(meta) = meta {
-        if !meta.enabled {
+    match meta {
+        Some(RuleMeta::Disabled) => {
             report.outcome = Outcome::Skipped(SkipReason::Disabled);
             return Ok(report);
         }
-        if meta.stage != LOGIN_STAGE {
+        Some(RuleMeta::OtherStage(other)) => {
             let source = SourceText::new(&report.text);
             let message = format!(
                 "{} gives this rule the stage {}; only {LOGIN_STAGE} rules become post-login Actions",
-                meta.source.display(),
-                meta.stage
+                other.source.display(),
+                other.stage
             );
             report
                 .findings
                 .push(Finding::new(&source, Code::OtherStage, 0..0, message));
-            report.outcome = Outcome::Skipped(SkipReason::OtherStage(meta.stage.clone()));
+            report.outcome = Outcome::Skipped(SkipReason::OtherStage(other.stage.clone()));
             return Ok(report);
         }
+        Some(RuleMeta::Login) | None => {}
     }
 
     // The converter reports a panic on this file as an internal error (R2A090) itself.
