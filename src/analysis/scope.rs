@@ -453,3 +453,36 @@ pub fn pattern_names(pat: &Pat, names: &mut FxHashSet<Atom>) {
         Pat::Invalid(_) | Pat::Expr(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rule::{find_rule, RuleSearch};
+    use crate::parse::parse;
+
+    fn bindings_of(text: &str) -> Bindings {
+        let parsed = parse(text).expect("the rule parses");
+        let RuleSearch::Found { rule, .. } = find_rule(&parsed) else {
+            panic!("no rule function in {text}");
+        };
+        analyse(&parsed, rule.function_lo, &rule.params)
+    }
+
+    #[test]
+    fn records_the_globals_a_rule_names() {
+        let bindings = bindings_of(
+            "function (user, context, callback) { const key = configuration.KEY; callback(null, user, context); }",
+        );
+        assert!(bindings.uses(Global::Configuration));
+        assert!(!bindings.uses(Global::Auth0));
+        assert!(!bindings.uses(Global::Global));
+    }
+
+    #[test]
+    fn a_shadowed_global_is_not_used() {
+        let bindings = bindings_of(
+            "function (user, context, callback) { const auth0 = {}; auth0.users = 1; callback(null, user, context); }",
+        );
+        assert!(!bindings.uses(Global::Auth0));
+    }
+}
