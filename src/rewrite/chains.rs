@@ -1,7 +1,15 @@
 //! Member chains rooted at a tracked identifier (`context.request.geoip.country_code`), with the
 //! role they play: read, written, deleted. The context and user rewrites map chains; this walker
 //! finds them once, outermost first, so `a.b.c` is seen whole and not as `a.b` too.
+//!
+//! The five rewrites that work on chains (Management API, secrets, context reads, user reads,
+//! global state) share one walk: `collect` records every chain and bare use rooted at a rule
+//! parameter or a Rules global, and `replay` hands each rewrite the uses it wants, in the order its
+//! own walk would have met them. A rewrite's `wants` is asked at replay time, so what an earlier
+//! rewrite marked as handled is left alone, as before.
 
+use super::Ctx;
+use crate::analysis::scope::Bindings;
 use swc_common::Span;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
@@ -22,6 +30,7 @@ impl Role {
     }
 }
 
+#[derive(Clone)]
 pub struct Segment {
     /// The property name, when it is known statically (`.a` or `['a']`).
     pub name: Option<String>,
@@ -105,8 +114,70 @@ fn split_expr(member: &MemberExpr, span: Span, optional: bool) -> Option<(&Ident
     }
 }
 
-pub struct ChainWalker<'h, H: ChainHandler> {
-    pub handler: &'h mut H,
+/// A use of a rule parameter or a Rules global, as the walker meets it.
+pub enum ChainUse {
+    Chain {
+        root: Ident,
+        segments: Vec<Segment>,
+        role: Role,
+    },
+    Bare {
+        ident: Ident,
+        shorthand: bool,
+        role: Role,
+    },
+}
+
+/// Every chain and bare use rooted at a rule parameter or a Rules global, in walk order.
+pub fn collect(ctx: &Ctx<'_>) -> Vec<ChainUse> {
+    let mut recorder = Recorder {
+        bindings: &ctx.bindings,
+        uses: Vec::new(),
+    };
+    ctx.parsed.visit(&mut ChainWalker { handler: &mut recorder });
+    recorder.uses
+}
+
+/// Hands `handler` the uses it wants, in order, as a walk of its own would.
+pub fn replay(uses: &[ChainUse], handler: &mut impl ChainHandler) {
+    for chain_use in uses {
+        match chain_use {
+            ChainUse::Chain { root, segments, role } if handler.wants(root) => handler.chain(root, segments, *role),
+            ChainUse::Bare { ident, shorthand, role } if handler.wants(ident) => handler.bare(ident, *shorthand, *role),
+            _ => {}
+        }
+    }
+}
+
+struct Recorder<'b> {
+    bindings: &'b Bindings,
+    uses: Vec<ChainUse>,
+}
+
+impl ChainHandler for Recorder<'_> {
+    fn wants(&self, ident: &Ident) -> bool {
+        self.bindings.resolve(ident).is_some()
+    }
+
+    fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
+        self.uses.push(ChainUse::Chain {
+            root: root.clone(),
+            segments: segments.to_vec(),
+            role,
+        });
+    }
+
+    fn bare(&mut self, ident: &Ident, shorthand: bool, role: Role) {
+        self.uses.push(ChainUse::Bare {
+            ident: ident.clone(),
+            shorthand,
+            role,
+        });
+    }
+}
+
+struct ChainWalker<'h, H: ChainHandler> {
+    handler: &'h mut H,
 }
 
 impl<H: ChainHandler> ChainWalker<'_, H> {

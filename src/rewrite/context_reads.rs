@@ -3,7 +3,7 @@
 //! member out. Side-effect properties (tokens, MFA, redirect, SAML, primary user) belong to their
 //! own rewrites; whatever reaches this pass unhandled is flagged, never dropped.
 
-use super::chains::{ChainHandler, ChainWalker, Role, Segment};
+use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
@@ -270,9 +270,8 @@ impl ChainHandler for ContextReads<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
     let reads_timestamps = ctx.text.contains(".timestamp");
-    let parsed = ctx.parsed;
     let mut handler = ContextReads { ctx, reads_timestamps };
-    parsed.visit(&mut ChainWalker { handler: &mut handler });
+    replay(chain_uses, &mut handler);
 }

@@ -4,7 +4,7 @@
 //! flagged with what fits the value kept there: module scope for clients and functions,
 //! `api.cache` for serialisable data.
 
-use super::chains::{split_chain, ChainHandler, ChainWalker, Role, Segment};
+use super::chains::{replay, split_chain, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
@@ -135,7 +135,7 @@ impl ChainHandler for Uses<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
     if !ctx.bindings.uses(Global::Global) {
         return;
     }
@@ -148,5 +148,5 @@ pub fn run(ctx: &mut Ctx<'_>) {
     parsed.visit(&mut assignments);
     let kinds = assignments.kinds();
     let mut handler = Uses { ctx, kinds };
-    parsed.visit(&mut ChainWalker { handler: &mut handler });
+    replay(chain_uses, &mut handler);
 }

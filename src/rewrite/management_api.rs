@@ -3,7 +3,7 @@
 //! a human must set up (a machine-to-machine application whose credentials are Action secrets, and
 //! a `ManagementClient` from the `auth0` package where the rule used the Management API token).
 
-use super::chains::{split_chain, ChainHandler, ChainWalker, Role, Segment};
+use super::chains::{replay, split_chain, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
@@ -56,7 +56,7 @@ impl ChainHandler for ManagementApi<'_, '_> {
 pub const CLIENT_ID_SECRET: &str = "AUTH0_CLIENT_ID";
 pub const CLIENT_SECRET_SECRET: &str = "AUTH0_CLIENT_SECRET";
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
     if !ctx.bindings.uses(Global::Auth0) {
         return;
     }
@@ -67,7 +67,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
         use_client_credentials(ctx, &property, &auth0);
     }
     let mut handler = ManagementApi { ctx };
-    parsed.visit(&mut ChainWalker { handler: &mut handler });
+    replay(chain_uses, &mut handler);
 }
 
 /// `{ token: auth0.accessToken, … }`, the options of a `ManagementClient` in a rule.

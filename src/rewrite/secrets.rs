@@ -2,7 +2,7 @@
 //! `const { A, B } = configuration` read `event.secrets` instead. Every name used is recorded, since
 //! each Action declares its own secrets.
 
-use super::chains::{ChainHandler, ChainWalker, Role, Segment};
+use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
@@ -117,7 +117,7 @@ impl Visit for Destructuring<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
     if !ctx.bindings.uses(Global::Configuration) {
         return;
     }
@@ -129,5 +129,5 @@ pub fn run(ctx: &mut Ctx<'_>) {
     parsed.visit(&mut finder);
     let destructured = finder.found;
     let mut handler = Secrets { ctx, destructured };
-    parsed.visit(&mut ChainWalker { handler: &mut handler });
+    replay(chain_uses, &mut handler);
 }

@@ -2,7 +2,7 @@
 //! its key). Profile changes that Rules would have carried into the tokens, fields Actions do not
 //! have, and names that may be merged app_metadata keys are flagged.
 
-use super::chains::{ChainHandler, ChainWalker, Role, Segment};
+use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
@@ -97,8 +97,7 @@ impl ChainHandler for UserReads<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
-    let parsed = ctx.parsed;
+pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
     let mut handler = UserReads { ctx };
-    parsed.visit(&mut ChainWalker { handler: &mut handler });
+    replay(chain_uses, &mut handler);
 }
