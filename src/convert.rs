@@ -78,13 +78,9 @@ impl Conversion {
 
 /// Converts the bytes of one file.
 pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
-    if bytes.len() > limits.max_file_size {
-        let message = format!(
-            "the file is {} bytes; the limit is {} (--max-file-size)",
-            bytes.len(),
-            limits.max_file_size
-        );
-        return Conversion::failed("", Code::TooLarge, 0..0, message);
+    // Before anything reads the bytes: a huge binary is refused without being scanned.
+    if let Some(refusal) = refuse_if_too_large("", bytes.len(), limits) {
+        return refusal;
     }
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         let text = String::from_utf8_lossy(&bytes[..nul]);
@@ -103,6 +99,17 @@ pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
             Conversion::failed(text, Code::NotText, valid..valid, "the file is not valid UTF-8")
         }
     }
+}
+
+/// The refusal of a file of `len` bytes past `--max-file-size`, if it is past it.
+fn refuse_if_too_large(text: &str, len: usize, limits: &Limits) -> Option<Conversion> {
+    (len > limits.max_file_size).then(|| {
+        let message = format!(
+            "the file is {len} bytes; the limit is {} (--max-file-size)",
+            limits.max_file_size
+        );
+        Conversion::failed(text, Code::TooLarge, 0..0, message)
+    })
 }
 
 /// Converts the text of one rule into a post-login Action. A panic inside swc or a rewrite (a
@@ -132,13 +139,8 @@ fn convert_unguarded(text: &str, limits: &Limits) -> Conversion {
 }
 
 fn convert_text(text: &str, limits: &Limits) -> Conversion {
-    if text.len() > limits.max_file_size {
-        let message = format!(
-            "the file is {} bytes; the limit is {} (--max-file-size)",
-            text.len(),
-            limits.max_file_size
-        );
-        return Conversion::failed(text, Code::TooLarge, 0..0, message);
+    if let Some(refusal) = refuse_if_too_large(text, text.len(), limits) {
+        return refusal;
     }
     if first_code_after(text, 0).is_none() {
         return Conversion::failed(text, Code::EmptyFile, 0..0, "the file holds no code");

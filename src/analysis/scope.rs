@@ -402,10 +402,16 @@ impl Visit for VarNames {
 
 /// `let`, `const`, `class` and function declarations made directly in a block.
 fn lexical_names(stmts: &[Stmt]) -> FxHashSet<Atom> {
+    declared_names(stmts, false)
+}
+
+/// The names declared directly by `stmts` (not inside nested blocks or functions): functions,
+/// classes, `let` and `const`, and `var` too when `with_var`.
+pub fn declared_names(stmts: &[Stmt], with_var: bool) -> FxHashSet<Atom> {
     let mut names = FxHashSet::default();
     for stmt in stmts {
         match stmt {
-            Stmt::Decl(Decl::Var(decl)) if decl.kind != VarDeclKind::Var => {
+            Stmt::Decl(Decl::Var(decl)) if with_var || decl.kind != VarDeclKind::Var => {
                 decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names));
             }
             Stmt::Decl(Decl::Fn(decl)) => {

@@ -7,7 +7,7 @@
 
 use super::print::{preferred_quote, string_literal};
 use super::Ctx;
-use crate::analysis::scope::{pattern_names, Binding, Global};
+use crate::analysis::scope::{declared_names, pattern_names, Binding, Global};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use crate::parse::ParsedProgram;
@@ -236,23 +236,10 @@ fn is_hoistable(ctx: &Ctx<'_>, decl: &VarDecl, module_names: &FxHashSet<Atom>) -
 
 /// Names declared at the top level of the file, outside the rule.
 fn module_scope_names(ctx: &Ctx<'_>) -> FxHashSet<Atom> {
-    let mut names = FxHashSet::default();
-    let ParsedProgram::Script(script) = &ctx.parsed.program else {
-        return names;
-    };
-    for stmt in &script.body {
-        match stmt {
-            Stmt::Decl(Decl::Var(decl)) => decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names)),
-            Stmt::Decl(Decl::Fn(f)) => {
-                names.insert(f.ident.sym.clone());
-            }
-            Stmt::Decl(Decl::Class(c)) => {
-                names.insert(c.ident.sym.clone());
-            }
-            _ => {}
-        }
+    match &ctx.parsed.program {
+        ParsedProgram::Script(script) => declared_names(&script.body, true),
+        ParsedProgram::Expr(_) => FxHashSet::default(),
     }
-    names
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 
 use super::context_writes::ContextWrite;
 use super::Ctx;
-use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use std::ops::Range;
@@ -27,57 +26,25 @@ struct Settings {
     duo: Vec<(String, Value)>,
 }
 
-/// `context_writes` are the rule's assignments to `context.*`: without one to `multifactor`,
-/// there is nothing to look for.
+/// `context_writes` are the rule's assignments to `context.*`, found once for the rewrites of side
+/// effects; the MFA ones are among them.
 pub fn run(ctx: &mut Ctx<'_>, context_writes: &[ContextWrite]) {
-    if !context_writes.iter().any(|write| write.first() == Some("multifactor")) {
+    let writes: Vec<&ContextWrite> = context_writes.iter().filter(|w| is_multifactor_assignment(w)).collect();
+    if writes.is_empty() {
         return;
     }
-    let parsed = ctx.parsed;
-    let mut finder = Assignments { ctx, found: Vec::new() };
-    parsed.visit(&mut finder);
-    let found = finder.found;
     let objects = named_objects(ctx);
-    for (assign, statement) in found {
-        convert(ctx, &assign, statement, &objects);
+    for write in writes {
+        convert(ctx, &write.assign, write.statement.clone(), &objects);
     }
 }
 
-struct Assignments<'c, 'a> {
-    ctx: &'c Ctx<'a>,
-    /// Each `context.multifactor = …`, with the statement range when it is one on its own.
-    found: Vec<(AssignExpr, Option<Range<usize>>)>,
-}
-
-impl Assignments<'_, '_> {
-    fn is_multifactor_assign(&self, assign: &AssignExpr) -> bool {
-        let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left else {
-            return false;
-        };
-        assign.op == AssignOp::Assign
-            && matches!(&member.prop, MemberProp::Ident(p) if p.sym == *"multifactor")
-            && self.ctx.bindings.is_param(&member.obj, Param::Context)
-    }
-}
-
-impl Visit for Assignments<'_, '_> {
-    fn visit_expr_stmt(&mut self, stmt: &ExprStmt) {
-        if let Expr::Assign(assign) = &*stmt.expr {
-            if self.is_multifactor_assign(assign) {
-                self.found.push((assign.clone(), Some(self.ctx.range(stmt.span))));
-                assign.right.visit_with(self);
-                return;
-            }
-        }
-        stmt.visit_children_with(self);
-    }
-
-    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
-        if self.is_multifactor_assign(assign) {
-            self.found.push((assign.clone(), None));
-        }
-        assign.visit_children_with(self);
-    }
+/// `context.multifactor = …`: a plain `=` to the dotted name.
+fn is_multifactor_assignment(write: &ContextWrite) -> bool {
+    write.assign.op == AssignOp::Assign
+        && write.names.len() == 1
+        && write.first() == Some("multifactor")
+        && write.computed[0].is_none()
 }
 
 fn convert(ctx: &mut Ctx<'_>, assign: &AssignExpr, statement: Option<Range<usize>>, objects: &[NamedObject]) {
