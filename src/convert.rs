@@ -257,6 +257,7 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
 /// The rewrites, in order: specific constructs first, so that the general renames after them
 /// leave what was already consumed alone.
 fn run_rewrites(ctx: &mut Ctx<'_>) {
+    rewrite::aliases::run(ctx);
     rewrite::metadata::plan_folds(ctx);
     rewrite::callback::run(ctx);
     let context_writes = rewrite::context_writes::find(ctx);

@@ -1,6 +1,7 @@
 //! What the rewrites need to know about a rule before changing it: where the rule function is,
 //! which identifiers refer to its parameters and the Rules globals, where statements start.
 
+pub mod aliases;
 pub mod flow;
 pub mod layout;
 pub mod rule;

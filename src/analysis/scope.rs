@@ -3,9 +3,12 @@
 //! whose parameter or variable is named `user` or `context` shadows the rule's, and its uses are
 //! left alone.
 
+use super::aliases::{
+    aliased_names, Alias, DeclKey, LocalCall, LocalDeclarator, LocalFacts, LocalFunction, LocalUse, Source,
+};
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_atoms::Atom;
-use swc_common::BytePos;
+use swc_common::{BytePos, Spanned};
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -58,17 +61,22 @@ pub struct Reference {
     /// How many functions lie between the reference and the rule function: `Some(0)` directly in
     /// the rule body, `None` outside the rule function.
     pub depth: Option<u32>,
+    /// Set when the identifier is a local that stands for the Rules object (`var self = context`):
+    /// its index in [`Bindings::aliases`].
+    pub alias: Option<u32>,
 }
 
 #[derive(Default)]
 pub struct Bindings {
     /// Looked up for every identifier by every rewrite: a fast hash, not SipHash.
-    references: FxHashMap<BytePos, Reference>,
+    pub(super) references: FxHashMap<BytePos, Reference>,
     /// Every name the file uses, so that generated names never collide.
     pub names: FxHashSet<Atom>,
     /// The Rules globals the file refers to: a rewrite about a global the rule never names has
     /// nothing to do, and skips its walks of the tree.
     used_globals: Vec<Global>,
+    /// Locals that stand for a rule parameter or a part of it (see [`super::aliases`]).
+    pub aliases: Vec<Alias>,
 }
 
 impl Bindings {
@@ -119,10 +127,25 @@ impl Bindings {
     pub fn references(&self) -> impl Iterator<Item = (&BytePos, &Reference)> {
         self.references.iter()
     }
+
+    /// The alias an identifier refers to, when it is one.
+    pub fn alias(&self, ident: &Ident) -> Option<&Alias> {
+        let index = self.resolve(ident)?.alias?;
+        self.aliases.get(index as usize)
+    }
+
+    /// The property path an identifier stands for below its rule parameter: empty for the
+    /// parameter itself and for a plain alias (`var self = context`), `request` for
+    /// `var req = context.request`.
+    pub fn alias_path(&self, ident: &Ident) -> &[Atom] {
+        self.alias(ident).map_or(&[], |alias| alias.path.as_slice())
+    }
 }
 
 #[derive(Default)]
 struct Scope {
+    /// Identifies the scope's declarations for the alias analysis; set by `with_scope`.
+    id: u32,
     names: FxHashSet<Atom>,
     /// Set on the rule function's scope: maps its parameter names.
     rule_params: Option<FxHashMap<Atom, Param>>,
@@ -139,41 +162,75 @@ impl Scope {
     }
 }
 
+/// Resolves every identifier of the file, then which locals are aliases of the rule's parameters.
 pub fn analyse(parsed: &crate::parse::ParsedFile, rule_function: BytePos, params: &[Atom; 3]) -> Bindings {
     let mut resolver = Resolver {
         scopes: vec![Scope {
             is_function: true,
             ..Default::default()
         }],
+        next_scope: 1,
         rule_function,
         params: params.clone(),
         out: Bindings::default(),
+        locals: LocalFacts::default(),
+        mode: IdentMode::Read,
+        statement_var: None,
+        pending_function: None,
     };
     parsed.visit(&mut resolver);
-    resolver.out
+    let Resolver { mut out, locals, .. } = resolver;
+    super::aliases::resolve(&mut out, locals);
+    out
+}
+
+/// What an identifier resolves to.
+enum Resolved {
+    Rules(Binding),
+    Local(DeclKey),
+}
+
+/// How the identifier being recorded is used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IdentMode {
+    Read,
+    Write,
+    Callee,
+    Shorthand,
 }
 
 pub struct Resolver {
     scopes: Vec<Scope>,
+    next_scope: u32,
     rule_function: BytePos,
     params: [Atom; 3],
     out: Bindings,
+    locals: LocalFacts,
+    mode: IdentMode,
+    /// The `var`/`let`/`const` statement being visited, when it is a statement of its own.
+    statement_var: Option<BytePos>,
+    /// A local function about to be visited: its name's declaration, and whether it is declared
+    /// inside the rule function.
+    pending_function: Option<(DeclKey, bool)>,
 }
 
 impl Resolver {
-    fn lookup(&self, name: &Atom) -> Option<Binding> {
+    fn lookup(&self, name: &Atom) -> Option<Resolved> {
         for scope in self.scopes.iter().rev() {
             if let Some(params) = &scope.rule_params {
                 if let Some(param) = params.get(name) {
                     // A `var user` in the rule body is the same binding as the parameter.
-                    return Some(Binding::Param(*param));
+                    return Some(Resolved::Rules(Binding::Param(*param)));
                 }
             }
             if scope.names.contains(name) {
-                return None;
+                return Some(Resolved::Local(DeclKey {
+                    scope: scope.id,
+                    name: name.clone(),
+                }));
             }
         }
-        Global::from_name(name).map(Binding::Global)
+        Global::from_name(name).map(|global| Resolved::Rules(Binding::Global(global)))
     }
 
     fn depth(&self) -> Option<u32> {
@@ -183,24 +240,130 @@ impl Resolver {
 
     fn record(&mut self, ident: &Ident) {
         self.out.names.insert(ident.sym.clone());
-        if let Some(binding) = self.lookup(&ident.sym) {
-            let depth = self.depth();
-            self.out.references.insert(ident.span.lo, Reference { binding, depth });
-            if let Binding::Global(global) = binding {
-                if !self.out.used_globals.contains(&global) {
-                    self.out.used_globals.push(global);
+        let depth = self.depth();
+        match self.lookup(&ident.sym) {
+            Some(Resolved::Rules(binding)) => {
+                let reference = Reference {
+                    binding,
+                    depth,
+                    alias: None,
+                };
+                self.out.references.insert(ident.span.lo, reference);
+                if let Binding::Global(global) = binding {
+                    if !self.out.used_globals.contains(&global) {
+                        self.out.used_globals.push(global);
+                    }
                 }
             }
+            Some(Resolved::Local(decl)) => self.locals.uses.push(LocalUse {
+                at: ident.span.lo,
+                decl,
+                depth,
+                write: self.mode == IdentMode::Write,
+                callee: self.mode == IdentMode::Callee,
+                shorthand: self.mode == IdentMode::Shorthand,
+            }),
+            None => {}
         }
     }
 
-    fn with_scope(&mut self, scope: Scope, visit: impl FnOnce(&mut Self)) {
+    /// Records `ident` used in the given way.
+    fn record_as(&mut self, ident: &Ident, mode: IdentMode) {
+        let previous = std::mem::replace(&mut self.mode, mode);
+        self.record(ident);
+        self.mode = previous;
+    }
+
+    /// Visits `node` with every identifier in it recorded as written.
+    fn visit_written(&mut self, node: &impl VisitWith<Self>) {
+        let previous = std::mem::replace(&mut self.mode, IdentMode::Write);
+        node.visit_with(self);
+        self.mode = previous;
+    }
+
+    fn with_scope(&mut self, mut scope: Scope, visit: impl FnOnce(&mut Self)) {
         for name in &scope.names {
             self.out.names.insert(name.clone());
         }
+        scope.id = self.next_scope;
+        self.next_scope += 1;
         self.scopes.push(scope);
         visit(self);
         self.scopes.pop();
+    }
+
+    /// The declaration `name` resolves to here, when it is a local.
+    fn local(&self, name: &Atom) -> Option<DeclKey> {
+        match self.lookup(name)? {
+            Resolved::Local(decl) => Some(decl),
+            Resolved::Rules(_) => None,
+        }
+    }
+
+    /// Registers the function whose scope was just opened when it is a local function
+    /// (`function finish(u, ctx, done) {…}`), with the declarations of its plain parameters.
+    fn note_function(&mut self, params: &[&Pat]) {
+        let Some((decl, inside_rule)) = self.pending_function.take() else {
+            return;
+        };
+        let params = params
+            .iter()
+            .map(|pat| match pat {
+                Pat::Ident(binding) => self.local(&binding.id.sym),
+                _ => None,
+            })
+            .collect();
+        self.locals.functions.push(LocalFunction {
+            decl,
+            params,
+            inside_rule,
+        });
+    }
+
+    /// Records a `var`/`let`/`const` statement's declarator as a possible alias.
+    fn note_declarator(&mut self, decl: &VarDecl, declarator: &VarDeclarator) {
+        let Some(init) = &declarator.init else { return };
+        if self.statement_var != Some(decl.span.lo) || decl.decls.len() != 1 {
+            return;
+        }
+        let Some(source) = Source::of(init) else { return };
+        let Some(names) = aliased_names(&declarator.name) else {
+            return;
+        };
+        let names = names
+            .into_iter()
+            .map(|(name, path)| self.local(&name).map(|decl| (decl, path)))
+            .collect::<Option<Vec<_>>>();
+        if let Some(names) = names {
+            self.locals.declarators.push(LocalDeclarator {
+                statement: decl.span,
+                source,
+                names,
+            });
+        }
+    }
+
+    /// Records a call of a local function with the arguments that may be Rules objects.
+    fn note_call(&mut self, call: &CallExpr) -> bool {
+        let Callee::Expr(callee) = &call.callee else {
+            return false;
+        };
+        let Expr::Ident(ident) = &**callee else { return false };
+        let Some(decl) = self.local(&ident.sym) else {
+            return false;
+        };
+        self.record_as(ident, IdentMode::Callee);
+        let args = call
+            .args
+            .iter()
+            .map(|arg| {
+                let source = arg.spread.is_none().then(|| Source::of(&arg.expr)).flatten();
+                (arg.expr.span(), source)
+            })
+            .collect();
+        self.locals.calls.push(LocalCall { callee: decl, args });
+        call.args.visit_with(self);
+        true
     }
 
     fn function_scope(&mut self, lo: BytePos, params: Vec<&Pat>, body_stmts: Option<&[Stmt]>) -> Scope {
@@ -222,6 +385,7 @@ impl Resolver {
             names.retain(|name| !params.contains_key(name));
         }
         Scope {
+            id: 0,
             names,
             rule_params,
             is_function: true,
@@ -230,6 +394,14 @@ impl Resolver {
 
     fn visit_pattern_expressions(&mut self, pat: &Pat) {
         pat.visit_with(&mut PatternExpressions { resolver: self });
+    }
+
+    /// `for (x in o)` assigns `x`; `for (const x of o)` declares it.
+    fn visit_for_head(&mut self, head: &ForHead) {
+        match head {
+            ForHead::Pat(pat) => self.visit_written(&**pat),
+            other => other.visit_with(self),
+        }
     }
 }
 
@@ -256,6 +428,7 @@ impl Visit for Resolver {
         let stmts = function.body.as_ref().map(|b| b.stmts.as_slice());
         let scope = self.function_scope(function.span.lo, params.clone(), stmts);
         self.with_scope(scope, |this| {
+            this.note_function(&params);
             function.decorators.iter().for_each(|d| d.visit_with(this));
             params.iter().for_each(|p| this.visit_pattern_expressions(p));
             if let Some(body) = &function.body {
@@ -272,6 +445,7 @@ impl Visit for Resolver {
         };
         let scope = self.function_scope(arrow.span.lo, params.clone(), stmts);
         self.with_scope(scope, |this| {
+            this.note_function(&params);
             params.iter().for_each(|p| this.visit_pattern_expressions(p));
             match &*arrow.body {
                 ArrowFunctionBody::FunctionBody(b) => b.stmts.iter().for_each(|s| s.visit_with(this)),
@@ -287,6 +461,7 @@ impl Visit for Resolver {
     }
 
     fn visit_fn_decl(&mut self, decl: &FnDecl) {
+        self.pending_function = self.local(&decl.ident.sym).map(|key| (key, self.depth().is_some()));
         decl.function.visit_with(self);
     }
 
@@ -316,12 +491,20 @@ impl Visit for Resolver {
 
     fn visit_for_in_stmt(&mut self, stmt: &ForInStmt) {
         let names = for_head_names(&stmt.left);
-        self.with_scope(Scope::block(names), |this| stmt.visit_children_with(this));
+        self.with_scope(Scope::block(names), |this| {
+            this.visit_for_head(&stmt.left);
+            stmt.right.visit_with(this);
+            stmt.body.visit_with(this);
+        });
     }
 
     fn visit_for_of_stmt(&mut self, stmt: &ForOfStmt) {
         let names = for_head_names(&stmt.left);
-        self.with_scope(Scope::block(names), |this| stmt.visit_children_with(this));
+        self.with_scope(Scope::block(names), |this| {
+            this.visit_for_head(&stmt.left);
+            stmt.right.visit_with(this);
+            stmt.body.visit_with(this);
+        });
     }
 
     fn visit_catch_clause(&mut self, clause: &CatchClause) {
@@ -337,9 +520,56 @@ impl Visit for Resolver {
         });
     }
 
+    fn visit_stmt(&mut self, stmt: &Stmt) {
+        if let Stmt::Decl(Decl::Var(decl)) = stmt {
+            self.statement_var = Some(decl.span.lo);
+        }
+        stmt.visit_children_with(self);
+    }
+
+    fn visit_var_decl(&mut self, decl: &VarDecl) {
+        for declarator in &decl.decls {
+            declarator.visit_with(self);
+            self.note_declarator(decl, declarator);
+        }
+    }
+
     fn visit_var_declarator(&mut self, decl: &VarDeclarator) {
         self.visit_pattern_expressions(&decl.name);
+        let is_function = matches!(decl.init.as_deref(), Some(Expr::Fn(_) | Expr::Arrow(_)));
+        if let (true, Pat::Ident(name)) = (is_function, &decl.name) {
+            self.pending_function = self.local(&name.id.sym).map(|key| (key, self.depth().is_some()));
+        }
         decl.init.visit_with(self);
+    }
+
+    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+        match &assign.left {
+            AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) => self.record_as(&binding.id, IdentMode::Write),
+            AssignTarget::Simple(other) => other.visit_with(self),
+            AssignTarget::Pat(pat) => self.visit_written(pat),
+        }
+        assign.right.visit_with(self);
+    }
+
+    fn visit_update_expr(&mut self, update: &UpdateExpr) {
+        match &*update.arg {
+            Expr::Ident(ident) => self.record_as(ident, IdentMode::Write),
+            other => other.visit_with(self),
+        }
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        if !self.note_call(call) {
+            call.visit_children_with(self);
+        }
+    }
+
+    fn visit_prop(&mut self, prop: &Prop) {
+        match prop {
+            Prop::Shorthand(ident) => self.record_as(ident, IdentMode::Shorthand),
+            other => other.visit_children_with(self),
+        }
     }
 
     fn visit_labeled_stmt(&mut self, stmt: &LabeledStmt) {

@@ -5,6 +5,7 @@
 //! awaited Promise and every use of the callback becomes its resolver (see `signature`).
 
 use super::{metadata, CallbackMode, Ctx};
+use crate::analysis::aliases::AliasOrigin;
 use crate::analysis::flow::{does_something, tail_statements};
 use crate::analysis::scope::{Global, Param};
 use crate::diagnostics::Code;
@@ -29,6 +30,8 @@ enum Statement {
 struct CallbackUse {
     ident: Ident,
     call: Option<CallExpr>,
+    /// `callback.bind(thisArg, …)`: a function that calls back when it is called.
+    bind: Option<CallExpr>,
     /// The statement the call is, with its range; `None` when the call is part of an expression.
     statement: Option<(Statement, Range<usize>)>,
     depth: Option<u32>,
@@ -144,21 +147,25 @@ impl Collector<'_, '_> {
                 Stmt::Return(ReturnStmt { arg: Some(arg), .. }) => (arg, Statement::Return),
                 _ => continue,
             };
-            if let Expr::Call(CallExpr {
-                callee: Callee::Expr(callee),
-                span,
-                ..
-            }) = &**call
-            {
-                if self.is_callback(callee) {
+            if let Expr::Call(call) = &**call {
+                let plain = matches!(&call.callee, Callee::Expr(callee) if self.is_callback(callee));
+                if plain || as_plain_call(self.ctx, call).is_some() {
                     let range = self.ctx.range(stmt.span());
-                    self.statements.insert(span.lo, (statement, range));
+                    self.statements.insert(call.span.lo, (statement, range));
                 }
             }
         }
     }
 
     fn record(&mut self, ident: &Ident, call: Option<&CallExpr>) {
+        self.record_use(ident, call, None);
+    }
+
+    fn record_use(&mut self, ident: &Ident, call: Option<&CallExpr>, bind: Option<&CallExpr>) {
+        if self.ctx.is_handled(ident) {
+            // An alias's declaration (`var cb = callback`), gone from the Action.
+            return;
+        }
         let offset = self.ctx.range(ident.span).start;
         if self
             .ctx
@@ -180,6 +187,7 @@ impl Collector<'_, '_> {
         self.uses.push(CallbackUse {
             ident: ident.clone(),
             call: call.cloned(),
+            bind: bind.cloned(),
             statement,
             depth,
         });
@@ -250,6 +258,16 @@ impl Visit for Collector<'_, '_> {
                 }
             }
         }
+        if let Some((ident, plain)) = as_plain_call(self.ctx, call) {
+            self.record(&ident, Some(&plain));
+            call.args.visit_with(self);
+            return;
+        }
+        if let Some(ident) = bound_callback(self.ctx, call) {
+            self.record_use(&ident, None, Some(call));
+            call.args.visit_with(self);
+            return;
+        }
         call.visit_children_with(self);
     }
 
@@ -258,6 +276,53 @@ impl Visit for Collector<'_, '_> {
             self.record(ident, None);
         }
     }
+}
+
+/// The callback and the method called on it: `callback.call(…)`, `callback.bind(…)`.
+fn callback_method<'c>(ctx: &Ctx<'_>, call: &'c CallExpr) -> Option<(&'c Ident, &'c str)> {
+    let Callee::Expr(callee) = &call.callee else {
+        return None;
+    };
+    let Expr::Member(member) = &**callee else { return None };
+    let Expr::Ident(ident) = &*member.obj else { return None };
+    let MemberProp::Ident(method) = &member.prop else {
+        return None;
+    };
+    (ctx.bindings.param(ident) == Some(Param::Callback)).then_some((ident, &*method.sym))
+}
+
+/// `callback.call(thisArg, …)` and `callback.apply(thisArg, [ … ])` call the callback with the
+/// arguments after `thisArg`: they are that plain call, at the same place.
+fn as_plain_call(ctx: &Ctx<'_>, call: &CallExpr) -> Option<(Ident, CallExpr)> {
+    let (ident, method) = callback_method(ctx, call)?;
+    let args = match method {
+        "call" => call.args.iter().skip(1).cloned().collect(),
+        "apply" => match call.args.get(1) {
+            None => Vec::new(),
+            Some(ExprOrSpread { spread: None, expr }) if call.args.len() == 2 => match &**expr {
+                Expr::Array(array) => array
+                    .elems
+                    .iter()
+                    .map(|e| e.clone().filter(|e| e.spread.is_none()))
+                    .collect::<Option<Vec<_>>>()?,
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let plain = CallExpr {
+        callee: Callee::Expr(Box::new(Expr::Ident(ident.clone()))),
+        args,
+        ..call.clone()
+    };
+    Some((ident.clone(), plain))
+}
+
+/// `callback.bind(…)`: its callback identifier.
+fn bound_callback(ctx: &Ctx<'_>, call: &CallExpr) -> Option<Ident> {
+    let (ident, method) = callback_method(ctx, call)?;
+    (method == "bind").then(|| ident.clone())
 }
 
 /// In Rules a `return` that did not call back left the login hanging until it failed; the
@@ -270,8 +335,13 @@ fn flag_returns_without_callback(ctx: &mut Ctx<'_>) {
     }
     impl Returns<'_, '_> {
         fn is_callback_call(&self, expr: Option<&Expr>) -> bool {
-            matches!(expr, Some(Expr::Call(CallExpr { callee: Callee::Expr(callee), .. }))
-                if self.ctx.bindings.is_param(callee, Param::Callback))
+            match expr {
+                Some(Expr::Call(call)) => {
+                    matches!(&call.callee, Callee::Expr(callee) if self.ctx.bindings.is_param(callee, Param::Callback))
+                        || as_plain_call(self.ctx, call).is_some()
+                }
+                _ => false,
+            }
         }
 
         /// Whether a statement uses the callback: calls it, or hands it on to code that will.
@@ -484,6 +554,11 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
 
 fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
     ctx.mark_handled(&callback.ident);
+    let done = resolver_name(ctx, &callback.ident, done);
+    if let Some(bind) = &callback.bind {
+        rewrite_bind(ctx, bind, &done);
+        return;
+    }
     let Some(call) = &callback.call else {
         ctx.edits.replace(ctx.range(callback.ident.span), done);
         return;
@@ -501,4 +576,33 @@ fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
     }
     pieces.push(Piece::Text(")".into()));
     ctx.edits.replace_with(ctx.range(call.span), pieces);
+}
+
+/// The name the resolver has where `ident` stands: a local function's parameter that receives
+/// the callback keeps its name (it receives the resolver); everything else names the resolver.
+fn resolver_name(ctx: &Ctx<'_>, ident: &Ident, done: &str) -> String {
+    match ctx.bindings.alias(ident).map(|alias| &alias.origin) {
+        Some(AliasOrigin::Parameter { .. }) => ident.sym.to_string(),
+        _ => done.to_string(),
+    }
+}
+
+/// `callback.bind(thisArg, error, user, context)` becomes `done.bind(thisArg, error)`: the
+/// resolver takes only the error, and the objects Actions do not hand on are dropped (they
+/// are checked to be the rule's own, as for a call).
+fn rewrite_bind(ctx: &mut Ctx<'_>, bind: &CallExpr, done: &str) {
+    let mut pieces = vec![Piece::Text(format!("{done}.bind("))];
+    for (index, arg) in bind.args.iter().take(2).enumerate() {
+        if index > 0 {
+            pieces.push(Piece::Text(", ".into()));
+        }
+        pieces.push(Piece::Source(ctx.range(arg.span())));
+    }
+    pieces.push(Piece::Text(")".into()));
+    let after_this = CallExpr {
+        args: bind.args.iter().skip(1).cloned().collect(),
+        ..bind.clone()
+    };
+    check_passed_objects(ctx, &after_this);
+    ctx.edits.replace_with(ctx.range(bind.span), pieces);
 }

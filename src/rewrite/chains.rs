@@ -154,25 +154,55 @@ struct Recorder<'b> {
     uses: Vec<ChainUse>,
 }
 
+impl Recorder<'_> {
+    /// The segments an alias stands for (`req` for `context.request`), each covering the alias's
+    /// name, so that a rewrite replacing a chain up to one of them replaces the name.
+    fn alias_segments(&self, root: &Ident) -> Vec<Segment> {
+        self.bindings
+            .alias_path(root)
+            .iter()
+            .map(|name| Segment {
+                name: Some(name.to_string()),
+                span: root.span,
+                optional: false,
+                key: None,
+            })
+            .collect()
+    }
+}
+
 impl ChainHandler for Recorder<'_> {
     fn wants(&self, ident: &Ident) -> bool {
         self.bindings.resolve(ident).is_some()
     }
 
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
+        let mut full = self.alias_segments(root);
+        full.extend_from_slice(segments);
         self.uses.push(ChainUse::Chain {
             root: root.clone(),
-            segments: segments.to_vec(),
+            segments: full,
             role,
         });
     }
 
     fn bare(&mut self, ident: &Ident, shorthand: bool, role: Role) {
-        self.uses.push(ChainUse::Bare {
-            ident: ident.clone(),
-            shorthand,
-            role,
-        });
+        let segments = self.alias_segments(ident);
+        // An alias of a part (`req`) is that part's chain; aliases are never shorthand properties.
+        let chain_use = if segments.is_empty() {
+            ChainUse::Bare {
+                ident: ident.clone(),
+                shorthand,
+                role,
+            }
+        } else {
+            ChainUse::Chain {
+                root: ident.clone(),
+                segments,
+                role,
+            }
+        };
+        self.uses.push(chain_use);
     }
 }
 
@@ -210,6 +240,7 @@ impl<H: ChainHandler> ChainWalker<'_, H> {
     fn test(&mut self, expr: &Expr) {
         match expr {
             Expr::Member(member) if self.member(member, Role::Test) => {}
+            Expr::Ident(ident) if self.handler.wants(ident) => self.handler.bare(ident, false, Role::Test),
             Expr::Bin(BinExpr {
                 op: BinaryOp::LogicalAnd | BinaryOp::LogicalOr,
                 left,

@@ -59,11 +59,17 @@ impl Finder<'_, '_> {
         if self.ctx.bindings.param(root) != Some(Param::Context) || !self.seen.insert(assign.span.lo) {
             return;
         }
+        // Through an alias (`var idt = context.idToken; idt.x = 1`), the path starts below it.
+        let prefix = self.ctx.bindings.alias_path(root);
+        let mut names: Vec<Option<String>> = prefix.iter().map(|name| Some(name.to_string())).collect();
+        let mut computed: Vec<Option<Box<Expr>>> = vec![None; prefix.len()];
+        computed.extend(segments.iter().map(|s| s.key.clone()));
+        names.extend(segments.into_iter().map(|s| s.name));
         self.found.push(ContextWrite {
             assign: assign.clone(),
             root: root.clone(),
-            computed: segments.iter().map(|s| s.key.clone()).collect(),
-            names: segments.into_iter().map(|s| s.name).collect(),
+            computed,
+            names,
             statement: statement.map(|s| self.ctx.range(s.span())),
             in_block: statement.is_some_and(|s| self.in_block.contains(&s.span.lo)),
         });

@@ -2,6 +2,7 @@
 //! text plus diagnostics; `convert` runs them in order. Earlier passes mark the identifiers they
 //! consumed as handled, so later, more general passes leave them alone.
 
+pub mod aliases;
 pub mod callback;
 pub mod chains;
 pub mod claims;

@@ -4,6 +4,7 @@
 
 use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
+use crate::analysis::aliases::AliasOrigin;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use swc_ecma_ast::Ident;
@@ -41,6 +42,11 @@ struct UserReads<'c, 'a> {
 impl UserReads<'_, '_> {
     fn rename(&mut self, ident: &Ident) {
         self.ctx.mark_handled(ident);
+        if let Some(AliasOrigin::Parameter { .. }) = self.ctx.bindings.alias(ident).map(|a| &a.origin) {
+            // A local function's parameter that receives the user: its callers now hand it
+            // `event.user`, and the function reads it under its own name.
+            return;
+        }
         let range = self.ctx.range(ident.span);
         self.ctx.edits.replace(range, "event.user");
     }
