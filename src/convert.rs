@@ -2,6 +2,7 @@
 //! never prints: it takes the bytes of one rule and returns the Action with its findings.
 
 use crate::analysis::layout::Layout;
+use crate::analysis::leftovers::{leftovers, RULES_PARAMETERS};
 use crate::analysis::rule::{find_rule, RuleSearch};
 use crate::analysis::scope::analyse;
 use crate::diagnostics::{Code, Diagnostic};
@@ -164,17 +165,7 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
     };
     let (rule, others) = match find_rule(&parsed) {
         RuleSearch::Found { rule, others } => (rule, others),
-        RuleSearch::AlreadyAction => {
-            let mut conversion = Conversion::failed(
-                text,
-                Code::AlreadyAction,
-                0..0,
-                "the file already exports onExecutePostLogin",
-            );
-            conversion.status = Status::Unchanged;
-            conversion.action = Some(text.to_string());
-            return conversion;
-        }
+        RuleSearch::AlreadyAction => return already_an_action(text, &masked.text, &parsed),
         RuleSearch::NotFound(message) => return Conversion::failed(text, Code::NotARule, 0..0, message),
     };
 
@@ -277,6 +268,37 @@ fn run_rewrites(ctx: &mut Ctx<'_>) {
     rewrite::leftovers::run(ctx);
     rewrite::signature::run(ctx);
     ctx.insert_todos();
+}
+
+/// A file that is already an Action is left as it is; every Rules construct it still refers to
+/// is reported, since each would throw when the Action runs.
+fn already_an_action(text: &str, masked: &str, parsed: &crate::parse::ParsedFile) -> Conversion {
+    let mut findings = vec![Finding {
+        code: Code::AlreadyAction,
+        range: 0..0,
+        message: "the file already exports onExecutePostLogin".into(),
+    }];
+    let params = RULES_PARAMETERS.map(swc_atoms::Atom::from);
+    findings.extend(leftovers(masked, parsed, &params).into_iter().map(|leftover| {
+        let message = format!(
+            "`{}` is a Rules construct: it does not exist when the Action runs",
+            leftover.name
+        );
+        Finding {
+            code: Code::RulesConstructInAction,
+            range: leftover.range,
+            message,
+        }
+    }));
+    Conversion {
+        status: Status::Unchanged,
+        action: Some(text.to_string()),
+        diagnostics: position(text, findings),
+        secrets: Vec::new(),
+        dependencies: Vec::new(),
+        awaits_callback: false,
+        continues: false,
+    }
 }
 
 /// The offset of the first whole-word occurrence of `name`, for positioning a finding.

@@ -158,6 +158,8 @@ codes! {
         "context.primaryUser = id becomes api.authentication.setPrimaryUser(id).";
     DynamicRequire = "R2A224", Warning, "module name computed at run time",
         "require() is called with a name built at run time (often 'pkg@' + version). Actions install the dependencies listed on the Action: require the package by its literal name and list it, with its version, as a dependency.";
+    RulesConstructInAction = "R2A225", Warning, "an Action still refers to a Rules construct",
+        "The file is an Action, but it still refers to user, context, callback, configuration, auth0 or UnauthorizedError, none of which exists when an Action runs: the statement throws a ReferenceError. Finish the conversion by hand (see `rules2actions explain` for the code of the TODO above it), or convert the original rule again.";
 
     ConnectionOptions = "R2A301", Error, "context.connectionOptions has no Action equivalent",
         "Actions expose no connection options (tenant_domain, domain_aliases). Keep the values the rule needs as Action secrets or in event.connection.metadata.";

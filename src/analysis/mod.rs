@@ -4,5 +4,6 @@
 pub mod aliases;
 pub mod flow;
 pub mod layout;
+pub mod leftovers;
 pub mod rule;
 pub mod scope;

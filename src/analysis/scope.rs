@@ -164,6 +164,10 @@ impl Scope {
 
 /// Resolves every identifier of the file, then which locals are aliases of the rule's parameters.
 pub fn analyse(parsed: &crate::parse::ParsedFile, rule_function: BytePos, params: &[Atom; 3]) -> Bindings {
+    resolve(parsed, rule_function, params)
+}
+
+fn resolve(parsed: &crate::parse::ParsedFile, rule_function: BytePos, params: &[Atom; 3]) -> Bindings {
     let mut resolver = Resolver {
         scopes: vec![Scope {
             is_function: true,

@@ -48,65 +48,25 @@ pub fn node_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Lines of an Action where a Rules global (`context`, `callback`, `configuration`, `auth0`,
-/// `global`) is used as a free identifier in a statement that no `// TODO(R2A…)` comment precedes.
+/// Lines of an Action where a Rules construct (`user`, `context`, `callback`, `configuration`,
+/// `auth0`, `UnauthorizedError`) is referred to in a statement that no `// TODO(R2A…)` marks.
 pub fn unmarked_leftovers(action: &str) -> Vec<usize> {
-    use swc_ecma_ast::{Ident, Stmt};
-    use swc_ecma_visit::{Visit, VisitWith};
+    unmarked_leftovers_of(action, "")
+}
 
-    const RULES_NAMES: &[&str] = &["context", "callback", "configuration", "auth0", "global"];
-    let parsed = rules2actions::parse::parse(action).expect("an Action parses");
-    let source = rules2actions::source::SourceText::new(action);
-
-    /// Names the Action declares itself (a nested `function (context)`): not leftovers.
-    #[derive(Default)]
-    struct Declared(Vec<String>);
-    impl Visit for Declared {
-        fn visit_binding_ident(&mut self, binding: &swc_ecma_ast::BindingIdent) {
-            self.0.push(binding.id.sym.to_string());
-        }
-    }
-    let mut declared = Declared::default();
-    parsed.visit(&mut declared);
-
-    struct Finder<'a> {
-        action: &'a str,
-        base: u32,
-        declared: Vec<String>,
-        statement_starts: Vec<usize>,
-        unmarked: Vec<usize>,
-    }
-    impl Visit for Finder<'_> {
-        fn visit_stmt(&mut self, stmt: &Stmt) {
-            self.statement_starts
-                .push((swc_common::Spanned::span(stmt).lo.0 - self.base) as usize);
-            stmt.visit_children_with(self);
-            self.statement_starts.pop();
-        }
-        fn visit_ident(&mut self, ident: &Ident) {
-            let name = ident.sym.as_str();
-            if !RULES_NAMES.contains(&name) || self.declared.iter().any(|d| d == name) {
-                return;
-            }
-            let start = *self.statement_starts.last().unwrap_or(&0);
-            let before = &self.action[..start];
-            let previous_line = before.trim_end().lines().last().unwrap_or("");
-            if !previous_line.trim_start().starts_with("// TODO(R2A") {
-                self.unmarked.push(start);
-            }
-        }
-    }
-    let mut finder = Finder {
-        action,
-        base: parsed.base.0,
-        declared: declared.0,
-        statement_starts: Vec::new(),
-        unmarked: Vec::new(),
-    };
-    parsed.visit(&mut finder);
-    finder
-        .unmarked
+/// [`unmarked_leftovers`] of the Action converted from `rule`, with the rule's parameter names.
+pub fn unmarked_leftovers_of(action: &str, rule: &str) -> Vec<usize> {
+    use rules2actions::analysis::leftovers::{leftovers, parameter_names};
+    let params = parameter_names(rule);
+    let text = action.strip_prefix('\u{feff}').unwrap_or(action);
+    let masked = rules2actions::placeholders::mask(text);
+    let parsed = rules2actions::parse::parse(&masked.text).expect("an Action parses");
+    let source = rules2actions::source::SourceText::new(&masked.text);
+    let mut lines: Vec<usize> = leftovers(&masked.text, &parsed, &params)
         .into_iter()
-        .map(|offset| source.position(offset).line as usize)
-        .collect()
+        .filter(|leftover| !leftover.marked)
+        .map(|leftover| source.position(leftover.range.start).line as usize)
+        .collect();
+    lines.dedup();
+    lines
 }

@@ -5,7 +5,8 @@
 //!   conversion failed, every finding inside the text;
 //! - no internal error (R2A090): the tool never produces code that does not parse;
 //! - the Action parses (placeholders masked, as the converter itself does);
-//! - converting the Action again changes nothing (status Unchanged, identical text);
+//! - the Action refers to no Rules construct (`context`, `callback`, …) except in a statement marked
+//!   `// TODO(R2A…)`, and converting it again leaves it as it is;
 //! - the same bytes give the same result, byte for byte.
 
 #![allow(dead_code)]
@@ -81,6 +82,7 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Conversion {
                 Some(action),
                 "converting the Action again changed it"
             );
+            assert_no_unmarked_leftovers(action, &String::from_utf8_lossy(bytes));
         }
         Status::Unchanged => {
             let action = conversion.action.as_deref().expect("unchanged without text");
@@ -107,6 +109,27 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Conversion {
         "two runs on the same input differ"
     );
     conversion
+}
+
+/// Panics if `action` refers to a Rules construct (with the parameter names of `rule`) in a
+/// statement no `// TODO(R2A…)` marks.
+pub fn assert_no_unmarked_leftovers(action: &str, rule: &str) {
+    use rules2actions::analysis::leftovers::{leftovers, parameter_names};
+    let params = parameter_names(rule);
+    let text = action.strip_prefix('\u{feff}').unwrap_or(action);
+    let masked = rules2actions::placeholders::mask(text);
+    let Ok(parsed) = rules2actions::parse::parse(&masked.text) else {
+        return; // assert_parses reports it
+    };
+    let unmarked: Vec<_> = leftovers(&masked.text, &parsed, &params)
+        .into_iter()
+        .filter(|leftover| !leftover.marked)
+        .map(|leftover| (leftover.name, leftover.range))
+        .collect();
+    assert!(
+        unmarked.is_empty(),
+        "Rules constructs without a TODO: {unmarked:?}\n--- action ---\n{action}"
+    );
 }
 
 /// Panics unless `action` parses as a script (with deploy-cli placeholders masked).
