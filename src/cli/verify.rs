@@ -490,3 +490,32 @@ fn show(value: Option<&Value>) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_walked_as_check_walks_them() {
+        let dir = std::env::temp_dir().join(format!("r2a-verify-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for name in [
+            "a.js",
+            "a.action.js",
+            "ignored.js",
+            ".hidden/b.js",
+            "sub/c.js",
+            "notes.txt",
+        ] {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        std::fs::write(dir.join(".gitignore"), "ignored.js\n").unwrap();
+        let named = dir.join("ignored.js");
+        let paths = rule_paths(&[dir.clone(), named.clone()]).unwrap();
+        let expected = vec![(dir.join("a.js"), true), (dir.join("sub/c.js"), true), (named, false)];
+        assert_eq!(paths, expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
