@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_STAGE: &str = "login_success";
 
 /// Largest metadata file read, in bytes. A `rules/<Name>.json` is a few hundred bytes; a
-/// `tenant.yaml` lists every rule, client and connection of a tenant (one of 10,000 rules is about
-/// 1.5 MB); what is read is parsed into memory several times its size.
-pub const MAX_METADATA_SIZE: u64 = 8 * 1024 * 1024;
+/// `tenant.yaml` lists every rule, client and connection of a tenant, and one of 10,000 rules is
+/// about 1.5 MB. Parsing YAML takes memory many times the text (a hostile file at this limit,
+/// deeply nested within `MAX_METADATA_NESTING`, peaks at about 350 MB), so the limit is no larger.
+pub const MAX_METADATA_SIZE: u64 = 2 * 1024 * 1024;
 
 /// The YAML files `check` takes for a deploy-cli export: an export's own tenant file, and no other
 /// YAML of the repository (notes, CI configuration) can mark a rule disabled.

@@ -134,7 +134,7 @@ fn kind_of(file_type: &std::fs::FileType) -> &'static str {
     if file_type.is_dir() {
         "a folder"
     } else {
-        "not a regular file"
+        "a special file"
     }
 }
 
@@ -209,9 +209,12 @@ fn move_without_replacing(temporary: &Path, path: &Path, contents: &[u8]) -> Res
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => return Err(exists()),
                 Err(error) => return Err(WriteError::Io(path.to_path_buf(), error)),
             };
-            file.write_all(contents)
-                .and_then(|()| file.sync_all())
-                .map_err(|error| WriteError::Io(path.to_path_buf(), error))
+            let written = file.write_all(contents).and_then(|()| file.sync_all());
+            if written.is_err() {
+                // Created by this call a moment ago: nothing of the user's is lost.
+                let _ = std::fs::remove_file(path);
+            }
+            written.map_err(|error| WriteError::Io(path.to_path_buf(), error))
         }
     }
 }

@@ -212,10 +212,8 @@ fn read_descriptions(descriptions: Vec<PathBuf>) -> (HashMap<PathBuf, RuleMeta>,
 
 /// What one metadata file says about the scripts it describes.
 fn read_description(path: &Path, identities: &mut Identities) -> Result<Vec<(PathBuf, RuleMeta)>, DiscoveryError> {
-    let value = deploy_cli::read_metadata(path).map_err(|message| DiscoveryError {
-        path: clean(path),
-        message,
-    })?;
+    let shown = clean(path);
+    let value = deploy_cli::read_metadata(&shown).map_err(|message| DiscoveryError { path: shown, message })?;
     if path.extension().is_some_and(|e| e == "json") {
         // `rules/<Name>.json`: its `script` is relative to `rules/`; without one, the script is
         // the `.js` file of the same name. Not an object: not a rule's metadata.
