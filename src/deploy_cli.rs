@@ -46,6 +46,21 @@ pub fn yaml_export_root(yaml: &Path) -> &Path {
     non_empty(yaml.parent().unwrap_or(Path::new("")))
 }
 
+/// The script a `rules/<Name>.json` describes: its `script`, relative to `rules/`, or else
+/// `rules/<Name>.js`.
+pub fn directory_rule_script(json: &Path, fields: &RuleFields) -> PathBuf {
+    match &fields.script {
+        Some(script) => non_empty(json.parent().unwrap_or(Path::new(""))).join(script),
+        None => json.with_extension("js"),
+    }
+}
+
+/// The script an entry of a tenant file's `rules:` describes: its `script`, relative to the
+/// file's folder.
+pub fn yaml_rule_script(yaml: &Path, fields: &RuleFields) -> Option<PathBuf> {
+    Some(yaml_export_root(yaml).join(fields.script.as_deref()?))
+}
+
 /// The folder of `a.js` is "", which the file system does not take for the current folder.
 fn non_empty(folder: &Path) -> &Path {
     if folder.as_os_str().is_empty() {

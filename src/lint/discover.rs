@@ -215,20 +215,15 @@ fn read_description(path: &Path, identities: &mut Identities) -> Result<Vec<(Pat
     let shown = clean(path);
     let value = deploy_cli::read_metadata(&shown).map_err(|message| DiscoveryError { path: shown, message })?;
     if path.extension().is_some_and(|e| e == "json") {
-        // `rules/<Name>.json`: its `script` is relative to `rules/`; without one, the script is
-        // the `.js` file of the same name. Not an object: not a rule's metadata.
+        // Not an object: not a rule's metadata.
         if !value.is_object() {
             return Ok(Vec::new());
         }
         let fields = deploy_cli::rule_fields(&value);
-        let script = match &fields.script {
-            Some(script) => path.parent().unwrap_or(Path::new(".")).join(script),
-            None => path.with_extension("js"),
-        };
+        let script = deploy_cli::directory_rule_script(path, &fields);
         let root = deploy_cli::directory_export_root(path);
         return Ok(Vec::from_iter(describe(root, &script, &fields, path, identities)));
     }
-    // A tenant YAML file: each `rules:` entry's `script` is relative to the file's folder.
     let root = deploy_cli::yaml_export_root(path);
     let rules = value
         .get("rules")
@@ -238,7 +233,7 @@ fn read_description(path: &Path, identities: &mut Identities) -> Result<Vec<(Pat
         .iter()
         .filter_map(|rule| {
             let fields = deploy_cli::rule_fields(rule);
-            let script = root.join(fields.script.as_deref()?);
+            let script = deploy_cli::yaml_rule_script(path, &fields)?;
             describe(root, &script, &fields, path, identities)
         })
         .collect())

@@ -6,7 +6,9 @@
 //! `check` does: a script outside the export (absolute, `../../x.js`, a symlink out) is not read.
 
 use super::{Note, Severity};
-use crate::deploy_cli::{read_metadata, rule_fields, string_field, Identities, Located};
+use crate::deploy_cli::{
+    directory_rule_script, read_metadata, rule_fields, string_field, yaml_rule_script, Identities, Located, RuleFields,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -143,9 +145,8 @@ fn note(severity: Severity, message: impl Into<String>) -> Note {
     }
 }
 
-/// The fields of one rule, from its JSON object or YAML entry.
-fn rule_entry(value: &Value, default_name: Option<String>, source: String, script: Script) -> RuleEntry {
-    let fields = rule_fields(value);
+/// One rule, from the fields of its JSON object or YAML entry.
+fn rule_entry(fields: RuleFields, default_name: Option<String>, source: String, script: Script) -> RuleEntry {
     let mut notes: Vec<Note> = fields
         .warnings
         .into_iter()
@@ -167,46 +168,44 @@ fn rule_entry(value: &Value, default_name: Option<String>, source: String, scrip
     }
 }
 
-/// A `script` value: a file relative to `base`, inside the export of `root`, or inline code.
-fn script_at(
-    identities: &mut Identities,
-    root: &Path,
-    base: &Path,
-    script: Option<String>,
-    default_file: Option<PathBuf>,
-) -> Script {
-    let Some(script) = script else {
-        return match default_file.map(|path| identities.locate(root, &path)) {
-            Some(Located::Inside(path)) => Script::File(path),
+/// The script of a rule: `path` (where its metadata leads, see `crate::deploy_cli`) if that is a
+/// file inside the export of `root`, else the `script` field itself when it is code.
+fn script_at(identities: &mut Identities, root: &Path, path: Option<PathBuf>, fields: &RuleFields) -> Script {
+    let Some(path) = path else {
+        return Script::Missing("the rule has no script".to_string());
+    };
+    let located = identities.locate(root, &path);
+    let Some(script) = &fields.script else {
+        return match located {
+            Located::Inside(file) => Script::File(file),
             _ => Script::Missing("the rule has no script".to_string()),
         };
     };
-    match identities.locate(root, &base.join(&script)) {
-        Located::Inside(path) => Script::File(path),
+    match located {
+        Located::Inside(file) => Script::File(file),
         Located::Outside => Script::Missing(format!(
             "the script {script} is outside the export (after resolving .. and symlinks): it was not read"
         )),
         Located::NotAFile => Script::Missing(format!("the script {script} is not a regular file: it was not read")),
         // deploy-cli takes a `script` that names no file for the code itself.
-        Located::Absent if script.contains('{') => Script::Inline(script),
+        Located::Absent if script.contains('{') => Script::Inline(script.clone()),
         Located::Absent => Script::Missing(format!("the script {script} does not exist")),
     }
 }
 
 fn load_directory(root: &Path) -> Result<Export, String> {
     let identities = &mut Identities::default();
-    let rules_dir = root.join("rules");
     let mut rules = Vec::new();
     for path in files_with_extension(identities, root, "rules", "json")? {
         let source = format!("rules/{}", file_name(&path));
         let name = stem(&path);
         match read_metadata(&path) {
             Ok(value) if value.is_object() => {
-                let script_field = string_field(&value, "script");
-                let no_script_field = script_field.is_none();
-                let default_file = rules_dir.join(format!("{name}.js"));
-                let script = script_at(identities, root, &rules_dir, script_field, Some(default_file));
-                let mut entry = rule_entry(&value, Some(name.clone()), source, script);
+                let fields = rule_fields(&value);
+                let no_script_field = fields.script.is_none();
+                let path = directory_rule_script(&path, &fields);
+                let script = script_at(identities, root, Some(path), &fields);
+                let mut entry = rule_entry(fields, Some(name.clone()), source, script);
                 if no_script_field && matches!(entry.script, Script::File(_)) {
                     entry.notes.push(note(
                         Severity::Info,
@@ -283,8 +282,9 @@ fn load_yaml(file: &Path) -> Result<Export, String> {
         .map_or(&[][..], Vec::as_slice);
     for (index, rule) in entries.iter().enumerate() {
         let source = format!("{yaml_name} (rules[{index}])");
-        let script = script_at(identities, &root, &root, string_field(rule, "script"), None);
-        rules.push(rule_entry(rule, None, source, script));
+        let fields = rule_fields(rule);
+        let script = script_at(identities, &root, yaml_rule_script(file, &fields), &fields);
+        rules.push(rule_entry(fields, None, source, script));
     }
 
     let known_secrets = value.get("rulesConfigs").and_then(Value::as_array).and_then(|configs| {
