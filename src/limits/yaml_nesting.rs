@@ -33,19 +33,22 @@ struct Scan {
     limit: usize,
     /// Indentations of the open block levels, innermost last.
     indents: Vec<usize>,
-    /// Block levels of the last line that started outside flow brackets and strings.
+    /// Block levels of the last line that started outside flow brackets.
     block: usize,
     /// Open flow brackets.
     flow: usize,
-    /// The quote of a string still open at the end of the previous line.
-    quote: Option<u8>,
-    /// The indentation of the line that opened a block scalar (`key: |`): deeper lines, and blank
-    /// ones, are its text.
+    /// The column of the node that holds a block scalar (`key: |`): deeper lines, and blank ones,
+    /// are its text.
     scalar_parent: Option<usize>,
 }
 
 impl Scan {
     /// Scans one line; the offset in it of a level past the limit.
+    ///
+    /// Where the scan and the parser could see a line differently, the scan errs on counting
+    /// more: a quoted string is taken to end with its line, so the later lines of a multi-line
+    /// string are scanned as structure; what the scan skips (a comment, a string, a block
+    /// scalar's text) the parser reads as text too.
     fn line(&mut self, line: &[u8]) -> Option<usize> {
         let indent = line.iter().take_while(|&&b| b == b' ').count();
         let blank = line[indent..].iter().all(u8::is_ascii_whitespace);
@@ -55,8 +58,9 @@ impl Scan {
             }
             self.scalar_parent = None;
         }
-        let mut at = 0;
-        if self.quote.is_none() && self.flow == 0 {
+        let in_block = self.flow == 0;
+        let mut content = 0;
+        if in_block {
             if blank || line[indent] == b'#' {
                 return None;
             }
@@ -71,15 +75,16 @@ impl Scan {
             if self.block > self.limit {
                 return Some(indent);
             }
-            at = after;
+            content = after;
         }
-        let started_in_block = self.quote.is_none() && self.flow == 0;
-        let end = match self.flow_and_strings(line, at) {
+        let end = match self.flow_and_strings(line, content) {
             Ok(end) => end,
             Err(too_deep) => return Some(too_deep),
         };
-        if started_in_block && self.flow == 0 && self.quote.is_none() && opens_block_scalar(&line[at..end]) {
-            self.scalar_parent = Some(indent);
+        if in_block && self.flow == 0 && opens_block_scalar(&line[content..end]) {
+            // The text of `key: |` is indented past the key (`- key: |` too); that of `- |`
+            // past the `-`, so this takes a little of it for structure, never the reverse.
+            self.scalar_parent = Some(content);
         }
         None
     }
@@ -87,24 +92,32 @@ impl Scan {
     /// Follows brackets and strings from `at`; returns where the line's content ends (before a
     /// comment), or the offset of a bracket past the limit as an error.
     fn flow_and_strings(&mut self, line: &[u8], mut at: usize) -> Result<usize, usize> {
-        // Whether a value may start here: a bracket or a quote here opens something.
+        // Whether a value may start here: a quote here opens a string, a bracket a flow level.
         let mut value_starts = true;
+        // Inside a tag or an anchor (`!!str`, `&a`): the value starts after it.
+        let mut in_property = false;
         while at < line.len() {
             let byte = line[at];
-            if let Some(quote) = self.quote {
-                at = close_string(line, at, quote).map_or(line.len(), |end| {
-                    self.quote = None;
-                    value_starts = false;
-                    end
-                });
-                continue;
-            }
             match byte {
-                b' ' | b'\t' | b'\r' | b'\n' => {}
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    if std::mem::take(&mut in_property) {
+                        value_starts = true;
+                    }
+                }
                 b'#' if at == 0 || line[at - 1].is_ascii_whitespace() => return Ok(at),
-                b'\'' | b'"' if value_starts || self.flow > 0 => self.quote = Some(byte),
+                b'\'' | b'"' if value_starts => {
+                    at = close_string(line, at + 1, byte).unwrap_or(line.len());
+                    value_starts = false;
+                    continue;
+                }
+                b'!' | b'&' if value_starts => {
+                    in_property = true;
+                    value_starts = false;
+                }
+                // Inside brackets, `[` and `{` always open a level, as for the parser.
                 b'[' | b'{' if value_starts || self.flow > 0 => {
                     self.flow += 1;
+                    value_starts = true;
                     if self.block + self.flow > self.limit {
                         return Err(at);
                     }
@@ -139,7 +152,7 @@ fn compact_entries(line: &[u8], indent: usize) -> (usize, usize) {
     (entries, at)
 }
 
-/// The offset just past the closing `quote` of a string whose text goes on at `at`, if it closes
+/// The offset just past the closing `quote` of a string whose text starts at `at`, if it closes
 /// on this line (`\"` escapes in double quotes, `''` in single ones).
 fn close_string(line: &[u8], mut at: usize, quote: u8) -> Option<usize> {
     while at < line.len() {
@@ -216,8 +229,27 @@ mod tests {
             depth_of("script: |\n  function () { if (a) { [[[ ]]] } }\n    [[[[\nnext: 1\n"),
             1
         );
-        assert_eq!(depth_of("a: 'it''s [[[ '\nb: \"open\n  [[[[ still text\"\nc: 1\n"), 1);
+        assert_eq!(depth_of("a: 'it''s [[[ '\n"), 1);
+        // The later lines of a multi-line string are scanned as structure: more, never fewer.
+        assert_eq!(depth_of("b: \"open\n  [[[[ still text\"\n"), 6);
         // After the block scalar, brackets count again.
         assert_eq!(depth_of("s: >-\n  [[[[\nt: [[1]]\n"), 3);
+    }
+
+    #[test]
+    fn nothing_the_parser_reads_as_structure_is_skipped() {
+        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        let cases = [
+            format!("x: !!seq {deep}\n"),
+            format!("x: &anchor {deep}\n"),
+            // A quote inside plain text opens no string.
+            format!("x: [a'b, {deep}]\n"),
+            format!("a: text\n  'continued\nx: {deep}\n"),
+            // The empty block scalar of `key` ends where the mapping goes on.
+            format!("- key: |\n  other: {deep}\n"),
+        ];
+        for text in cases {
+            assert!(too_deep(&text, 64).is_some(), "not refused: {text:.40}");
+        }
     }
 }
