@@ -49,6 +49,11 @@ pub struct Conversion {
 }
 
 impl Conversion {
+    /// An input refused before it was read (too large, not a regular file): one finding at 1:1.
+    pub fn refused(code: Code, message: impl Into<String>) -> Conversion {
+        Conversion::failed("", code, 0..0, message)
+    }
+
     fn failed(text: &str, code: Code, range: Range<usize>, message: impl Into<String>) -> Conversion {
         let findings = vec![Finding {
             code,
@@ -105,12 +110,17 @@ pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
 /// The refusal of a file of `len` bytes past `--max-file-size`, if it is past it.
 fn refuse_if_too_large(text: &str, len: usize, limits: &Limits) -> Option<Conversion> {
     (len > limits.max_file_size).then(|| {
-        let message = format!(
-            "the file is {len} bytes; the limit is {} (--max-file-size)",
-            limits.max_file_size
-        );
+        let message = too_large_message(Some(len as u64), limits.max_file_size as u64);
         Conversion::failed(text, Code::TooLarge, 0..0, message)
     })
+}
+
+/// The message of R2A006. The size is unknown for a stream, which is not read past the limit.
+pub fn too_large_message(size: Option<u64>, limit: u64) -> String {
+    match size {
+        Some(size) => format!("the file is {size} bytes; the limit is {limit} (--max-file-size)"),
+        None => format!("the input is larger than the limit of {limit} bytes (--max-file-size)"),
+    }
 }
 
 /// Converts the text of one rule into a post-login Action. A panic inside swc or a rewrite (a

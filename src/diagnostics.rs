@@ -77,6 +77,8 @@ codes! {
         "The converted code would be larger than --max-output-size allows, so it was not written or printed. Raise the limit if the rule is genuine.";
     TypeScript = "R2A015", Error, "the rule is written in TypeScript",
         "Rules run plain JavaScript, and so do Actions. The file parses only as TypeScript: remove the type annotations and convert again.";
+    NotAFile = "R2A016", Error, "the path is not a regular file",
+        "A rule is read from a regular file or from standard input (-). A FIFO, a device such as /dev/zero, a socket or a folder named as a rule file is refused without being read: reading it could block forever or never end. Name the rule file itself, or pipe its text into standard input.";
     InternalError = "R2A090", Error, "internal error: the conversion failed or produced invalid code",
         "The converter failed on this file (a panic inside the parser or a rewrite), or the converted code did not parse; nothing was written or printed for it, and the other files were still converted. This is a bug in rules2actions; please report it with the rule that triggers it.";
 

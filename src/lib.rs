@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod convert;
+pub mod deploy_cli;
 pub mod diagnostics;
 pub mod edits;
 pub mod limits;

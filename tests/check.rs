@@ -581,3 +581,81 @@ fn deploy_cli_metadata_finds_its_script_however_it_is_spelled() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn only_an_exports_own_tenant_yaml_marks_rules_disabled() {
+    let dir = temp_dir("tenant-only");
+    let warning = std::fs::read(fixtures().join("levels/warning.js")).unwrap();
+    write(&dir.join("rules/bad.js"), &warning);
+    // The issue's case: any YAML with a `rules:` list silenced bad.js.
+    write(
+        &dir.join("docs/notes.yaml"),
+        b"rules: [{script: ../rules/bad.js, enabled: false}]\n",
+    );
+    let notes = check_in(&dir, &["--format", "concise", "."]);
+    assert_eq!(notes.code, 1, "{}", notes.stderr);
+    assert!(notes.stdout.contains("rules/bad.js:"), "{}", notes.stdout);
+
+    // A tenant.yaml may not reach out of its own folder either.
+    write(
+        &dir.join("export/tenant.yaml"),
+        b"rules:\n  - name: bad\n    script: ../rules/bad.js\n    enabled: false\n",
+    );
+    let outside = check_in(&dir, &["--format", "concise", "."]);
+    assert_eq!(outside.code, 1, "{}", outside.stderr);
+    assert!(outside.stdout.contains("rules/bad.js:"), "{}", outside.stdout);
+
+    // Its own scripts it does describe: tenant.yml is the other spelling deploy-cli reads.
+    std::fs::rename(dir.join("rules"), dir.join("export/rules")).unwrap();
+    std::fs::remove_file(dir.join("export/tenant.yaml")).unwrap();
+    write(
+        &dir.join("export/tenant.yml"),
+        b"rules:\n  - name: bad\n    script: ./rules/bad.js\n    enabled: false\n",
+    );
+    let own = check_in(&dir, &["--format", "concise", "--verbose", "."]);
+    assert_eq!(own.code, 0, "{}\n{}", own.stdout, own.stderr);
+    assert!(
+        own.stderr.contains("skipped export/rules/bad.js: a disabled rule"),
+        "{}",
+        own.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn placeholders_in_metadata_are_read_as_migrate_reads_them() {
+    // The issue's case: "1 ready", exit 0, where migrate saw a login_failure rule.
+    let dir = temp_dir("placeholders");
+    write(
+        &dir.join("rules/a.js"),
+        &std::fs::read(fixtures().join("levels/clean.js")).unwrap(),
+    );
+    write(
+        &dir.join("rules/a.json"),
+        br#"{"enabled": @@A_ENABLED@@, "stage": "login_failure"}"#,
+    );
+    let out = check_in(&dir, &["--format", "concise", "."]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("rules/a.js:1:1 R2A012 warning: rules/a.json gives this rule the stage login_failure"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stderr.contains("1 ready"), "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unreadable_metadata_is_an_error_and_the_rules_are_still_checked() {
+    let dir = temp_dir("bad-metadata");
+    let warning = std::fs::read(fixtures().join("levels/warning.js")).unwrap();
+    write(&dir.join("rules/a.js"), &warning);
+    write(&dir.join("rules/a.json"), b"{\"enabled\": false,");
+    let out = check_in(&dir, &["--format", "concise", "."]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("rules/a.json is not valid JSON"), "{}", out.stderr);
+    // Whether it is disabled is unknown: it is linted.
+    assert!(out.stdout.contains("rules/a.js:"), "{}", out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}

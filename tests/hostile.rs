@@ -33,20 +33,37 @@ impl Run {
     }
 }
 
+/// What the binary reads on its standard input.
+enum Input<'a> {
+    Nothing,
+    Bytes(&'a [u8]),
+    /// An endless source (`/dev/zero`), or anything else opened by the test.
+    From(Stdio),
+}
+
 /// Runs the binary; panics if it is killed by a signal or does not finish before the deadline.
 fn run_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    run_fed(args, stdin.map_or(Input::Nothing, Input::Bytes), env)
+}
+
+fn run_fed(args: &[&str], input: Input<'_>, env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(BIN);
+    let (stdin, bytes) = match input {
+        Input::Nothing => (Stdio::null(), None),
+        Input::Bytes(bytes) => (Stdio::piped(), Some(bytes)),
+        Input::From(stdio) => (stdio, None),
+    };
     command
         .args(args)
         .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (key, value) in env {
         command.env(key, value);
     }
     let mut child = command.spawn().expect("running rules2actions");
-    let writer = stdin.map(|bytes| {
+    let writer = bytes.map(|bytes| {
         let mut pipe = child.stdin.take().unwrap();
         let bytes = bytes.to_vec();
         // The binary may stop reading early (a file over the size limit): ignore a broken pipe.
@@ -661,4 +678,175 @@ fn output_is_the_same_whatever_the_number_of_threads() {
     );
     assert_eq!(one.code, many.code);
     assert_eq!(one.stdout(), many.stdout(), "check differs between 1 and 8 threads");
+}
+
+/// Makes a FIFO that nothing ever writes to: reading it would wait forever.
+#[cfg(unix)]
+fn fifo(path: &Path) {
+    let name = std::ffi::CString::new(s(path)).unwrap();
+    // SAFETY: `name` is a valid C string that outlives the call; mkfifo only creates a file.
+    let made = unsafe { libc::mkfifo(name.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_device_named_as_a_rule_is_refused_unread() {
+    let dir = TempDir::new("fifo");
+    let pipe = dir.path().join("pipe.js");
+    fifo(&pipe);
+    let rule = dir.file("ok.js", RULE);
+    for input in [pipe.as_path(), Path::new("/dev/zero")] {
+        // The run goes on to the next file.
+        let convert = run(&["convert", s(input), s(&rule)]);
+        assert_eq!(convert.code, 1, "{}", convert.stderr);
+        assert!(has_finding(&convert.stderr, input, "R2A016"), "{}", convert.stderr);
+        assert!(
+            convert.stdout().contains("+exports.onExecutePostLogin"),
+            "{}",
+            convert.stdout()
+        );
+        let check = run(&["check", "--format", "concise", s(input), s(&rule)]);
+        assert_eq!(check.code, 1, "{}", check.stderr);
+        assert!(
+            check.stdout().contains(&format!("{}:1:1 R2A016 error", s(input))),
+            "{}",
+            check.stdout()
+        );
+    }
+    // A walked folder lists regular files only: the FIFO is not even looked at.
+    let walked = run(&["check", s(dir.path())]);
+    assert_eq!(walked.code, 0, "{}", walked.stderr);
+
+    // An export whose script or metadata is a FIFO.
+    let export = dir.path().join("export");
+    dir.file("export/rules/a.json", "{}");
+    fifo(&export.join("rules/a.js"));
+    fifo(&export.join("rules/b.json"));
+    let out = dir.path().join("out");
+    let migrate = run(&["migrate", s(&export), "--out", s(&out), "--dry-run"]);
+    assert_eq!(migrate.code, 1, "{}", migrate.stderr);
+    let check = run(&["check", s(&export)]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+}
+
+#[test]
+fn a_sparse_4_gib_file_is_refused_from_its_size() {
+    let dir = TempDir::new("sparse");
+    let big = dir.path().join("rules/big.js");
+    std::fs::create_dir_all(big.parent().unwrap()).unwrap();
+    std::fs::File::create(&big).unwrap().set_len(4 << 30).unwrap();
+    let started = Instant::now();
+    let convert = run(&["convert", s(&big)]);
+    assert_eq!(convert.code, 1, "{}", convert.stderr);
+    assert!(has_finding(&convert.stderr, &big, "R2A006"), "{}", convert.stderr);
+    assert!(convert.stderr.contains("4294967296 bytes"), "{}", convert.stderr);
+    let check = run(&["check", "--format", "concise", s(dir.path())]);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(
+        check.stdout().contains(&format!("{}:1:1 R2A006", s(&big))),
+        "{}",
+        check.stdout()
+    );
+
+    // Metadata has its own, smaller limit: a 1 GiB rules/a.json is not read.
+    std::fs::remove_file(&big).unwrap();
+    dir.file("rules/a.js", RULE);
+    let json = dir.path().join("rules/a.json");
+    std::fs::File::create(&json).unwrap().set_len(1 << 30).unwrap();
+    let check = run(&["check", s(dir.path())]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("a.json: it is 1073741824 bytes"),
+        "{}",
+        check.stderr
+    );
+    let out = dir.path().join("out");
+    let migrate = run(&["migrate", s(dir.path()), "--out", s(&out), "--dry-run"]);
+    assert_eq!(migrate.code, 1, "{}", migrate.stderr);
+    assert!(migrate.stdout().contains("1073741824 bytes"), "{}", migrate.stdout());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "refusing sparse files took {:?}",
+        started.elapsed()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn endless_standard_input_is_read_only_to_the_limit() {
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let endless = run_fed(&["convert", "--stdout", "-"], Input::From(Stdio::from(zero)), &[]);
+    assert_eq!(endless.code, 1, "{}", endless.stderr);
+    assert!(endless.stderr.contains("R2A006"), "{}", endless.stderr);
+    assert!(endless.stderr.contains("larger than the limit"), "{}", endless.stderr);
+}
+
+#[test]
+fn deeply_nested_metadata_is_refused_before_parsing() {
+    // 200 KB of brackets: over a minute inside the YAML parser before the nesting scan.
+    let n = 100_000;
+    let brackets = format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let dir = TempDir::new("yaml-deep");
+    dir.file("yaml/rules/a.js", RULE);
+    dir.file(
+        "yaml/tenant.yaml",
+        format!("rules:\n  - name: a\n    script: ./rules/a.js\n    enabled: false\nx: {brackets}\n"),
+    );
+    dir.file("directory/rules/a.js", RULE);
+    dir.file(
+        "directory/rules/a.json",
+        format!("{{\"enabled\": false, \"x\": {brackets}}}"),
+    );
+    let started = Instant::now();
+    for export in ["yaml", "directory"] {
+        let root = dir.path().join(export);
+        let check = run(&["check", s(&root)]);
+        assert_eq!(check.code, 2, "{export}: {}", check.stderr);
+        assert!(check.stderr.contains("nests deeper than 64 levels"), "{}", check.stderr);
+        let out = dir.path().join("out");
+        let migrate = run(&["migrate", s(&root), "--out", s(&out), "--dry-run"]);
+        let report = migrate.stdout() + &migrate.stderr;
+        assert!(report.contains("nests deeper than 64 levels"), "{export}: {report}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "refusing deep metadata took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn concurrent_writes_into_one_folder_never_replace_each_other() {
+    let dir = TempDir::new("concurrent");
+    let out = dir.path().join("actions");
+    // Six different rules, all named a.js: each run wants actions/a.js.
+    let rules: Vec<PathBuf> = (0..6)
+        .map(|i| dir.file(&format!("r{i}/a.js"), RULE.replace("/v'", &format!("/v{i}'"))))
+        .collect();
+    let actions: Vec<Vec<u8>> = rules
+        .iter()
+        .map(|rule| run(&["convert", "--stdout", s(rule)]).stdout)
+        .collect();
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let started: Vec<_> = rules
+            .iter()
+            .map(|rule| scope.spawn(|| run(&["convert", "--write", "--out-dir", s(&out), s(rule)])))
+            .collect();
+        started.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    let written: Vec<&Run> = runs.iter().filter(|run| run.code == 0).collect();
+    assert_eq!(
+        written.len(),
+        1,
+        "{:?}",
+        runs.iter().map(|r| &r.stderr).collect::<Vec<_>>()
+    );
+    for refused in runs.iter().filter(|run| run.code != 0) {
+        assert_eq!(refused.code, 2, "{}", refused.stderr);
+        assert!(refused.stderr.contains("already exists"), "{}", refused.stderr);
+    }
+    let kept = std::fs::read(out.join("a.js")).unwrap();
+    assert!(actions.contains(&kept), "actions/a.js is none of the Actions whole");
+    assert_eq!(walk(&out), vec![out.join("a.js")], "a temporary file was left");
 }

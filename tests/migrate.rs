@@ -416,3 +416,214 @@ fn corpus_yaml_example_keeps_existing_bindings() {
     let tenant = std::fs::read_to_string(out.join("tenant.yaml")).unwrap();
     assert!(tenant.contains("action_name: action-example"), "{tenant}");
 }
+
+const RULE: &str = "function (user, context, callback) {\n  context.idToken['https://example.com/v'] = true;\n  callback(null, user, context);\n}\n";
+
+fn write(path: &Path, contents: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+#[test]
+fn scripts_outside_the_export_are_never_read() {
+    let temp = TempDir::new("outside");
+    let export = temp.path().join("export");
+    // A rule whose text would show in the output if it were read.
+    let secret = temp.path().join("secret.js");
+    write(&secret, &RULE.replace("/v'", "/leaked'"));
+    write(&export.join("rules/inside.js"), RULE);
+    write(&export.join("rules/inside.json"), r#"{"script": "./inside.js"}"#);
+    write(&export.join("rules/climbs.json"), r#"{"script": "../../secret.js"}"#);
+    let absolute = serde_json::json!({ "script": s(&secret) }).to_string();
+    write(&export.join("rules/absolute.json"), &absolute);
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&secret, export.join("rules/linked.js")).unwrap();
+        write(&export.join("rules/linked.json"), "{}");
+    }
+    let out = temp.path().join("out");
+    let report = temp.path().join("report.json");
+    let result = run(&[s(&export), "--out", s(&out), "--report-json", s(&report)]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let rules = json["rules"].as_array().unwrap();
+    let rule = |name: &str| rules.iter().find(|r| r["name"] == name).unwrap().clone();
+    assert_eq!(rule("inside")["status"], "converted");
+    let refused = if cfg!(unix) {
+        vec!["climbs", "absolute", "linked"]
+    } else {
+        vec!["climbs", "absolute"]
+    };
+    for name in refused {
+        let rule = rule(name);
+        assert_eq!(rule["status"], "failed", "{name}: {rule}");
+        assert!(rule["binding"].is_null(), "{name}");
+        let notes = rule["notes"].to_string();
+        assert!(
+            notes.contains("outside the export") || notes.contains("no script"),
+            "{name}: {notes}"
+        );
+    }
+    for (name, bytes) in tree(&out) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("leaked"),
+            "{name} holds the text of a file outside the export"
+        );
+    }
+}
+
+/// What a command makes of one rule script: the facts both readers must agree on.
+#[derive(Debug, PartialEq)]
+enum Runs {
+    AtLogin,
+    Disabled,
+    OtherStage(String),
+}
+
+/// `migrate`'s reading of every script of the export at `root`, by canonical path.
+fn as_migrate_reads(root: &Path) -> BTreeMap<PathBuf, Runs> {
+    let export = rules2actions::migrate::load(root).unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+    let mut scripts = BTreeMap::new();
+    for rule in export.rules {
+        if let rules2actions::migrate::Script::File(path) = rule.script {
+            let runs = if !rule.enabled {
+                Runs::Disabled
+            } else if rule.stage != rules2actions::migrate::input::DEFAULT_STAGE {
+                Runs::OtherStage(rule.stage)
+            } else {
+                Runs::AtLogin
+            };
+            scripts.insert(path.canonicalize().unwrap(), runs);
+        }
+    }
+    scripts
+}
+
+/// `check`'s reading of the same scripts.
+fn as_check_reads(root: &Path) -> BTreeMap<PathBuf, Runs> {
+    use rules2actions::lint::discover::{discover, RuleMeta};
+    discover(&[root.to_path_buf()])
+        .candidates
+        .into_iter()
+        .map(|candidate| {
+            let runs = match candidate.meta {
+                Some(RuleMeta::Disabled) => Runs::Disabled,
+                Some(RuleMeta::OtherStage(other)) => Runs::OtherStage(other.stage),
+                Some(RuleMeta::Login) | None => Runs::AtLogin,
+            };
+            (candidate.path.canonicalize().unwrap(), runs)
+        })
+        .collect()
+}
+
+/// Every folder of the corpus that holds a deploy-cli export: a tenant YAML file, or `rules/*.json`.
+fn corpus_exports() -> Vec<PathBuf> {
+    let mut roots = std::collections::BTreeSet::new();
+    let mut pending = vec![common::corpus_dir()];
+    while let Some(dir) = pending.pop() {
+        for path in std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+        {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                pending.push(path);
+            } else if name == "tenant.yaml" || name == "tenant.yml" {
+                roots.insert(dir.clone());
+            } else if name.ends_with(".json") && dir.file_name().is_some_and(|d| d == "rules") {
+                roots.insert(dir.parent().unwrap().to_path_buf());
+            }
+        }
+    }
+    roots.into_iter().collect()
+}
+
+/// Exports whose metadata holds placeholders in every field, quoted and not.
+fn placeholder_exports(temp: &TempDir) -> Vec<PathBuf> {
+    let directory = temp.path().join("directory");
+    let fields = [
+        ("a", r#"{"enabled": @@A_ENABLED@@, "stage": "login_failure"}"#),
+        (
+            "b",
+            r#"{"name": @@NAME@@, "enabled": "@@B_ENABLED@@", "order": @@ORDER@@}"#,
+        ),
+        ("c", r#"{"enabled": false, "stage": @@STAGE@@, "id": @@ID@@}"#),
+        (
+            "d",
+            r###"{"stage": "##STAGE##", "script": "./d.js", "order": "##ORDER##"}"###,
+        ),
+        ("e", r#"{"script": @@SCRIPT@@}"#),
+        (
+            "f",
+            r#"{"enabled": @@F_ENABLED@@, "stage": @@F_STAGE@@, "script": "@@F_SCRIPT@@"}"#,
+        ),
+    ];
+    for (name, json) in fields {
+        write(&directory.join(format!("rules/{name}.js")), RULE);
+        write(&directory.join(format!("rules/{name}.json")), json);
+    }
+    let yaml = temp.path().join("yaml");
+    for name in ["a", "b", "c", "d"] {
+        write(&yaml.join(format!("rules/{name}.js")), RULE);
+    }
+    write(
+        &yaml.join("tenant.yaml"),
+        "rules:\n  - name: a\n    script: ./rules/a.js\n    enabled: @@A_ENABLED@@\n    stage: login_failure\n\
+         \x20 - name: '@@B@@'\n    script: ./rules/b.js\n    enabled: '@@B_ENABLED@@'\n    order: @@ORDER@@\n\
+         \x20 - name: c\n    script: ./rules/c.js\n    enabled: false\n    stage: @@STAGE@@\n\
+         \x20 - name: d\n    script: ./rules/d.js\n    stage: '##STAGE##'\n",
+    );
+    vec![directory, yaml]
+}
+
+#[test]
+fn check_and_migrate_read_every_export_alike() {
+    let temp = TempDir::new("agree");
+    let mut exports = corpus_exports();
+    assert!(exports.len() >= 8, "corpus exports: {exports:?}");
+    exports.extend(placeholder_exports(&temp));
+    let mut compared = 0;
+    for root in exports {
+        let check = as_check_reads(&root);
+        for (script, migrate) in as_migrate_reads(&root) {
+            let check = check.get(&script).unwrap_or(&Runs::AtLogin);
+            assert_eq!(check, &migrate, "{}", script.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 30, "only {compared} scripts compared");
+}
+
+#[test]
+fn a_placeholder_stage_is_not_bound_and_check_reports_it() {
+    let temp = TempDir::new("issue-12");
+    let export = temp.path().join("export");
+    write(&export.join("rules/a.js"), RULE);
+    write(
+        &export.join("rules/a.json"),
+        r#"{"enabled": @@A_ENABLED@@, "stage": "login_failure"}"#,
+    );
+    let report = temp.path().join("report.json");
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out), "--dry-run", "--report-json", s(&report)]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert!(json["rules"][0]["binding"].is_null(), "{json}");
+    assert_eq!(json["rules"][0]["stage"], "login_failure");
+    let mut argv = vec!["rules2actions", "check", "--format", "concise", s(&export)];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut stdin: &[u8] = &[];
+    let mut io = Io {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stdout_is_terminal: false,
+        stderr_is_terminal: false,
+    };
+    let code = run_with(argv.drain(..).map(Into::into), &mut io);
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("R2A012"), "{stdout}");
+}

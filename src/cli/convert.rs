@@ -53,15 +53,20 @@ pub fn run(args: &ConvertArgs, io: &mut Io<'_>) -> io::Result<i32> {
 
     for path in &args.files {
         let display = display_name(path);
-        let bytes = match read_input(path, io.stdin) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                writeln!(io.stderr, "rules2actions: error: cannot read {display}: {error}")?;
-                tally.tool_failures += 1;
-                continue;
+        let (bytes, conversion) = match read_input(path, io.stdin, limits.max_file_size as u64) {
+            Ok(bytes) => {
+                let conversion = with_large_stack(|| convert_bytes(&bytes, &limits));
+                (bytes, conversion)
             }
+            Err(error) => match error.refusal() {
+                Some(refusal) => (Vec::new(), refusal),
+                None => {
+                    writeln!(io.stderr, "rules2actions: error: cannot read {display}: {error}")?;
+                    tally.tool_failures += 1;
+                    continue;
+                }
+            },
         };
-        let conversion = with_large_stack(|| convert_bytes(&bytes, &limits));
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let result = FileResult {
             display,

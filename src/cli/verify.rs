@@ -6,6 +6,7 @@
 //! only inconclusive (something was stubbed, nothing finished); 2 something could not run (no
 //! Node.js, unreadable file, a rule that does not convert, code that does not compile).
 
+use super::files::read_file;
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
 use crate::convert::{convert_bytes, Status};
 use crate::diagnostics::Severity;
@@ -263,20 +264,21 @@ fn rule_paths(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
     for input in inputs {
         if input.is_dir() {
             let mut found = Vec::new();
-            let mut pending = vec![input.clone()];
-            while let Some(dir) = pending.pop() {
-                let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-                for entry in entries.flatten() {
-                    let path = entry.path();
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    if path.is_dir() {
-                        if !name.starts_with('.') && name != "node_modules" {
-                            pending.push(path);
-                        }
-                    } else if name.ends_with(".js") && !name.ends_with(".action.js") {
-                        found.push(path);
+            let mut errors = Vec::new();
+            // The walk of `check`: .gitignore, .ignore and hidden files are honoured. The Actions
+            // `convert --write` puts beside the rules are not rules.
+            crate::lint::discover::walk_files(
+                input,
+                |path| {
+                    let name = path.file_name().unwrap_or_default().to_string_lossy();
+                    if name.ends_with(".js") && !name.ends_with(".action.js") {
+                        found.push(path.to_path_buf());
                     }
-                }
+                },
+                |error| errors.push(error.message),
+            );
+            if let Some(error) = errors.into_iter().next() {
+                return Err(error);
             }
             found.sort();
             out.extend(found.into_iter().map(|p| (p, true)));
@@ -315,12 +317,18 @@ fn prepare(
             skip: false,
         }
     }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => return failed(report, format!("cannot read the rule: {error}")),
-    };
     let limits = args.limits.limits();
-    let conversion = with_large_stack(|| convert_bytes(&bytes, &limits));
+    // A FIFO or a huge file is refused unread, as by `convert` and `check`.
+    let (bytes, conversion) = match read_file(path, limits.max_file_size as u64) {
+        Ok(bytes) => {
+            let conversion = with_large_stack(|| convert_bytes(&bytes, &limits));
+            (bytes, conversion)
+        }
+        Err(error) => match error.refusal() {
+            Some(refusal) => (Vec::new(), refusal),
+            None => return failed(report, format!("cannot read the rule: {error}")),
+        },
+    };
     report.conversion_findings = conversion
         .diagnostics
         .iter()
@@ -480,5 +488,34 @@ fn show(value: Option<&Value>) -> String {
         format!("{clipped}…")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_walked_as_check_walks_them() {
+        let dir = std::env::temp_dir().join(format!("r2a-verify-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for name in [
+            "a.js",
+            "a.action.js",
+            "ignored.js",
+            ".hidden/b.js",
+            "sub/c.js",
+            "notes.txt",
+        ] {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        std::fs::write(dir.join(".gitignore"), "ignored.js\n").unwrap();
+        let named = dir.join("ignored.js");
+        let paths = rule_paths(&[dir.clone(), named.clone()]).unwrap();
+        let expected = vec![(dir.join("a.js"), true), (dir.join("sub/c.js"), true), (named, false)];
+        assert_eq!(paths, expected);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,12 +1,15 @@
 //! Finding the files to lint: the paths named on the command line, and every `.js` file under the
 //! named folders, respecting `.gitignore`, `.ignore` and hidden files as git and ripgrep do (the
-//! `ignore` crate). Deploy-cli exports are recognised too: `rules/<Name>.json` beside
-//! `rules/<Name>.js` (the directory format) and the `rules:` list of a YAML export (`tenant.yaml`),
-//! so that disabled rules and rules of other stages are known as such. The walk lists them, and
+//! `ignore` crate; `walk_files` is the one walk of every command that takes folders). Deploy-cli
+//! exports are recognised too: `rules/<Name>.json` beside `rules/<Name>.js` (the directory format)
+//! and the `rules:` list of a YAML export's own `tenant.yaml` / `tenant.yml`, so that disabled
+//! rules and rules of other stages are known as such; both are read by `crate::deploy_cli`, as
+//! `migrate` reads them, and describe only scripts inside their export. The walk lists them, and
 //! they are read in parallel once it is done (an export of 10,000 rules has 10,000 of them).
 
+use crate::deploy_cli::{self, identity, Identities, Located, RuleFields};
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -28,7 +31,7 @@ pub struct OtherStage {
     pub source: PathBuf,
 }
 
-pub const LOGIN_STAGE: &str = "login_success";
+pub use crate::deploy_cli::DEFAULT_STAGE as LOGIN_STAGE;
 
 #[derive(Clone, Debug)]
 pub struct Candidate {
@@ -88,7 +91,8 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             Ok(_) => walk(path, &mut found),
         }
     }
-    let mut metas = read_descriptions(std::mem::take(&mut found.descriptions));
+    let (mut metas, unread) = read_descriptions(std::mem::take(&mut found.descriptions));
+    found.errors.extend(unread);
     let mut identities = Identities::default();
     // One path never reaches a file twice (the walk follows no symlink); two may (`rules
     // rules/a.js`), and such a file is linted once.
@@ -119,73 +123,40 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     discovery
 }
 
-/// A key that names the same file whatever the spelling (`rules/../rules/a.js`, a symlinked
-/// folder): its canonical path.
-fn identity(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// Identities of files that are not symlinks, cheaply: `canonicalize` costs a system call or two
-/// per path component, so each folder is canonicalised once, and such a file is its canonical
-/// folder and its name.
-#[derive(Default)]
-struct Identities {
-    folders: HashMap<PathBuf, Option<PathBuf>>,
-}
-
-impl Identities {
-    fn of_file(&mut self, path: &Path) -> PathBuf {
-        let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-            return identity(path);
-        };
-        // The folder of `a.js` is "", which `canonicalize` refuses.
-        let folder = if folder.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            folder
-        };
-        if !self.folders.contains_key(folder) {
-            self.folders.insert(folder.to_path_buf(), folder.canonicalize().ok());
-        }
-        let Some(canonical) = &self.folders[folder] else {
-            return path.to_path_buf();
-        };
-        // At its exact length (`join` would double the buffer): one is kept per described script.
-        let mut identity = PathBuf::with_capacity(canonical.as_os_str().len() + 1 + name.len());
-        identity.push(canonical);
-        identity.push(name);
-        identity
-    }
-}
-
 /// Lists the scripts and metadata files under `root`. The walk is unsorted, so that no folder is
 /// held in memory whole: the candidates are sorted at the end, and the metadata files here, into
 /// the order of a sorted walk (a later one wins when two describe the same script).
 fn walk(root: &Path, found: &mut Found) {
-    // Ignore files apply outside a git repository too: a rules folder is often checked alone.
-    let walker = ignore::WalkBuilder::new(root).require_git(false).build();
     let first_description = found.descriptions.len();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                let path = error_path(&error).unwrap_or_else(|| root.to_path_buf());
-                found.errors.push(DiscoveryError::unreadable(&path, error));
-                continue;
-            }
-        };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let path = entry.path();
-        match path.extension().and_then(|e| e.to_str()) {
+    walk_files(
+        root,
+        |path| match path.extension().and_then(|e| e.to_str()) {
             Some("js") => found.scripts.push((clean(path), false)),
             Some("json") if in_rules_folder(path) => found.descriptions.push(path.to_path_buf()),
-            Some("yaml" | "yml") => found.descriptions.push(path.to_path_buf()),
+            Some("yaml" | "yml") if deploy_cli::is_tenant_file(path) => found.descriptions.push(path.to_path_buf()),
             _ => {}
+        },
+        |error| found.errors.push(error),
+    );
+    found.descriptions[first_description..].sort();
+}
+
+/// Calls `on_file` for every regular file under `root` that git would not ignore (`.gitignore`,
+/// `.ignore`, hidden files), in no particular order, and `on_error` for what cannot be read.
+/// Symlinks are not followed, so the walk never leaves `root` nor loops.
+pub fn walk_files(root: &Path, mut on_file: impl FnMut(&Path), mut on_error: impl FnMut(DiscoveryError)) {
+    // Ignore files apply outside a git repository too: a rules folder is often checked alone.
+    let walker = ignore::WalkBuilder::new(root).require_git(false).build();
+    for entry in walker {
+        match entry {
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => on_file(entry.path()),
+            Ok(_) => {}
+            Err(error) => {
+                let path = error_path(&error).unwrap_or_else(|| root.to_path_buf());
+                on_error(DiscoveryError::unreadable(&path, error));
+            }
         }
     }
-    found.descriptions[first_description..].sort();
 }
 
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {
@@ -202,94 +173,83 @@ fn in_rules_folder(path: &Path) -> bool {
         .is_some_and(|name| name == "rules")
 }
 
-#[derive(Deserialize)]
-struct MetaFields {
-    script: Option<String>,
-    enabled: Option<bool>,
-    stage: Option<String>,
-}
-
-impl MetaFields {
-    fn meta(self, source: &Path) -> RuleMeta {
-        match (self.enabled.unwrap_or(true), self.stage) {
-            (false, _) => RuleMeta::Disabled,
-            (true, Some(stage)) if stage != LOGIN_STAGE => RuleMeta::OtherStage(Box::new(OtherStage {
-                stage,
-                source: clean(source),
-            })),
-            (true, _) => RuleMeta::Login,
-        }
+/// What the metadata of a rule means to `check`.
+fn meta(fields: &RuleFields, source: &Path) -> RuleMeta {
+    if !fields.enabled {
+        RuleMeta::Disabled
+    } else if fields.stage != LOGIN_STAGE {
+        RuleMeta::OtherStage(Box::new(OtherStage {
+            stage: fields.stage.clone(),
+            source: clean(source),
+        }))
+    } else {
+        RuleMeta::Login
     }
 }
 
 /// Reads the metadata files in parallel (a deploy-cli directory export has one per rule) and
 /// gives what they say, keyed by the identity of each script; a later file wins, as in walk order.
-fn read_descriptions(descriptions: Vec<PathBuf>) -> HashMap<PathBuf, RuleMeta> {
-    let described: Vec<(PathBuf, RuleMeta)> = descriptions
+/// A metadata file that cannot be read is an error: whether its rules are disabled is unknown.
+fn read_descriptions(descriptions: Vec<PathBuf>) -> (HashMap<PathBuf, RuleMeta>, Vec<DiscoveryError>) {
+    let described: Vec<Result<Vec<(PathBuf, RuleMeta)>, DiscoveryError>> = descriptions
         .par_iter()
         // A cache of folders for each piece of the work: no lock, a few canonicalisations each.
-        .map_init(Identities::default, |identities, path| match path.extension() {
-            Some(extension) if extension == "json" => Vec::from_iter(read_json_meta(path, identities)),
-            _ => read_yaml_meta(path, identities),
+        .map_init(Identities::default, |identities, path| {
+            read_description(path, identities)
         })
-        .flatten_iter()
         .collect();
     drop(descriptions);
-    described.into_iter().collect()
+    let mut metas = HashMap::new();
+    let mut errors = Vec::new();
+    for result in described {
+        match result {
+            Ok(described) => metas.extend(described),
+            Err(error) => errors.push(error),
+        }
+    }
+    (metas, errors)
+}
+
+/// What one metadata file says about the scripts it describes.
+fn read_description(path: &Path, identities: &mut Identities) -> Result<Vec<(PathBuf, RuleMeta)>, DiscoveryError> {
+    let shown = clean(path);
+    let value = deploy_cli::read_metadata(&shown).map_err(|message| DiscoveryError { path: shown, message })?;
+    if path.extension().is_some_and(|e| e == "json") {
+        // Not an object: not a rule's metadata.
+        if !value.is_object() {
+            return Ok(Vec::new());
+        }
+        let fields = deploy_cli::rule_fields(&value);
+        let script = deploy_cli::directory_rule_script(path, &fields);
+        let root = deploy_cli::directory_export_root(path);
+        return Ok(Vec::from_iter(describe(root, &script, &fields, path, identities)));
+    }
+    let root = deploy_cli::yaml_export_root(path);
+    let rules = value
+        .get("rules")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    Ok(rules
+        .iter()
+        .filter_map(|rule| {
+            let fields = deploy_cli::rule_fields(rule);
+            let script = deploy_cli::yaml_rule_script(path, &fields)?;
+            describe(root, &script, &fields, path, identities)
+        })
+        .collect())
 }
 
 /// What a metadata file says about `script`, keyed by the script's identity; nothing if the
-/// script is not there.
+/// script is not a file inside the export of `root`.
 fn describe(
+    root: &Path,
     script: &Path,
-    fields: MetaFields,
+    fields: &RuleFields,
     source: &Path,
     identities: &mut Identities,
 ) -> Option<(PathBuf, RuleMeta)> {
-    let identity = if std::fs::symlink_metadata(script).ok()?.is_symlink() {
-        // Fails for a link to nothing, which describes no script.
-        script.canonicalize().ok()?
-    } else {
-        identities.of_file(script)
-    };
-    Some((identity, fields.meta(source)))
-}
-
-/// `rules/<Name>.json`: its `script` is relative to the `rules/` folder; without one, the script
-/// is the `.js` file of the same name.
-fn read_json_meta(path: &Path, identities: &mut Identities) -> Option<(PathBuf, RuleMeta)> {
-    let bytes = std::fs::read(path).ok()?;
-    let fields = serde_json::from_slice::<MetaFields>(&bytes).ok()?;
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let script = match &fields.script {
-        Some(script) => folder.join(script),
-        None => path.with_extension("js"),
-    };
-    describe(&script, fields, path, identities)
-}
-
-#[derive(Deserialize)]
-struct YamlExport {
-    rules: Option<Vec<MetaFields>>,
-}
-
-/// A deploy-cli YAML export: each `rules:` entry's `script` is relative to the YAML file's folder.
-fn read_yaml_meta(path: &Path, identities: &mut Identities) -> Vec<(PathBuf, RuleMeta)> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    if !text.starts_with("rules:") && !text.contains("\nrules:") {
-        return Vec::new();
+    match identities.locate(root, script) {
+        Located::Inside(identity) => Some((identity, meta(fields, source))),
+        Located::Outside | Located::NotAFile | Located::Absent => None,
     }
-    let Ok(export) = serde_yaml_ng::from_str::<YamlExport>(&text) else {
-        return Vec::new();
-    };
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let rules = export.rules.unwrap_or_default().into_iter();
-    rules
-        .filter_map(|fields| {
-            let script = folder.join(fields.script.as_deref()?);
-            describe(&script, fields, path, identities)
-        })
-        .collect()
 }

@@ -17,6 +17,7 @@ pub mod output;
 mod pretty;
 pub mod suppress;
 
+use crate::cli::files::{read_file, ReadError};
 use crate::convert::{convert_bytes, Status};
 use crate::diagnostics::{Code, Diagnostic, Severity};
 use crate::limits::{with_large_stack, Limits, LARGE_STACK};
@@ -229,7 +230,10 @@ impl<'a> Linter<'a> {
 
 fn lint_file(candidate: &Candidate, limits: &Limits) -> Result<FileReport, DiscoveryError> {
     let path = &candidate.path;
-    let bytes = std::fs::read(path).map_err(|error| DiscoveryError::unreadable(path, error))?;
+    let bytes = match read_file(path, limits.max_file_size as u64) {
+        Ok(bytes) => bytes,
+        Err(error) => return refused(path, error),
+    };
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let mut report = FileReport {
         path: path.clone(),
@@ -284,6 +288,22 @@ fn lint_file(candidate: &Candidate, limits: &Limits) -> Result<FileReport, Disco
     report.suppressed = suppress::apply(&report.text, &mut report.findings);
     report.findings.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     Ok(report)
+}
+
+/// A file refused unread (too large, not a regular file) is linted as a rule with that one finding;
+/// a file that cannot be read at all is a failure of the run.
+fn refused(path: &std::path::Path, error: ReadError) -> Result<FileReport, DiscoveryError> {
+    let refusal = error
+        .refusal()
+        .ok_or_else(|| DiscoveryError::unreadable(path, &error))?;
+    Ok(FileReport {
+        path: path.to_path_buf(),
+        outcome: Outcome::Linted,
+        findings: refusal.diagnostics,
+        suppressed: 0,
+        text: String::new(),
+        internal_error: false,
+    })
 }
 
 /// Whether a file that does not parse as a script is an ES module: rules are scripts, so a file

@@ -2,9 +2,13 @@
 //! (`rules/<Name>.json` + `rules/<Name>.js`, `rules-configs/`, `actions/`, `triggers/`) or the YAML
 //! layout (`tenant.yaml` with `rules:`, `rulesConfigs:`, `actions:`, `triggers:`). Nothing here
 //! writes. A problem with one rule is kept on that rule; only an export that cannot be read at all
-//! is an error.
+//! is an error. Files are read, fields interpreted and scripts located by `crate::deploy_cli`, as
+//! `check` does: a script outside the export (absolute, `../../x.js`, a symlink out) is not read.
 
 use super::{Note, Severity};
+use crate::deploy_cli::{
+    directory_rule_script, read_metadata, rule_fields, string_field, yaml_rule_script, Identities, Located, RuleFields,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -75,7 +79,7 @@ pub struct Export {
     pub existing_post_login: Vec<Binding>,
 }
 
-pub const DEFAULT_STAGE: &str = "login_success";
+pub use crate::deploy_cli::DEFAULT_STAGE;
 
 /// Reads the export at `path`: a folder holding `tenant.yaml` / `tenant.yml` or `rules/`, or a
 /// YAML file.
@@ -99,16 +103,24 @@ pub fn load(path: &Path) -> Result<Export, String> {
     ))
 }
 
-/// Files of `dir` with the extension, sorted by name; none when the folder does not exist.
-fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, String> {
+/// The regular files of the export's folder `dir` with the extension, sorted by name; none when
+/// the folder does not exist. A file that leads out of the export (a symlink) is left out.
+fn files_with_extension(
+    identities: &mut Identities,
+    root: &Path,
+    dir: &str,
+    extension: &str,
+) -> Result<Vec<PathBuf>, String> {
+    let dir = root.join(dir);
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == extension))
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .filter(|p| matches!(identities.locate(root, p), Located::Inside(_)))
         .collect();
     files.sort();
     Ok(files)
@@ -126,35 +138,6 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Quotes `@@KEY@@` placeholders that stand where a value is expected, so that a JSON or YAML file
-/// written for keyword replacement (`"enabled": @@ENABLED@@`) can be read before replacement.
-fn quote_placeholders(text: &str) -> String {
-    let masked = crate::placeholders::mask(text);
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut copied = 0;
-    for placeholder in masked.placeholders.iter().filter(|p| p.original().starts_with("@@")) {
-        let before = text[..placeholder.offset].trim_end();
-        if before.ends_with([':', '-', '[', ',', '{']) || before.is_empty() {
-            let end = placeholder.offset + placeholder.original().len();
-            out.push_str(&text[copied..placeholder.offset]);
-            out.push('"');
-            out.push_str(&text[placeholder.offset..end]);
-            out.push('"');
-            copied = end;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
-    serde_json::from_str(text).or_else(|error| serde_json::from_str(&quote_placeholders(text)).map_err(|_| error))
-}
-
-fn parse_yaml(text: &str) -> Result<Value, serde_yaml_ng::Error> {
-    serde_yaml_ng::from_str(text).or_else(|error| serde_yaml_ng::from_str(&quote_placeholders(text)).map_err(|_| error))
-}
-
 fn note(severity: Severity, message: impl Into<String>) -> Note {
     Note {
         severity,
@@ -162,104 +145,68 @@ fn note(severity: Severity, message: impl Into<String>) -> Note {
     }
 }
 
-fn string_field(value: &Value, key: &str) -> Option<String> {
-    match value.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// The fields of one rule, from its JSON object or YAML entry.
-fn rule_entry(value: &Value, default_name: Option<String>, source: String, script: Script) -> RuleEntry {
-    let mut notes = Vec::new();
-    let name = match string_field(value, "name")
-        .filter(|n| !n.trim().is_empty())
-        .or(default_name)
-    {
-        Some(name) => name,
-        None => {
-            notes.push(note(Severity::Error, "the rule has no name"));
-            "(unnamed)".to_string()
-        }
-    };
-    let enabled = match value.get("enabled") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
-        Some(other) => {
-            notes.push(note(
-                Severity::Warning,
-                format!("`enabled` is {other}, not true or false: the rule is taken as enabled"),
-            ));
-            true
-        }
-    };
-    let order = match value.get("order") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) if s.trim().parse::<f64>().is_ok() => s.trim().parse().ok(),
-        Some(other) => {
-            notes.push(note(
-                Severity::Warning,
-                format!("`order` is {other}, not a number: the rule is placed after the ordered ones"),
-            ));
-            None
-        }
-    };
-    let stage = string_field(value, "stage").unwrap_or_else(|| DEFAULT_STAGE.to_string());
-    let id = string_field(value, "id").filter(|id| !id.is_empty());
+/// One rule, from the fields of its JSON object or YAML entry.
+fn rule_entry(fields: RuleFields, default_name: Option<String>, source: String, script: Script) -> RuleEntry {
+    let mut notes: Vec<Note> = fields
+        .warnings
+        .into_iter()
+        .map(|warning| note(Severity::Warning, warning))
+        .collect();
+    let name = fields.name.or(default_name).unwrap_or_else(|| {
+        notes.push(note(Severity::Error, "the rule has no name"));
+        "(unnamed)".to_string()
+    });
     RuleEntry {
         name,
-        enabled,
-        order,
-        stage,
-        id,
+        enabled: fields.enabled,
+        order: fields.order,
+        stage: fields.stage,
+        id: fields.id,
         source,
         script,
         notes,
     }
 }
 
-/// A `script` value: a file relative to `base`, or inline code.
-fn script_at(base: &Path, script: Option<String>, default_file: Option<PathBuf>) -> Script {
-    match script {
-        Some(script) => {
-            let path = base.join(&script);
-            if path.is_file() {
-                Script::File(path)
-            } else if script.contains('{') {
-                Script::Inline(script)
-            } else {
-                Script::Missing(format!("the script {script} does not exist"))
-            }
-        }
-        None => match default_file {
-            Some(path) if path.is_file() => Script::File(path),
+/// The script of a rule: `path` (where its metadata leads, see `crate::deploy_cli`) if that is a
+/// file inside the export of `root`, else the `script` field itself when it is code.
+fn script_at(identities: &mut Identities, root: &Path, path: Option<PathBuf>, fields: &RuleFields) -> Script {
+    let Some(path) = path else {
+        return Script::Missing("the rule has no script".to_string());
+    };
+    let located = identities.locate(root, &path);
+    let Some(script) = &fields.script else {
+        return match located {
+            Located::Inside(file) => Script::File(file),
             _ => Script::Missing("the rule has no script".to_string()),
-        },
+        };
+    };
+    match located {
+        Located::Inside(file) => Script::File(file),
+        Located::Outside => Script::Missing(format!(
+            "the script {script} is outside the export (after resolving .. and symlinks): it was not read"
+        )),
+        Located::NotAFile => Script::Missing(format!("the script {script} is not a regular file: it was not read")),
+        // deploy-cli takes a `script` that names no file for the code itself.
+        Located::Absent if script.contains('{') => Script::Inline(script.clone()),
+        Located::Absent => Script::Missing(format!("the script {script} does not exist")),
     }
 }
 
 fn load_directory(root: &Path) -> Result<Export, String> {
-    let rules_dir = root.join("rules");
+    let identities = &mut Identities::default();
     let mut rules = Vec::new();
-    for path in files_with_extension(&rules_dir, "json")? {
+    for path in files_with_extension(identities, root, "rules", "json")? {
         let source = format!("rules/{}", file_name(&path));
         let name = stem(&path);
-        let value = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| parse_json(&text).map_err(|e| e.to_string()));
-        match value {
+        match read_metadata(&path) {
             Ok(value) if value.is_object() => {
-                let script = script_at(
-                    &rules_dir,
-                    string_field(&value, "script"),
-                    Some(rules_dir.join(format!("{name}.js"))),
-                );
-                let mut entry = rule_entry(&value, Some(name.clone()), source, script);
-                if string_field(&value, "script").is_none() && matches!(entry.script, Script::File(_)) {
+                let fields = rule_fields(&value);
+                let no_script_field = fields.script.is_none();
+                let path = directory_rule_script(&path, &fields);
+                let script = script_at(identities, root, Some(path), &fields);
+                let mut entry = rule_entry(fields, Some(name.clone()), source, script);
+                if no_script_field && matches!(entry.script, Script::File(_)) {
                     entry.notes.push(note(
                         Severity::Info,
                         format!("no `script` field: the script is rules/{name}.js"),
@@ -272,29 +219,21 @@ fn load_directory(root: &Path) -> Result<Export, String> {
                 source,
                 "the rule's JSON is not an object".to_string(),
             )),
-            Err(error) => rules.push(RuleEntry::unreadable(
-                name,
-                source,
-                format!("the rule's JSON cannot be read: {error}"),
-            )),
+            Err(error) => rules.push(RuleEntry::unreadable(name, source, error)),
         }
     }
 
-    let configs = files_with_extension(&root.join("rules-configs"), "json")?;
+    let configs = files_with_extension(identities, root, "rules-configs", "json")?;
     let known_secrets = (!configs.is_empty()).then(|| configs.iter().map(|path| field_or_stem(path, "key")).collect());
 
-    let existing_actions = files_with_extension(&root.join("actions"), "json")?
+    let existing_actions = files_with_extension(identities, root, "actions", "json")?
         .iter()
         .map(|path| field_or_stem(path, "name"))
         .collect();
 
     // deploy-cli reads only the first .json file of triggers/.
-    let existing_post_login = match files_with_extension(&root.join("triggers"), "json")?.first() {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let value = parse_json(&text).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            post_login_bindings(&value)
-        }
+    let existing_post_login = match files_with_extension(identities, root, "triggers", "json")?.first() {
+        Some(path) => post_login_bindings(&read_metadata(path)?),
         None => Vec::new(),
     };
 
@@ -328,29 +267,24 @@ fn post_login_bindings(triggers: &Value) -> Vec<Binding> {
 }
 
 fn load_yaml(file: &Path) -> Result<Export, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let value = parse_yaml(&text).map_err(|e| format!("{} is not valid YAML: {e}", file.display()))?;
+    let value = read_metadata(file)?;
     if !(value.is_object() || value.is_null()) {
         return Err(format!("{} is not a deploy-cli tenant file", file.display()));
     }
-    let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let root = if root.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        root
-    };
+    let root = crate::deploy_cli::yaml_export_root(file).to_path_buf();
     let yaml_name = file_name(file);
+    let identities = &mut Identities::default();
 
     let mut rules = Vec::new();
     let entries = value
         .get("rules")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .map_or(&[][..], Vec::as_slice);
     for (index, rule) in entries.iter().enumerate() {
         let source = format!("{yaml_name} (rules[{index}])");
-        let script = script_at(&root, string_field(rule, "script"), None);
-        rules.push(rule_entry(rule, None, source, script));
+        let fields = rule_fields(rule);
+        let script = script_at(identities, &root, yaml_rule_script(file, &fields), &fields);
+        rules.push(rule_entry(fields, None, source, script));
     }
 
     let known_secrets = value.get("rulesConfigs").and_then(Value::as_array).and_then(|configs| {
@@ -376,24 +310,8 @@ fn load_yaml(file: &Path) -> Result<Export, String> {
 
 /// A string field of a JSON file, or the file's stem when it has none (or is not JSON).
 fn field_or_stem(path: &Path, field: &str) -> String {
-    std::fs::read_to_string(path)
+    read_metadata(path)
         .ok()
-        .and_then(|text| parse_json(&text).ok())
         .and_then(|value| string_field(&value, field))
         .unwrap_or_else(|| stem(path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_in_value_position_are_quoted() {
-        assert_eq!(
-            quote_placeholders("{\"enabled\": @@ON@@, \"name\": \"x@@Y@@\"}"),
-            "{\"enabled\": \"@@ON@@\", \"name\": \"x@@Y@@\"}"
-        );
-        let value = parse_yaml("rules:\n  - name: a\n    enabled: @@ON@@\n").unwrap();
-        assert_eq!(value["rules"][0]["enabled"], Value::String("@@ON@@".into()));
-    }
 }

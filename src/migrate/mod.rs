@@ -13,6 +13,7 @@ pub mod sanitize;
 pub use crate::diagnostics::Severity;
 pub use input::{load, Binding, Export, Layout, RuleEntry, Script};
 
+use crate::cli::files::read_file;
 use crate::convert::{convert_bytes, Conversion, Status};
 use crate::limits::Limits;
 use rayon::prelude::*;
@@ -321,9 +322,12 @@ fn status_of(has_code: bool, conversion: Option<&Conversion>, notes: &[Note]) ->
 /// Reads and converts one rule, and analyses what it shares with the others.
 fn convert_entry(entry: &RuleEntry, limits: &Limits) -> (Option<Conversion>, Option<crossrule::Facts>, Option<String>) {
     let bytes = match &entry.script {
-        Script::File(path) => match std::fs::read(path) {
+        Script::File(path) => match read_file(path, limits.max_file_size as u64) {
             Ok(bytes) => bytes,
-            Err(error) => return (None, None, Some(format!("cannot read {}: {error}", path.display()))),
+            Err(error) => match error.refusal() {
+                Some(refusal) => return (Some(refusal), None, None),
+                None => return (None, None, Some(format!("cannot read {}: {error}", path.display()))),
+            },
         },
         Script::Inline(text) => text.clone().into_bytes(),
         Script::Missing(why) => return (None, None, Some(why.clone())),

@@ -1,5 +1,5 @@
-//! Cheap checks made before parsing, so that hostile input is refused with a position instead of
-//! exhausting the parser's stack or the machine's memory.
+//! The nesting scan of a rule, made before parsing, so that hostile input is refused with a
+//! position instead of exhausting the parser's stack.
 //!
 //! swc recurses once per level of the syntax tree while parsing, visiting, printing and dropping
 //! it, and a stack overflow aborts the whole process (it cannot be caught). Brackets are not the
@@ -12,28 +12,6 @@
 //! The estimate errs on the deep side (`a.b + c.d` counts three links where the tree has two
 //! levels), so `max_nesting` is a budget, not an exact tree depth; real rules stay far below the
 //! default of 400.
-
-/// Limits a conversion runs under; the CLI exposes each as a flag.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// Largest input accepted, in bytes.
-    pub max_file_size: usize,
-    /// Deepest nesting accepted: brackets, parentheses and braces, plus the links of operator,
-    /// member, call, `else if`, arrow and other chains that nest the syntax tree (see `nesting`).
-    pub max_nesting: usize,
-    /// Largest Action produced, in bytes: a conversion never prints or writes more.
-    pub max_output_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_file_size: 5 * 1024 * 1024,
-            max_nesting: 400,
-            max_output_size: 16 * 1024 * 1024,
-        }
-    }
-}
 
 /// What made the code nest too deep, for the diagnostic's message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -609,49 +587,6 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(bytes.get(from..)?, needle).map(|p| p + from)
 }
 
-/// Size of the stack `with_large_stack` gives each conversion. Stack pages cost nothing until they
-/// are touched, so this is address space, not memory.
-pub const LARGE_STACK: usize = 256 * 1024 * 1024;
-
-/// Runs `work` on a thread with a stack large enough for deeply nested (but accepted) code:
-/// swc recurses while parsing, visiting and dropping trees, and an overflow aborts the process.
-pub fn with_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(LARGE_STACK)
-            .spawn_scoped(scope, work)
-            .expect("spawning a conversion thread")
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-/// Like `with_large_stack`, but a panic in `work` comes back as an error carrying the panic's
-/// message instead of unwinding into the caller, so that one file tripping a bug (ours, or a debug
-/// assertion inside swc: the fuzzer found one) does not end the run for the others. The default
-/// panic hook still prints the panic on stderr.
-pub fn with_large_stack_guarded<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, String> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(LARGE_STACK)
-            .spawn_scoped(scope, work)
-            .expect("spawning a conversion thread")
-            .join()
-            .map_err(|panic| panic_message(&*panic))
-    })
-}
-
-/// The message of a caught panic (`panic!("…")` gives a `&str` or a `String`).
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(message) = panic.downcast_ref::<&str>() {
-        message.to_string()
-    } else if let Some(message) = panic.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -752,13 +687,6 @@ mod tests {
                 &text[..60]
             );
         }
-    }
-
-    #[test]
-    fn a_guarded_panic_comes_back_as_an_error() {
-        assert_eq!(with_large_stack_guarded(|| 1 + 1), Ok(2));
-        let error = with_large_stack_guarded(|| -> u8 { panic!("boom {}", 7) }).unwrap_err();
-        assert_eq!(error, "boom 7");
     }
 
     #[test]
