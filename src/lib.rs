@@ -8,12 +8,14 @@ pub mod cli;
 pub mod convert;
 pub mod diagnostics;
 pub mod edits;
+pub mod json;
 pub mod limits;
 pub mod lint;
 pub mod migrate;
 pub mod parse;
 pub mod placeholders;
 pub mod rewrite;
+pub mod safe_text;
 pub mod source;
 pub mod verify;
 

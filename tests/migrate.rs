@@ -311,7 +311,8 @@ fn dry_run_writes_nothing_and_json_report() {
     assert!(result.stdout.starts_with("# Migration report"), "{}", result.stdout);
     assert!(result.stderr.contains("dry run"), "{}", result.stderr);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], rules2actions::json::VERSION);
+    assert_eq!(json["command"], "migrate");
     assert_eq!(json["totals"]["rules"], 6);
     assert_eq!(json["totals"]["failed"], 1);
     assert_eq!(
