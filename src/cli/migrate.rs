@@ -1,8 +1,10 @@
 //! `rules2actions migrate`: a deploy-cli tenant export (directory or YAML) into post-login Actions,
 //! their trigger bindings and a MIGRATION.md report, in the export's own format or as Terraform.
-//! The input is only read. The output folder must be new or empty unless `--force`; a new one is
-//! filled under a temporary sibling and renamed into place whole, and every file is written through
-//! a temporary sibling and a rename, so an interrupted run leaves no half-written file.
+//! The input is only read. Every file is checked to parse before any is written. The output folder
+//! must be new or empty unless `--force`; a new one is filled under a temporary sibling, synced,
+//! and renamed into place whole; into an existing one every file is written through a temporary
+//! sibling and a rename, never through a symbolic link. An interrupted run leaves no half-written
+//! file, and the summary counts only the files in place.
 
 use super::files::write_atomically;
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
@@ -160,17 +162,13 @@ fn with_progress<T>(show: bool, total: usize, work: impl FnOnce(&(dyn Fn() + Syn
     if !show {
         return work(&|| {});
     }
-    let bar = progress_bar(total, ProgressDrawTarget::stderr());
-    let result = work(&|| bar.inc(1));
-    bar.finish_and_clear();
-    result
-}
-
-fn progress_bar(total: usize, target: ProgressDrawTarget) -> ProgressBar {
     let style = ProgressStyle::with_template("  converting [{bar:30}] {pos}/{len} rules")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("## ");
-    ProgressBar::with_draw_target(Some(total as u64), target).with_style(style)
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()).with_style(style);
+    let result = work(&|| bar.inc(1));
+    bar.finish_and_clear();
+    result
 }
 
 /// The path made absolute and free of `.`/`..`, through the part of it that exists.

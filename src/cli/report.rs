@@ -110,3 +110,27 @@ fn frame_line(line: &str, column: usize, width: usize) -> (String, String, usize
     }
     (shown, pad, carets.max(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::frame_line;
+
+    #[test]
+    fn frames_escape_the_line_and_keep_the_carets_under_the_span() {
+        // `b` is at UTF-16 column 4 (the emoji takes two units), after a tab and an escape.
+        let (shown, pad, carets) = frame_line("\t\u{1b}😀bc", 4, 2);
+        assert_eq!(shown, "\t\\x1b😀bc");
+        assert_eq!(pad, "\t     ");
+        assert_eq!(carets, 2);
+        assert_eq!(&shown[shown.len() - 2..], "bc");
+        // A span of escapes is underlined whole; an empty span gets one caret.
+        assert_eq!(frame_line("a\u{2028}b", 1, 1).2, "\\u2028".len());
+        assert_eq!(frame_line("abc", 1, 0).2, 1);
+    }
+
+    #[test]
+    fn long_lines_are_cut() {
+        let (shown, _, _) = frame_line(&"\u{7}".repeat(300), 0, usize::MAX);
+        assert!(shown.chars().count() <= super::FRAME_WIDTH + 4);
+    }
+}

@@ -346,6 +346,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn malformed_files_are_found_before_writing() {
+        let file = |path: &str, text: &str| OutputFile {
+            path: path.to_string(),
+            contents: text.as_bytes().to_vec(),
+        };
+        let files = [
+            file(
+                "actions/ok/code.js",
+                "const key = '##API_KEY##'; const n = @@COUNT@@;\n",
+            ),
+            file("actions/bad/code.js", "if (api.rules.wasExecuted('a\n')) return;\n"),
+            file("actions/ok.json", "{\"name\": \"ok\"}\n"),
+            file("actions/bad.json", "{\"name\": }\n"),
+            file("tenant.yaml", "actions: [\n"),
+            file("MIGRATION.md", "# anything\n"),
+        ];
+        let problems = malformed(&files);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for (problem, path) in problems
+            .iter()
+            .zip(["actions/bad/code.js", "actions/bad.json", "tenant.yaml"])
+        {
+            assert!(problem.starts_with(path), "{problem}");
+        }
+    }
+
+    #[test]
     fn identifiers() {
         assert_eq!(identifier("Enrich-Identity-Token", true), "enrich_identity_token");
         assert_eq!(identifier("someRule / test", true), "somerule_test");
