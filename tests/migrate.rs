@@ -685,3 +685,60 @@ fn the_progress_bar_shows_on_a_terminal_and_the_run_ends() {
     assert!(screen.contains("converting ["), "no progress bar: {screen}");
     assert_eq!(tree(&out).keys().filter(|k| k.ends_with("code.js")).count(), 250);
 }
+
+/// Names with YAML and JSON syntax in them come back unchanged from the files written.
+#[test]
+fn rule_names_round_trip_through_yaml_and_json() {
+    let temp = TempDir::new("yaml-names");
+    let names = ["a: b", "- [c]\n# d", "e\u{2028}f\u{1b}", "'g\" & *h"];
+    let export = temp.path().join("export");
+    std::fs::create_dir_all(export.join("rules")).unwrap();
+    let rules: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            std::fs::write(export.join(format!("rules/r{i}.js")), PLAIN_RULE).unwrap();
+            serde_json::json!({ "name": name, "script": format!("./rules/r{i}.js"), "enabled": true, "order": i })
+        })
+        .collect();
+    // JSON is YAML: the export is written with serde_json.
+    let tenant = serde_json::json!({ "rules": rules }).to_string();
+    std::fs::write(export.join("tenant.yaml"), tenant).unwrap();
+    let out = temp.path().join("out");
+    let result = run(&[s(&export.join("tenant.yaml")), "--out", s(&out)]);
+    assert!(result.code <= 1, "{}", result.stderr);
+
+    let yaml: serde_json::Value = serde_yaml_ng::from_slice(&std::fs::read(out.join("tenant.yaml")).unwrap()).unwrap();
+    let written: Vec<&str> = yaml["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    let bound: Vec<&str> = yaml["triggers"]["post-login"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["action_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(written, names);
+    assert_eq!(bound, names);
+}
+
+#[test]
+fn the_report_and_summary_print_names_escaped() {
+    let temp = TempDir::new("report-escapes");
+    let name = "Evil\u{1b}]52;c;aGk=\u{7}\u{202e}\nname";
+    let export = export_of(&temp, &[(name, None), (name, None)]);
+    let result = run(&[s(&export), "--dry-run"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    for text in [&result.stdout, &result.stderr] {
+        assert!(!text.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{text:?}");
+    }
+    assert!(
+        result.stdout.contains("Evil\\x1b]52;c;aGk=\\x07\\u202e\\nname"),
+        "{}",
+        result.stdout
+    );
+    assert!(result.stderr.contains("Evil\\x1b]52"), "{}", result.stderr);
+}
