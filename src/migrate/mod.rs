@@ -194,25 +194,11 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
             notes.push(note(Severity::Error, error));
         }
 
-        let claimed = names.claim(&entry.name);
+        let claimed = claim_names(&mut names, &entry.name, &mut notes);
         let (action_name, file_stem) = match &claimed {
             Some(claimed) => (claimed.action_name.clone(), claimed.file_stem.clone()),
-            None => {
-                notes.push(note(
-                    Severity::Error,
-                    "no free Action name or file name was found for this rule",
-                ));
-                (entry.name.clone(), String::new())
-            }
+            None => (entry.name.clone(), String::new()),
         };
-        if claimed.is_some() && action_name != entry.name {
-            notes.push(note(
-                Severity::Warning,
-                format!(
-                    "another rule or Action already has this name or file name: the Action is named `{action_name}`"
-                ),
-            ));
-        }
 
         let mut code = conversion
             .as_ref()
@@ -295,6 +281,28 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
         existing_post_login: export.existing_post_login.clone(),
         known_secrets: export.known_secrets.clone(),
     }
+}
+
+/// The rule's Action name and file stem, with a note when they are not the rule's own name;
+/// `None` (and an error note) when no free one was found: the rule gets no Action.
+fn claim_names(names: &mut sanitize::Names, name: &str, notes: &mut Vec<Note>) -> Option<sanitize::Claimed> {
+    let Some(claimed) = names.claim(name) else {
+        notes.push(note(
+            Severity::Error,
+            "no free Action name or file name was found for this rule",
+        ));
+        return None;
+    };
+    if claimed.action_name != name {
+        notes.push(note(
+            Severity::Warning,
+            format!(
+                "another rule or Action already has this name or file name: the Action is named `{}`",
+                claimed.action_name
+            ),
+        ));
+    }
+    Some(claimed)
 }
 
 /// Runs `work` on large-stack threads, as parsing deep code needs: in a pool of them (`work` gets
