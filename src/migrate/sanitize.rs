@@ -3,7 +3,7 @@
 //! with `-` and once more with the empty string, then truncates to 255 bytes. `Names` hands out
 //! the Action names and file stems of a migration, unique, and short enough for every file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The longest file stem: `<stem>.json` must fit the 255 bytes a file name can have.
 pub const MAX_STEM: usize = 255 - ".json".len();
@@ -17,6 +17,8 @@ pub struct Names {
     actions: HashSet<String>,
     /// Lowercased stems and `<stem>.json`s.
     files: HashSet<String>,
+    /// The suffix last given to each rule name.
+    last_suffix: HashMap<String, usize>,
 }
 
 /// An Action name and the stem of its files.
@@ -30,7 +32,7 @@ impl Names {
     /// Reserves the name of an Action the tenant already has, and its file stem.
     pub fn reserve(&mut self, action_name: &str) {
         self.actions.insert(action_name.to_string());
-        self.take_stem(&stem_of(action_name, ""));
+        self.take_stem(&stem_of(&sanitize(action_name), ""));
     }
 
     /// A unique Action name and file stem for a rule named `name`: the name itself, or else the
@@ -38,18 +40,22 @@ impl Names {
     /// for the suffix) is free too. `None` only if every candidate of the bound is taken, which
     /// the bound makes impossible: each name or stem given out blocks at most a few candidates.
     pub fn claim(&mut self, name: &str) -> Option<Claimed> {
-        let bound = 4 * (self.actions.len() + self.files.len()) + 2;
-        (1..=bound).find_map(|n| {
+        // What is taken stays taken: the candidates before the last one given for this name
+        // are still taken, so the search resumes after it (10,000 rules of one name stay fast).
+        let first = self.last_suffix.get(name).map_or(1, |n| n + 1);
+        let bound = first + 4 * (self.actions.len() + self.files.len()) + 2;
+        let base = sanitize(name);
+        let (n, claimed) = (first..=bound).find_map(|n| {
             let suffix = if n == 1 { String::new() } else { format!("-{n}") };
             let action_name = format!("{name}{suffix}");
-            let file_stem = stem_of(name, &suffix);
-            if self.actions.contains(&action_name) || self.stem_taken(&file_stem) {
-                return None;
-            }
-            self.actions.insert(action_name.clone());
-            self.take_stem(&file_stem);
-            Some(Claimed { action_name, file_stem })
-        })
+            let file_stem = stem_of(&base, &suffix);
+            let free = !self.actions.contains(&action_name) && !self.stem_taken(&file_stem);
+            free.then_some((n, Claimed { action_name, file_stem }))
+        })?;
+        self.actions.insert(claimed.action_name.clone());
+        self.take_stem(&claimed.file_stem);
+        self.last_suffix.insert(name.to_string(), n);
+        Some(claimed)
     }
 
     fn keys(stem: &str) -> [String; 2] {
@@ -67,14 +73,11 @@ impl Names {
     }
 }
 
-/// The sanitised `name`, cut so that it and `suffix` fit `MAX_STEM`, then `suffix`. The suffix
+/// The `sanitized` name, cut so that it and `suffix` fit `MAX_STEM`, then `suffix`. The suffix
 /// goes after sanitising: `nul.txt-2` would sanitise to `-` again.
-fn stem_of(name: &str, suffix: &str) -> String {
-    let mut stem = sanitize(name);
-    if stem.is_empty() {
-        stem = "action".to_string();
-    }
-    let mut stem = truncate_utf8(stem, MAX_STEM - suffix.len());
+fn stem_of(sanitized: &str, suffix: &str) -> String {
+    let stem = if sanitized.is_empty() { "action" } else { sanitized };
+    let mut stem = truncate_utf8(stem.to_string(), MAX_STEM - suffix.len());
     stem.push_str(suffix);
     stem
 }
@@ -177,6 +180,17 @@ mod tests {
         assert_eq!(claimed[1].1.len(), MAX_STEM);
         assert!(claimed[1].1.ends_with("-2"));
         assert_ne!(claimed[0].0, claimed[1].0);
+    }
+
+    #[test]
+    fn many_rules_of_one_name_are_numbered_in_order() {
+        let mut names = Names::default();
+        let rules = vec!["Same"; 5000];
+        let claimed = claim_all(&mut names, &rules);
+        assert_eq!(claimed[0].0, "Same");
+        assert_eq!(claimed[4999], ("Same-5000".to_string(), "Same-5000".to_string()));
+        // A name that a suffix made is taken too.
+        assert_eq!(claim_all(&mut names, &["Same-2"])[0].0, "Same-2-2");
     }
 
     #[test]
