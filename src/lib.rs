@@ -9,12 +9,15 @@ pub mod convert;
 pub mod deploy_cli;
 pub mod diagnostics;
 pub mod edits;
+pub mod json;
 pub mod limits;
 pub mod lint;
+pub mod mapping;
 pub mod migrate;
 pub mod parse;
 pub mod placeholders;
 pub mod rewrite;
+pub mod safe_text;
 pub mod source;
 pub mod verify;
 

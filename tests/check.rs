@@ -165,7 +165,8 @@ fn json_format_is_one_versioned_sorted_document() {
     let out = check(&["--format", "json", "."]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let doc = json(&out.stdout);
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], rules2actions::json::VERSION);
+    assert_eq!(doc["command"], "check");
     let findings = doc["findings"].as_array().unwrap();
     let keys: Vec<(String, u64, u64)> = findings
         .iter()

@@ -237,7 +237,8 @@ fn json_format_is_one_versioned_document() {
     let output = run(&["convert", "--format", "json", rule.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!(document["version"], 1);
+    assert_eq!(document["version"], rules2actions::json::VERSION);
+    assert_eq!(document["command"], "convert");
     let file = &document["files"][0];
     assert_eq!(file["status"], "converted");
     assert_eq!(file["secrets"], serde_json::json!(["API_KEY"]));

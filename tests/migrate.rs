@@ -311,7 +311,8 @@ fn dry_run_writes_nothing_and_json_report() {
     assert!(result.stdout.starts_with("# Migration report"), "{}", result.stdout);
     assert!(result.stderr.contains("dry run"), "{}", result.stderr);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], rules2actions::json::VERSION);
+    assert_eq!(json["command"], "migrate");
     assert_eq!(json["totals"]["rules"], 6);
     assert_eq!(json["totals"]["failed"], 1);
     assert_eq!(
@@ -626,4 +627,329 @@ fn a_placeholder_stage_is_not_bound_and_check_reports_it() {
     let stdout = String::from_utf8(stdout).unwrap();
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("R2A012"), "{stdout}");
+}
+
+const PLAIN_RULE: &str =
+    "function (user, context, callback) {\n  user.app_metadata.seen = true;\n  callback(null, user, context);\n}\n";
+
+/// A directory export of one plain rule per (name, id), in `rules/r<N>.json` and `.js`.
+fn export_of(temp: &TempDir, rules: &[(&str, Option<&str>)]) -> PathBuf {
+    let root = temp.path().join("export");
+    std::fs::create_dir_all(root.join("rules")).unwrap();
+    for (index, (name, id)) in rules.iter().enumerate() {
+        let mut json =
+            serde_json::json!({ "name": name, "enabled": true, "order": index, "script": format!("./r{index}.js") });
+        if let Some(id) = id {
+            json["id"] = serde_json::json!(id);
+        }
+        std::fs::write(root.join(format!("rules/r{index}.json")), json.to_string()).unwrap();
+        std::fs::write(root.join(format!("rules/r{index}.js")), PLAIN_RULE).unwrap();
+    }
+    root
+}
+
+/// Runs migrate on another thread, failing (not hanging) after a minute.
+fn run_bounded(args: Vec<String>) -> Run {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _ = sender.send(run(&args));
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("migrate did not finish in a minute")
+}
+
+#[test]
+fn names_that_sanitise_alike_get_their_own_files_and_the_run_ends() {
+    let temp = TempDir::new("names");
+    let long = "x".repeat(300);
+    let longer = format!("{long}y");
+    let names = [
+        "con",
+        "CON",
+        "nul.txt",
+        "a",
+        "a.json",
+        "A.JSON",
+        long.as_str(),
+        longer.as_str(),
+    ];
+    let rules: Vec<(&str, Option<&str>)> = names.iter().map(|n| (*n, None)).collect();
+    let export = export_of(&temp, &rules);
+    let out = temp.path().join("out");
+    for format in ["deploy-cli", "terraform"] {
+        let _ = std::fs::remove_dir_all(&out);
+        let dry = run_bounded(vec![
+            s(&export).into(),
+            "--dry-run".into(),
+            "--format".into(),
+            format.into(),
+        ]);
+        assert_eq!(dry.code, 1, "{}", dry.stderr);
+        let result = run_bounded(vec![
+            s(&export).into(),
+            "--out".into(),
+            s(&out).into(),
+            "--format".into(),
+            format.into(),
+        ]);
+        assert_eq!(result.code, 1, "{}", result.stderr);
+        let files = tree(&out);
+        let code_files = files.keys().filter(|k| k.ends_with(".js")).count();
+        assert_eq!(
+            code_files,
+            names.len(),
+            "{format}: one Action file per rule: {:?}",
+            files.keys()
+        );
+        for path in files.keys() {
+            assert!(path.split('/').all(|part| part.len() <= 255), "{path}");
+        }
+    }
+    // Every Action name is distinct.
+    let json = run_bounded(vec![
+        s(&export).into(),
+        "--dry-run".into(),
+        "--report-json".into(),
+        s(&temp.path().join("r.json")).into(),
+    ]);
+    assert_eq!(json.code, 1);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(temp.path().join("r.json")).unwrap()).unwrap();
+    let mut action_names: Vec<&str> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action_name"].as_str().unwrap())
+        .collect();
+    action_names.sort();
+    action_names.dedup();
+    assert_eq!(action_names.len(), names.len());
+}
+
+#[test]
+fn force_never_writes_through_a_symbolic_link_in_the_output() {
+    let temp = TempDir::new("symlink");
+    let export = export_of(&temp, &[("Plain", None)]);
+    let victim = temp.path().join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("keep.txt"), "mine").unwrap();
+    let out = temp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink("../victim", out.join("actions")).unwrap();
+
+    let result = run(&[s(&export), "--out", s(&out), "--force"]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.stderr.contains("symbolic link"), "{}", result.stderr);
+    assert_eq!(tree(&victim).keys().collect::<Vec<_>>(), ["keep.txt"]);
+    assert!(!result.stderr.contains("; wrote 4 files"), "{}", result.stderr);
+}
+
+#[test]
+fn a_failed_write_is_not_reported_as_written() {
+    let temp = TempDir::new("failed-write");
+    let export = export_of(&temp, &[("Plain", None), ("Other", None)]);
+    let out = temp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // A file where the folder of the Actions goes.
+    std::fs::write(out.join("actions"), "not a folder").unwrap();
+
+    let result = run(&[s(&export), "--out", s(&out), "--force"]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    let summary = result.stderr.lines().last().unwrap();
+    assert!(
+        summary.contains("; wrote only ") || summary.contains("; wrote nothing"),
+        "{summary}"
+    );
+    assert!(!summary.contains("; wrote 6 files"), "{summary}");
+}
+
+#[test]
+fn rule_ids_with_line_breaks_make_guards_that_parse() {
+    let temp = TempDir::new("guard-ids");
+    let ids = [
+        "rul_1\n}); require('child_process').execSync('id'); ({",
+        "rul_2\u{2028}require('child_process')//",
+        "rul_3'\"\\",
+    ];
+    let rules: Vec<(&str, Option<&str>)> = [("One", 0), ("Two", 1), ("Three", 2)]
+        .iter()
+        .map(|(name, i)| (*name, Some(ids[*i])))
+        .collect();
+    let export = export_of(&temp, &rules);
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out), "--was-executed-guard"]);
+    assert!(result.code <= 1, "{}", result.stderr);
+    let unguarded = rules2actions::convert(PLAIN_RULE, &rules2actions::Limits::default())
+        .action
+        .unwrap();
+    let files = tree(&out);
+    let actions: Vec<&Vec<u8>> = files
+        .iter()
+        .filter(|(k, _)| k.ends_with(".js"))
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(actions.len(), 3);
+    for code in actions {
+        let code = std::str::from_utf8(code).unwrap();
+        assert_eq!(
+            code.lines().count(),
+            unguarded.lines().count() + 1,
+            "one guard line:\n{code}"
+        );
+        rules2actions::parse::validate_script(code).unwrap_or_else(|e| panic!("{}:\n{code}", e.message));
+    }
+    node_check_actions(&out);
+}
+
+#[test]
+fn rule_names_are_literal_in_terraform() {
+    let temp = TempDir::new("hcl-names");
+    let names = [
+        "${file(\"/etc/passwd\")}",
+        "%{ if true }x%{ endif }",
+        "a\"b\\c$${d}",
+        "line\nbreak\u{2028}\u{1b}[2K",
+    ];
+    let rules: Vec<(&str, Option<&str>)> = names.iter().map(|n| (*n, None)).collect();
+    let export = export_of(&temp, &rules);
+    std::fs::create_dir_all(export.join("triggers")).unwrap();
+    let bindings = serde_json::json!({ "post-login": [{ "action_name": "kept\n}\nresource \"x\" \"y\" {", "display_name": "kept" }] });
+    std::fs::write(export.join("triggers/triggers.json"), bindings.to_string()).unwrap();
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out), "--format", "terraform"]);
+    assert!(result.code <= 1, "{}", result.stderr);
+
+    let main = std::fs::read_to_string(out.join("main.tf")).unwrap();
+    let body: hcl::Body = hcl::parse(&main).unwrap_or_else(|e| panic!("{e}\n{main}"));
+    let resources: Vec<&hcl::Block> = body.blocks().filter(|b| b.identifier() == "resource").collect();
+    assert_eq!(
+        resources.len(),
+        names.len() + 1,
+        "no resource comes from a name:\n{main}"
+    );
+    let mut found: Vec<String> = Vec::new();
+    for block in resources.iter().filter(|b| b.labels()[0].as_str() == "auth0_action") {
+        let name = block.body().attributes().find(|a| a.key() == "name").unwrap();
+        let value = hcl::eval::Evaluate::evaluate(name.expr(), &hcl::eval::Context::new())
+            .unwrap_or_else(|e| panic!("the name is not a literal: {e}"));
+        found.push(value.as_str().unwrap().to_string());
+        let code = block.body().attributes().find(|a| a.key() == "code").unwrap();
+        let mut context = hcl::eval::Context::new();
+        context.declare_var("path", hcl::value::Value::from_iter([("module", "/m")]));
+        context.declare_func(
+            "file",
+            hcl::eval::FuncDef::builder()
+                .variadic_param(hcl::eval::ParamType::Any)
+                .build(|args| Ok(args[0].clone())),
+        );
+        let path = hcl::eval::Evaluate::evaluate(code.expr(), &context).unwrap();
+        assert!(path.as_str().unwrap().starts_with("/m/actions/"), "{path}");
+    }
+    found.sort();
+    let mut wanted: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    wanted.sort();
+    assert_eq!(found, wanted);
+}
+
+/// On a terminal a large export shows a progress bar, and the run ends (an earlier bar held
+/// stderr locked for the whole run). `script` gives the binary a terminal.
+#[test]
+fn the_progress_bar_shows_on_a_terminal_and_the_run_ends() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("script is not installed: skipping");
+        return;
+    }
+    let temp = TempDir::new("progress");
+    let names: Vec<String> = (0..250).map(|i| format!("Rule {i}")).collect();
+    let rules: Vec<(&str, Option<&str>)> = names.iter().map(|n| (n.as_str(), None)).collect();
+    let export = export_of(&temp, &rules);
+    let out = temp.path().join("out");
+    let command = format!(
+        "'{}' migrate '{}' --out '{}' --color never",
+        env!("CARGO_BIN_EXE_rules2actions"),
+        s(&export),
+        s(&out)
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("migrate on a terminal did not finish in two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut screen = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut screen).unwrap();
+    assert!(status.code().is_some_and(|c| c <= 1), "{status}: {screen}");
+    assert!(screen.contains("250 rules: 250 converted"), "{screen}");
+    assert!(screen.contains("converting ["), "no progress bar: {screen}");
+    assert_eq!(tree(&out).keys().filter(|k| k.ends_with("code.js")).count(), 250);
+}
+
+/// Names with YAML and JSON syntax in them come back unchanged from the files written.
+#[test]
+fn rule_names_round_trip_through_yaml_and_json() {
+    let temp = TempDir::new("yaml-names");
+    let names = ["a: b", "- [c]\n# d", "e\u{2028}f\u{1b}", "'g\" & *h"];
+    let export = temp.path().join("export");
+    std::fs::create_dir_all(export.join("rules")).unwrap();
+    let rules: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            std::fs::write(export.join(format!("rules/r{i}.js")), PLAIN_RULE).unwrap();
+            serde_json::json!({ "name": name, "script": format!("./rules/r{i}.js"), "enabled": true, "order": i })
+        })
+        .collect();
+    // JSON is YAML: the export is written with serde_json.
+    let tenant = serde_json::json!({ "rules": rules }).to_string();
+    std::fs::write(export.join("tenant.yaml"), tenant).unwrap();
+    let out = temp.path().join("out");
+    let result = run(&[s(&export.join("tenant.yaml")), "--out", s(&out)]);
+    assert!(result.code <= 1, "{}", result.stderr);
+
+    let yaml: serde_json::Value = serde_yaml_ng::from_slice(&std::fs::read(out.join("tenant.yaml")).unwrap()).unwrap();
+    let written: Vec<&str> = yaml["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    let bound: Vec<&str> = yaml["triggers"]["post-login"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["action_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(written, names);
+    assert_eq!(bound, names);
+}
+
+#[test]
+fn the_report_and_summary_print_names_escaped() {
+    let temp = TempDir::new("report-escapes");
+    let name = "Evil\u{1b}]52;c;aGk=\u{7}\u{202e}\nname";
+    let export = export_of(&temp, &[(name, None), (name, None)]);
+    let result = run(&[s(&export), "--dry-run"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    for text in [&result.stdout, &result.stderr] {
+        assert!(!text.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{text:?}");
+    }
+    assert!(
+        result.stdout.contains("Evil\\x1b]52;c;aGk=\\x07\\u202e\\nname"),
+        "{}",
+        result.stdout
+    );
+    assert!(result.stderr.contains("Evil\\x1b]52"), "{}", result.stderr);
 }

@@ -101,7 +101,8 @@ fn fixture_pairs_report_each_difference_with_its_field() {
     for case in &cases {
         let expect: Value = serde_json::from_str(&read_to_string(&case.join("expect.json"))).unwrap();
         let (code, document, stderr) = verify_case(case);
-        assert_eq!(document["version"], 1);
+        assert_eq!(document["version"], rules2actions::json::VERSION);
+        assert_eq!(document["command"], "verify");
         let file = &document["files"][0];
         let verdict = file["verdict"].as_str().unwrap_or_default();
         let fields: BTreeSet<String> = file["scenarios"]

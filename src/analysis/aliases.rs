@@ -18,6 +18,7 @@
 //! position at every call site.
 
 use super::scope::{Binding, Bindings, Param, Reference};
+use crate::mapping::context_path_needs_alias;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_atoms::Atom;
 use swc_common::{BytePos, Span};
@@ -82,26 +83,6 @@ impl Source {
             }
         }
     }
-}
-
-/// Whether a local holding this part of `context` must be seen through. Most parts have an Action
-/// value with the same keys (`const org = context.organization` becomes
-/// `const org = event.organization`, keeping the author's names). Not `context` itself (Actions
-/// split it into `event` and `api`), not the objects a rule writes to produce effects (tokens,
-/// MFA, redirect, SAML, primary user: Actions have methods instead), and not the objects whose
-/// keys Actions renamed (`request.userAgent`, `request.geoip.country_code`,
-/// `stats.loginsCount`): their uses must be mapped key by key.
-fn context_part_needs_alias(path: &[Atom]) -> bool {
-    let names: Vec<&str> = path.iter().map(|name| &**name).collect();
-    matches!(
-        names.as_slice(),
-        [] | [
-            "idToken" | "accessToken" | "multifactor" | "redirect" | "samlConfiguration" | "primaryUser",
-            ..
-        ] | ["request"]
-            | ["request", "geoip"]
-            | ["stats"]
-    )
 }
 
 fn static_name(prop: &MemberProp) -> Option<Atom> {
@@ -285,7 +266,9 @@ impl<'f> AliasResolver<'f> {
         };
         path.extend(source.path.iter().cloned());
         match param {
-            Param::Context if context_part_needs_alias(&path) => Some((param, path)),
+            Param::Context if context_path_needs_alias(&path.iter().map(|n| &**n).collect::<Vec<_>>()) => {
+                Some((param, path))
+            }
             Param::User | Param::Callback if path.is_empty() => Some((param, path)),
             _ => None,
         }

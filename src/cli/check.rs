@@ -1,13 +1,14 @@
 //! `rules2actions check`: a CI gate for rule repositories. Lints every rule file under the given
 //! paths (see `crate::lint` for how files are found and classified) and renders the findings in
 //! one of five formats on stdout, in path order, as the files are linted; the summary goes to
-//! stderr.
+//! stderr. The human formats print names and messages through `printable`.
 
 use super::report::{write_diagnostic, Style};
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
 use crate::diagnostics::Severity;
 use crate::lint::output::{self, Printer};
 use crate::lint::{self, FileReport, Outcome, Run, Summary};
+use crate::safe_text::printable;
 use clap::{Args, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -84,7 +85,8 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> io::Result<i32> {
     let run = lint::check(&args.paths, &args.limits.limits(), &mut |file| {
         match &file.outcome {
             Outcome::Skipped(reason) if args.verbose => {
-                skipped.push(format!("skipped {}: {reason}", output::display(&file.path)));
+                let line = format!("skipped {}: {reason}", output::display(&file.path));
+                skipped.push(printable(&line).into_owned());
             }
             _ => {}
         }
@@ -96,7 +98,7 @@ pub fn run(args: &CheckArgs, io: &mut Io<'_>) -> io::Result<i32> {
         writeln!(io.stderr, "{line}")?;
     }
     for error in &run.errors {
-        writeln!(io.stderr, "rules2actions: error: {}", error.message)?;
+        writeln!(io.stderr, "rules2actions: error: {}", printable(&error.message))?;
     }
     write_summary(io.stderr, &err_style, &run.summary)?;
     Ok(exit_code(&run, args.fail_on))
@@ -167,7 +169,7 @@ struct ConcisePrinter<'a> {
 
 impl Printer for ConcisePrinter<'_> {
     fn file(&mut self, file: &FileReport) -> io::Result<()> {
-        let path = self.style.paint("1", &output::display(&file.path));
+        let path = self.style.paint("1", &printable(&output::display(&file.path)));
         for finding in file.shown(self.verbose) {
             writeln!(
                 self.out,
@@ -176,7 +178,7 @@ impl Printer for ConcisePrinter<'_> {
                 finding.start.column,
                 self.style.paint("1", finding.code.id()),
                 finding.severity,
-                finding.message
+                printable(&finding.message)
             )?;
         }
         Ok(())

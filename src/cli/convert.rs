@@ -7,13 +7,11 @@ use super::{use_color, ConvertArgs, Io, OutputFormat, EXIT_CLEAN, EXIT_FAILURE, 
 use crate::convert::{convert_bytes, Conversion, Status};
 use crate::diagnostics::Severity;
 use crate::limits::with_large_stack;
+use crate::safe_text::printable;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-
-/// Version of the JSON document `--format json` prints; bumped on any incompatible change.
-pub const JSON_VERSION: u32 = 1;
 
 struct FileResult {
     display: String,
@@ -61,7 +59,8 @@ pub fn run(args: &ConvertArgs, io: &mut Io<'_>) -> io::Result<i32> {
             Err(error) => match error.refusal() {
                 Some(refusal) => (Vec::new(), refusal),
                 None => {
-                    writeln!(io.stderr, "rules2actions: error: cannot read {display}: {error}")?;
+                    let message = format!("cannot read {display}: {error}");
+                    writeln!(io.stderr, "rules2actions: error: {}", printable(&message))?;
                     tally.tool_failures += 1;
                     continue;
                 }
@@ -80,13 +79,14 @@ pub fn run(args: &ConvertArgs, io: &mut Io<'_>) -> io::Result<i32> {
             (Some(action), Status::Converted) => {
                 if args.write {
                     if let Err(message) = write_action(args, path, action, &mut written) {
-                        writeln!(io.stderr, "rules2actions: error: {message}")?;
+                        writeln!(io.stderr, "rules2actions: error: {}", printable(&message))?;
                         tally.tool_failures += 1;
                     }
                 } else if args.stdout {
                     io.stdout.write_all(action.as_bytes())?;
                 } else if args.format == OutputFormat::Diff && !args.check {
-                    write_diff(io.stdout, &out_style, &result.display, &result.text, action)?;
+                    let escape = io.stdout_is_terminal;
+                    write_diff(io.stdout, &out_style, escape, &result.display, &result.text, action)?;
                 }
             }
             (_, Status::InternalError) => tally.tool_failures += 1,
@@ -101,12 +101,7 @@ pub fn run(args: &ConvertArgs, io: &mut Io<'_>) -> io::Result<i32> {
     }
 
     if args.format == OutputFormat::Json {
-        let document = JsonDocument {
-            version: JSON_VERSION,
-            files: json_files,
-        };
-        serde_json::to_writer_pretty(&mut *io.stdout, &document)?;
-        writeln!(io.stdout)?;
+        crate::json::write(io.stdout, "convert", &JsonDocument { files: json_files })?;
     }
     write_summary(io.stderr, &err_style, &tally)?;
     Ok(exit_code(args, &tally))
@@ -152,7 +147,16 @@ fn report_findings(out: &mut dyn Write, style: &Style, result: &FileResult, verb
     Ok(())
 }
 
-fn write_diff(out: &mut dyn Write, style: &Style, name: &str, rule: &str, action: &str) -> io::Result<()> {
+/// The unified diff from the rule to the Action. On a terminal (`escape`) its lines are made
+/// printable; into a pipe or a file it stays byte-exact, for `git apply` and `patch`.
+fn write_diff(
+    out: &mut dyn Write,
+    style: &Style,
+    escape: bool,
+    name: &str,
+    rule: &str,
+    action: &str,
+) -> io::Result<()> {
     let diff = similar::TextDiff::from_lines(rule, action);
     let text = diff
         .unified_diff()
@@ -160,6 +164,15 @@ fn write_diff(out: &mut dyn Write, style: &Style, name: &str, rule: &str, action
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string();
     for line in text.split_inclusive('\n') {
+        let escaped;
+        let line = if escape {
+            // The line's own ending (`\r\n` in a CRLF file) is layout, not content.
+            let content = line.trim_end_matches(['\r', '\n']);
+            escaped = format!("{}{}", printable(content), &line[content.len()..]);
+            escaped.as_str()
+        } else {
+            line
+        };
         let painted = match line.as_bytes().first() {
             _ if !style.color => line.to_string(),
             Some(b'+') if !line.starts_with("+++") => style.paint("32", line.trim_end_matches('\n')) + "\n",
@@ -237,7 +250,6 @@ fn exit_code(args: &ConvertArgs, tally: &Tally) -> i32 {
 
 #[derive(Serialize)]
 struct JsonDocument {
-    version: u32,
     files: Vec<JsonFile>,
 }
 

@@ -1,21 +1,24 @@
 //! `rules2actions migrate`: a deploy-cli tenant export (directory or YAML) into post-login Actions,
 //! their trigger bindings and a MIGRATION.md report, in the export's own format or as Terraform.
-//! The input is only read. The output folder must be new or empty unless `--force`; a new one is
-//! filled under a temporary sibling and renamed into place whole, and every file is written through
-//! a temporary sibling and a rename, so an interrupted run leaves no half-written file.
+//! The input is only read. Every file is checked to parse before any is written. The output folder
+//! must be new or empty unless `--force`; a new one is filled under a temporary sibling, synced,
+//! and renamed into place whole; into an existing one every file is written through a temporary
+//! sibling and a rename, never through a symbolic link. An interrupted run leaves no half-written
+//! file, and the summary counts only the files in place.
 
 use super::files::write_atomically;
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
-use crate::migrate::output::{render, OutputFile};
+use crate::migrate::output::{malformed, render, OutputFile};
 use crate::migrate::report::{json, markdown, worst};
 use crate::migrate::{load, migrate, Format, Migration, Options, RuleStatus};
+use crate::safe_text::printable;
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The report written into the output folder.
 pub const REPORT_FILE: &str = "MIGRATION.md";
@@ -69,22 +72,19 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
     let export = match load(&args.input) {
         Ok(export) => export,
         Err(message) => {
-            writeln!(io.stderr, "rules2actions: error: {message}")?;
+            print_error(io, &message)?;
             return Ok(EXIT_FAILURE);
         }
     };
     if args.report_json.as_deref() == Some(Path::new("-")) && args.dry_run {
-        writeln!(
-            io.stderr,
-            "rules2actions: error: --report-json - and --dry-run both print on stdout; give a file"
-        )?;
+        print_error(io, "--report-json - and --dry-run both print on stdout; give a file")?;
         return Ok(EXIT_FAILURE);
     }
     let out = match (&args.out, args.dry_run) {
         (Some(out), false) => match check_output(out, &export.root, args.force) {
             Ok(fresh) => Some((out.clone(), fresh)),
             Err(message) => {
-                writeln!(io.stderr, "rules2actions: error: {message}")?;
+                print_error(io, &message)?;
                 return Ok(EXIT_FAILURE);
             }
         },
@@ -92,11 +92,8 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
     };
     if let Some(report) = args.report_json.as_deref().filter(|p| *p != Path::new("-")) {
         if inside(&absolute(report), &absolute(&export.root)) {
-            writeln!(
-                io.stderr,
-                "rules2actions: error: {} is inside the export, which is never modified",
-                report.display()
-            )?;
+            let message = format!("{} is inside the export, which is never modified", report.display());
+            print_error(io, &message)?;
             return Ok(EXIT_FAILURE);
         }
     }
@@ -117,7 +114,7 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
 
     let report = markdown(&migration, format);
     let mut tool_failed = false;
-    let mut written = 0;
+    let mut written = None;
     match &out {
         None => io.stdout.write_all(report.as_bytes())?,
         Some((out, fresh)) => {
@@ -126,11 +123,12 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
                 path: REPORT_FILE.to_string(),
                 contents: report.into_bytes(),
             });
-            written = files.len();
-            if let Err(message) = write_tree(out, *fresh, &files) {
-                writeln!(io.stderr, "rules2actions: error: {message}")?;
+            let outcome = write_output(out, *fresh, &files);
+            if let Err(message) = &outcome.result {
+                print_error(io, message)?;
                 tool_failed = true;
             }
+            written = Some(outcome);
         }
     }
     if let Some(path) = &args.report_json {
@@ -138,12 +136,16 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
         if path == Path::new("-") {
             io.stdout.write_all(text.as_bytes())?;
         } else if let Err(error) = write_atomically(path, text.as_bytes(), true) {
-            writeln!(io.stderr, "rules2actions: error: {error}")?;
+            print_error(io, &error.to_string())?;
             tool_failed = true;
         }
     }
 
-    summary(io, args, &migration, out.as_ref().map(|(o, _)| o.as_path()), written)?;
+    let written = out
+        .as_ref()
+        .zip(written.as_ref())
+        .map(|((out, _), w)| (out.as_path(), w));
+    summary(io, args, &migration, written)?;
     Ok(if tool_failed {
         EXIT_FAILURE
     } else if migration.clean() {
@@ -153,39 +155,20 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
     })
 }
 
-/// Runs `work` with a progress bar on stderr when asked; `work` gets the per-rule tick.
-fn with_progress<T: Send>(show: bool, total: usize, work: impl FnOnce(&(dyn Fn() + Sync)) -> T + Send) -> T {
-    let done = AtomicUsize::new(0);
-    let finished = AtomicBool::new(false);
-    let tick = || {
-        done.fetch_add(1, Ordering::Relaxed);
-    };
+/// Runs `work` with a progress bar on stderr when asked; `work` gets the per-rule tick, which any
+/// thread may call. indicatif draws the bar at most a few times a second, taking stderr only
+/// while it draws, so the run's own messages are never held up.
+fn with_progress<T>(show: bool, total: usize, work: impl FnOnce(&(dyn Fn() + Sync)) -> T) -> T {
     if !show {
-        return work(&tick);
+        return work(&|| {});
     }
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            // The Io's stderr is the terminal here (that is when a bar is shown).
-            let mut stderr = std::io::stderr();
-            while !finished.load(Ordering::Relaxed) {
-                let count = done.load(Ordering::Relaxed).min(total);
-                let filled = count * 30 / total.max(1);
-                let _ = write!(
-                    stderr,
-                    "\r  converting [{}{}] {count}/{total} rules",
-                    "#".repeat(filled),
-                    " ".repeat(30 - filled)
-                );
-                let _ = stderr.flush();
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = write!(stderr, "\r\x1b[2K");
-            let _ = stderr.flush();
-        });
-        let result = work(&tick);
-        finished.store(true, Ordering::Relaxed);
-        result
-    })
+    let style = ProgressStyle::with_template("  converting [{bar:30}] {pos}/{len} rules")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("## ");
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()).with_style(style);
+    let result = work(&|| bar.inc(1));
+    bar.finish_and_clear();
+    result
 }
 
 /// The path made absolute and free of `.`/`..`, through the part of it that exists.
@@ -266,16 +249,90 @@ fn check_output(out: &Path, input_root: &Path, force: bool) -> Result<bool, Stri
     }
 }
 
-/// Writes each file through a temporary sibling and a rename (into an existing folder).
-fn write_files(root: &Path, files: &[OutputFile]) -> Result<(), String> {
-    files.par_iter().try_for_each(|file| {
-        let path = root.join(&file.path);
-        write_atomically(&path, &file.contents, true).map_err(|e| e.to_string())
-    })
+/// What writing the output did: how many of the files are in place, and the first error.
+struct Written {
+    files: usize,
+    of: usize,
+    result: Result<(), String>,
 }
 
-/// Writes the files into a staging folder nobody else sees: the rename of the whole folder is
-/// what makes them appear, so each file needs no rename (nor a sync) of its own.
+/// Checks that every file parses as what it is, then writes them all, or none when a check fails.
+fn write_output(out: &Path, fresh: bool, files: &[OutputFile]) -> Written {
+    let malformed = malformed(files);
+    let (files_written, result) = if let Some(problem) = malformed.first() {
+        let more = malformed.len() - 1;
+        let more = if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        };
+        (
+            0,
+            Err(format!("{problem}{more}: nothing was written (please report this)")),
+        )
+    } else if fresh {
+        match write_new_tree(out, files) {
+            Ok(()) => (files.len(), Ok(())),
+            Err(message) => (0, Err(message)),
+        }
+    } else {
+        write_into_tree(out, files)
+    };
+    Written {
+        files: files_written,
+        of: files.len(),
+        result,
+    }
+}
+
+/// Writes each file into an existing folder (with --force) through a temporary sibling and a
+/// rename. Never through a symbolic link: a folder of the tree that is one (`actions ->
+/// ../export/rules`) stops the file, which would land outside the output. Returns how many files
+/// are in place.
+fn write_into_tree(root: &Path, files: &[OutputFile]) -> (usize, Result<(), String>) {
+    let done = AtomicUsize::new(0);
+    let result = files.par_iter().try_for_each(|file| {
+        let path = root.join(&file.path);
+        if let Some(parent) = path.parent() {
+            make_folders(root, parent)?;
+        }
+        write_atomically(&path, &file.contents, true).map_err(|e| e.to_string())?;
+        done.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    });
+    (done.into_inner(), result)
+}
+
+/// Creates the folders from `root` down to `folder`, refusing any that is a symbolic link.
+fn make_folders(root: &Path, folder: &Path) -> Result<(), String> {
+    let relative = folder.strip_prefix(root).unwrap_or(folder);
+    let mut path = root.to_path_buf();
+    for part in relative.components() {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                return Err(format!(
+                    "{} is a symbolic link: migrate never writes through one; remove it or choose another folder",
+                    path.display()
+                ))
+            }
+            Ok(metadata) if metadata.is_dir() => {}
+            Ok(_) => return Err(format!("{} exists and is not a folder", path.display())),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(&path) {
+                Ok(()) => {}
+                // Another file of this run made it first.
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(error) => return Err(format!("cannot create {}: {error}", path.display())),
+            },
+            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Writes the files into a staging folder nobody else sees, each synced to the disk: the rename
+/// of the whole folder is what makes them appear, and after a power loss it must not show files
+/// whose contents never reached the disk.
 fn write_staged(staging: &Path, files: &[OutputFile]) -> Result<(), String> {
     let folders: BTreeSet<PathBuf> = files
         .iter()
@@ -284,18 +341,32 @@ fn write_staged(staging: &Path, files: &[OutputFile]) -> Result<(), String> {
     for folder in &folders {
         std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
     }
-    files.iter().try_for_each(|file| {
+    files.par_iter().try_for_each(|file| {
         let path = staging.join(&file.path);
-        std::fs::write(&path, &file.contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    })
+        let write = || -> io::Result<()> {
+            let mut handle = std::fs::File::create(&path)?;
+            handle.write_all(&file.contents)?;
+            handle.sync_all()
+        };
+        write().map_err(|e| format!("cannot write {}: {e}", path.display()))
+    })?;
+    folders
+        .iter()
+        .chain([staging.to_path_buf()].iter())
+        .for_each(|f| sync_folder(f));
+    Ok(())
 }
 
-/// Writes the files. A new folder is filled under a temporary sibling and renamed into place, so
-/// it appears whole or not at all; an existing one (with --force) is written file by file.
-fn write_tree(out: &Path, fresh: bool, files: &[OutputFile]) -> Result<(), String> {
-    if !fresh {
-        return write_files(out, files);
+/// Makes a folder's entries durable. Best effort: not every platform can open a folder to sync.
+fn sync_folder(folder: &Path) {
+    if let Ok(handle) = std::fs::File::open(folder) {
+        let _ = handle.sync_all();
     }
+}
+
+/// Writes a new output folder: filled under a temporary sibling and renamed into place, so it
+/// appears whole or not at all.
+fn write_new_tree(out: &Path, files: &[OutputFile]) -> Result<(), String> {
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -312,18 +383,29 @@ fn write_tree(out: &Path, fresh: bool, files: &[OutputFile]) -> Result<(), Strin
             }
             std::fs::rename(&staging, out).map_err(|e| format!("cannot create {}: {e}", out.display()))
         });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
+    match &result {
+        Ok(()) => sync_folder(
+            out.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        ),
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
     }
     result
+}
+
+/// An error on stderr; its text may hold names from the export, made printable.
+fn print_error(io: &mut Io<'_>, message: &str) -> io::Result<()> {
+    writeln!(io.stderr, "rules2actions: error: {}", printable(message))
 }
 
 fn summary(
     io: &mut Io<'_>,
     args: &MigrateArgs,
     migration: &Migration,
-    out: Option<&Path>,
-    written: usize,
+    written: Option<(&Path, &Written)>,
 ) -> io::Result<()> {
     let color = use_color(args.color, io.stderr_is_terminal);
     let paint = |text: &str, code: &str| {
@@ -356,7 +438,13 @@ fn summary(
             .map(|(_, message)| message)
             .next()
             .unwrap_or_default();
-        writeln!(io.stderr, "{}: {} ({first})", rule.name, paint(label, code))?;
+        writeln!(
+            io.stderr,
+            "{}: {} ({})",
+            printable(&rule.name),
+            paint(label, code),
+            printable(&first)
+        )?;
     }
     let total = migration.rules.len();
     write!(
@@ -368,8 +456,20 @@ fn summary(
         migration.count(RuleStatus::Failed),
         migration.bound().count(),
     )?;
-    match out {
-        Some(out) => writeln!(io.stderr, "; wrote {written} files to {}", out.display()),
+    let out = |path: &Path| printable(&path.display().to_string()).into_owned();
+    match written {
+        Some((
+            path,
+            Written {
+                files, result: Ok(()), ..
+            },
+        )) => {
+            writeln!(io.stderr, "; wrote {files} files to {}", out(path))
+        }
+        Some((path, Written { files: 0, .. })) => writeln!(io.stderr, "; wrote nothing to {}", out(path)),
+        Some((path, Written { files, of, .. })) => {
+            writeln!(io.stderr, "; wrote only {files} of {of} files to {}", out(path))
+        }
         None => writeln!(io.stderr, " (dry run: nothing written)"),
     }
 }

@@ -1,7 +1,9 @@
 //! Human rendering of findings: `path:line:col CODE severity: message`, a code frame with the span
-//! underlined, and `help:`.
+//! underlined, and `help:`. File names, messages and source lines can hold anything a rule file
+//! holds: they are printed through `printable`, so no control character reaches the terminal.
 
 use crate::diagnostics::{Diagnostic, Severity};
+use crate::safe_text::{printable, push_printable};
 use crate::source::SourceText;
 use std::io::{self, Write};
 
@@ -39,12 +41,12 @@ pub fn write_diagnostic(
     writeln!(
         out,
         "{}:{}:{} {} {}: {}",
-        style.paint("1", path),
+        style.paint("1", &printable(path)),
         start.line,
         start.column,
         style.paint("1", diagnostic.code.id()),
         style.severity(diagnostic.severity),
-        diagnostic.message
+        printable(&diagnostic.message)
     )?;
     write_frame(out, style, text, diagnostic)?;
     writeln!(out, "  {} {}", style.paint("1;36", "help:"), diagnostic.help)?;
@@ -61,23 +63,18 @@ fn write_frame(out: &mut dyn Write, style: &Style, text: &str, diagnostic: &Diag
     let gutter = " ".repeat(number.len());
     let column = (diagnostic.start.column as usize).saturating_sub(1);
     let width = if diagnostic.end.line == diagnostic.start.line {
-        (diagnostic.end.column.saturating_sub(diagnostic.start.column) as usize).max(1)
+        diagnostic.end.column.saturating_sub(diagnostic.start.column) as usize
     } else {
-        line.encode_utf16().count().saturating_sub(column).max(1)
+        usize::MAX
     };
-    // Columns count UTF-16 units; the line is shown as it is, with tabs kept so carets align.
-    let pad: String = line
-        .encode_utf16()
-        .take(column)
-        .map(|u| if u == u16::from(b'\t') { '\t' } else { ' ' })
-        .collect();
+    let (shown, pad, width) = frame_line(line, column, width);
     writeln!(out, "{gutter} {}", style.paint("34", "|"))?;
     writeln!(
         out,
         "{} {} {}",
         style.paint("34", &number),
         style.paint("34", "|"),
-        truncate(line)
+        shown
     )?;
     writeln!(
         out,
@@ -88,9 +85,52 @@ fn write_frame(out: &mut dyn Write, style: &Style, text: &str, diagnostic: &Diag
     Ok(())
 }
 
-fn truncate(line: &str) -> &str {
-    match line.char_indices().nth(200) {
-        Some((at, _)) => &line[..at],
-        None => line,
+/// The longest part of a source line a frame shows, in characters.
+const FRAME_WIDTH: usize = 200;
+
+/// A source line as the frame shows it (printable, cut to `FRAME_WIDTH`), the padding that puts
+/// the carets under the span (tabs kept, so that they line up), and the carets' count. `column`
+/// and `width` count UTF-16 units of the line, as positions do; escapes widen what they stand for.
+fn frame_line(line: &str, column: usize, width: usize) -> (String, String, usize) {
+    let (mut shown, mut pad, mut carets) = (String::new(), String::new(), 0);
+    let mut unit = 0;
+    for c in line.chars() {
+        let before = shown.chars().count();
+        if before >= FRAME_WIDTH {
+            break;
+        }
+        push_printable(&mut shown, c);
+        let drawn = shown.chars().count() - before;
+        if unit < column {
+            pad.extend(std::iter::repeat_n(if c == '\t' { '\t' } else { ' ' }, drawn));
+        } else if unit - column < width {
+            carets += drawn;
+        }
+        unit += c.len_utf16();
+    }
+    (shown, pad, carets.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_line;
+
+    #[test]
+    fn frames_escape_the_line_and_keep_the_carets_under_the_span() {
+        // `b` is at UTF-16 column 4 (the emoji takes two units), after a tab and an escape.
+        let (shown, pad, carets) = frame_line("\t\u{1b}😀bc", 4, 2);
+        assert_eq!(shown, "\t\\x1b😀bc");
+        assert_eq!(pad, "\t     ");
+        assert_eq!(carets, 2);
+        assert_eq!(&shown[shown.len() - 2..], "bc");
+        // A span of escapes is underlined whole; an empty span gets one caret.
+        assert_eq!(frame_line("a\u{2028}b", 1, 1).2, "\\u2028".len());
+        assert_eq!(frame_line("abc", 1, 0).2, 1);
+    }
+
+    #[test]
+    fn long_lines_are_cut() {
+        let (shown, _, _) = frame_line(&"\u{7}".repeat(300), 0, usize::MAX);
+        assert!(shown.chars().count() <= super::FRAME_WIDTH + 4);
     }
 }

@@ -9,8 +9,9 @@
 use super::files::read_file;
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
 use crate::convert::{convert_bytes, Status};
-use crate::diagnostics::Severity;
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::limits::with_large_stack;
+use crate::safe_text::printable;
 use crate::verify::compare::{FieldDiff, Verdict};
 use crate::verify::runner::{Runtime, Side};
 use crate::verify::scenarios::{default_scenarios, parse_scenarios, placeholder_secrets, rule_facts, Scenario};
@@ -22,9 +23,6 @@ use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-
-/// Version of the `--format json` document.
-pub const JSON_VERSION: u32 = 1;
 
 #[derive(Args, Debug)]
 #[command(
@@ -76,9 +74,9 @@ struct FileReport {
     verdict: Verdict,
     /// `converted`, or the path of the Action given with --action.
     action: String,
-    /// Warning- and error-level findings of the conversion (`R2A204 12:3 message`).
+    /// Warning- and error-level findings of the conversion.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    conversion_findings: Vec<String>,
+    conversion_findings: Vec<Diagnostic>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     scenarios: Vec<ScenarioResult>,
@@ -95,7 +93,6 @@ struct Summary {
 
 #[derive(Serialize)]
 struct Document<'a> {
-    version: u32,
     node: &'a str,
     files: &'a [FileReport],
     summary: &'a Summary,
@@ -206,13 +203,11 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     match args.format {
         VerifyFormat::Json => {
             let document = Document {
-                version: JSON_VERSION,
                 node: &runtime.node_version,
                 files: &reports,
                 summary: &summary,
             };
-            serde_json::to_writer_pretty(&mut *io.stdout, &document)?;
-            writeln!(io.stdout)?;
+            crate::json::write(io.stdout, "verify", &document)?;
         }
         VerifyFormat::Human => {
             let paint = Paint(use_color(args.color, io.stdout_is_terminal));
@@ -244,7 +239,7 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
 }
 
 fn fail(io: &mut Io<'_>, message: &str) -> io::Result<i32> {
-    writeln!(io.stderr, "rules2actions: verify: {message}")?;
+    writeln!(io.stderr, "rules2actions: verify: {}", printable(message))?;
     Ok(EXIT_FAILURE)
 }
 
@@ -333,7 +328,7 @@ fn prepare(
         .diagnostics
         .iter()
         .filter(|d| d.severity >= Severity::Warning)
-        .map(|d| format!("{} {}:{} {}", d.code.id(), d.start.line, d.start.column, d.message))
+        .cloned()
         .collect();
     let rule_text = String::from_utf8_lossy(&bytes).into_owned();
     let action = match (given_action, conversion.status) {
@@ -416,7 +411,7 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
     let against = if report.action == "converted" {
         "its converted Action".to_string()
     } else {
-        report.action.clone()
+        printable(&report.action).into_owned()
     };
     let count = |v: Verdict| report.scenarios.iter().filter(|s| s.comparison.verdict == v).count();
     let detail = match report.verdict {
@@ -435,11 +430,11 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
     writeln!(
         out,
         "{} vs {against}: {}{detail}",
-        paint.paint("1", &report.path),
+        paint.paint("1", &printable(&report.path)),
         paint.verdict(report.verdict, report.verdict.as_str())
     )?;
     if let Some(error) = &report.error {
-        writeln!(out, "  {error}")?;
+        writeln!(out, "  {}", printable(error))?;
     }
     if !report.conversion_findings.is_empty() {
         writeln!(
@@ -454,14 +449,14 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
         writeln!(
             out,
             "  {}: {}",
-            scenario.name,
+            printable(&scenario.name),
             paint.verdict(c.verdict, c.verdict.as_str())
         )?;
         for diff in &c.differences {
             write_diff(out, paint, diff, "")?;
         }
         for reason in &c.reasons {
-            writeln!(out, "      {reason}")?;
+            writeln!(out, "      {}", printable(reason))?;
         }
         if c.verdict != Verdict::Identical {
             for note in &c.notes {
@@ -473,21 +468,23 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
 }
 
 fn write_diff(out: &mut dyn Write, paint: &Paint, diff: &FieldDiff, prefix: &str) -> io::Result<()> {
-    writeln!(out, "    {prefix}{}", paint.paint("1", &diff.field))?;
+    writeln!(out, "    {prefix}{}", paint.paint("1", &printable(&diff.field)))?;
     writeln!(out, "      rule:   {}", show(diff.rule.as_ref()))?;
     writeln!(out, "      action: {}", show(diff.action.as_ref()))
 }
 
+/// A value as JSON, clipped. JSON escapes C0 controls but not DEL, C1 or bidirectional controls.
 fn show(value: Option<&Value>) -> String {
     let Some(value) = value else {
         return "(not set)".to_string();
     };
     let text = value.to_string();
+    let text = printable(&text);
     if text.chars().count() > 300 {
         let clipped: String = text.chars().take(300).collect();
         format!("{clipped}…")
     } else {
-        text
+        text.into_owned()
     }
 }
 

@@ -13,9 +13,6 @@ use serde_json::{json, Value};
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Version of the `--format json` document; bumped on any incompatible change.
-pub const JSON_VERSION: u32 = 1;
-
 /// One output format of `check`, fed the files of a run in path order. Made by a constructor that
 /// writes what comes before the first finding.
 pub trait Printer {
@@ -57,7 +54,7 @@ struct JsonError {
     message: String,
 }
 
-/// `{"version", "findings", "files", "errors", "summary"}`: the findings streamed, the rest known
+/// The envelope (`crate::json`), then `findings`, `files`, `errors`, `summary`: the findings streamed, the rest known
 /// only at the end. Each object inside is laid out as serde_json lays out a `Value`.
 pub struct JsonPrinter<'a> {
     out: &'a mut dyn Write,
@@ -72,7 +69,9 @@ impl<'a> JsonPrinter<'a> {
     /// Writes the document up to its first finding.
     pub fn start(out: &'a mut dyn Write, include_info: bool) -> io::Result<JsonPrinter<'a>> {
         let mut document = Object::open(out, 0)?;
-        document.entry(out, "version", &JSON_VERSION)?;
+        for (key, value) in crate::json::header("check") {
+            document.entry(out, key, &value)?;
+        }
         document.key(out, "findings")?;
         let findings = Array::open(out, 1)?;
         Ok(JsonPrinter {
@@ -188,9 +187,11 @@ fn write_annotation(out: &mut dyn Write, path: &str, finding: &Finding) -> io::R
     )
 }
 
-/// Workflow command data: `%`, CR and LF are escaped.
+/// Workflow command data: `%`, CR and LF are escaped, as the runner expects; other controls would
+/// reach the log viewer, which obeys ANSI sequences, and are made printable.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let text = text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    crate::safe_text::printable(&text).into_owned()
 }
 
 /// Workflow command properties: also `:` and `,`.

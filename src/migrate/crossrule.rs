@@ -7,6 +7,7 @@
 //! Shadowing is not tracked; writes through aliases (`const m = user.app_metadata; m.x = 1`) and
 //! through method calls (`user.roles.push(…)`) are not seen.
 
+use crate::mapping::{context_part, USER_METADATA};
 use crate::parse::{parse, ParsedFile, ParsedProgram};
 use crate::placeholders::mask;
 use std::collections::BTreeSet;
@@ -22,40 +23,6 @@ pub struct Facts {
     pub state_writes: BTreeSet<String>,
     pub state_reads: BTreeSet<String>,
 }
-
-/// Properties of the Rules `context` object: the inputs Auth0 fills and the outputs it reads
-/// (tokens, MFA, redirect, SAML). A later rule reading them is not a cross-rule concern of this
-/// analysis; the conversion reports what it cannot convert about each.
-const STANDARD_CONTEXT: &[&str] = &[
-    "tenant",
-    "clientID",
-    "clientName",
-    "clientMetadata",
-    "connection",
-    "connectionID",
-    "connectionStrategy",
-    "connectionMetadata",
-    "connectionOptions",
-    "protocol",
-    "riskAssessment",
-    "stats",
-    "sso",
-    "accessToken",
-    "idToken",
-    "multifactor",
-    "redirect",
-    "sessionID",
-    "request",
-    "primaryUser",
-    "authentication",
-    "authorization",
-    "samlConfiguration",
-    "jwtConfiguration",
-    "organization",
-    "locale",
-];
-
-const METADATA: &[&str] = &["app_metadata", "user_metadata"];
 
 /// Analyses one rule's text; `None` when it does not parse.
 pub fn facts(text: &str) -> Option<Facts> {
@@ -179,7 +146,7 @@ impl Walker {
             return Some((true, format!("global.{first}")));
         }
         if root == self.user {
-            if METADATA.contains(&first.as_str()) {
+            if USER_METADATA.contains(&first.as_str()) {
                 return Some(match names.get(1) {
                     Some(Some(second)) => (false, format!("user.{first}.{second}")),
                     Some(None) => return None,
@@ -188,7 +155,7 @@ impl Walker {
             }
             return Some((false, format!("user.{first}")));
         }
-        if root == self.context && !STANDARD_CONTEXT.contains(&first.as_str()) {
+        if root == self.context && context_part(first).is_none() {
             return Some((false, format!("context.{first}")));
         }
         None

@@ -18,7 +18,7 @@ use crate::convert::{convert_bytes, Conversion, Status};
 use crate::limits::Limits;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use crate::rewrite::signature::HANDLER_HEADER;
 
@@ -160,15 +160,13 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
         progress();
         result
     };
-    let converted: Vec<(Option<Conversion>, Option<crossrule::Facts>, Option<String>)> =
-        match rayon::ThreadPoolBuilder::new()
-            .stack_size(crate::limits::LARGE_STACK)
-            .build()
-        {
-            Ok(pool) => pool.install(|| export.rules.par_iter().map(work).collect()),
-            // No pool (threads refused): one large-stack thread for the whole export.
-            Err(_) => crate::limits::with_large_stack(|| export.rules.iter().map(work).collect()),
-        };
+    let converted: Vec<(Option<Conversion>, Option<crossrule::Facts>, Option<String>)> = on_large_stacks(|parallel| {
+        if parallel {
+            export.rules.par_iter().map(work).collect()
+        } else {
+            export.rules.iter().map(work).collect()
+        }
+    });
 
     let mut order: Vec<usize> = (0..export.rules.len()).collect();
     order.sort_by(|&a, &b| {
@@ -181,12 +179,10 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
             .then(a.cmp(&b))
     });
 
-    let mut taken_names: HashSet<String> = export.existing_actions.iter().cloned().collect();
-    let mut taken_files: HashSet<String> = export
-        .existing_actions
-        .iter()
-        .map(|n| sanitize::sanitize(n).to_lowercase())
-        .collect();
+    let mut names = sanitize::Names::default();
+    for existing in &export.existing_actions {
+        names.reserve(existing);
+    }
     let mut rules = Vec::with_capacity(order.len());
     let mut facts = Vec::with_capacity(order.len());
     let mut converted: Vec<Option<_>> = converted.into_iter().map(Some).collect();
@@ -199,30 +195,15 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
             notes.push(note(Severity::Error, error));
         }
 
-        // Unique Action names and file names (case-insensitive: macOS and Windows).
-        let mut action_name = entry.name.clone();
-        let mut suffix = 1;
-        while taken_names.contains(&action_name)
-            || taken_files.contains(&sanitize::sanitize(&action_name).to_lowercase())
-        {
-            suffix += 1;
-            action_name = format!("{}-{suffix}", entry.name);
-        }
-        if suffix > 1 {
-            notes.push(note(
-                Severity::Warning,
-                format!(
-                    "another rule or Action already has this name or file name: the Action is named `{action_name}`"
-                ),
-            ));
-        }
-        let file_stem = sanitize::sanitize(&action_name);
-        taken_names.insert(action_name.clone());
-        taken_files.insert(file_stem.to_lowercase());
+        let claimed = claim_names(&mut names, &entry.name, &mut notes);
+        let (action_name, file_stem) = match &claimed {
+            Some(claimed) => (claimed.action_name.clone(), claimed.file_stem.clone()),
+            None => (entry.name.clone(), String::new()),
+        };
 
         let mut code = conversion
             .as_ref()
-            .filter(|c| matches!(c.status, Status::Converted | Status::Unchanged))
+            .filter(|c| claimed.is_some() && matches!(c.status, Status::Converted | Status::Unchanged))
             .and_then(|c| c.action.clone());
         if let Some(action) = &code {
             if options.was_executed_guard {
@@ -303,6 +284,40 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
     }
 }
 
+/// The rule's Action name and file stem, with a note when they are not the rule's own name;
+/// `None` (and an error note) when no free one was found: the rule gets no Action.
+fn claim_names(names: &mut sanitize::Names, name: &str, notes: &mut Vec<Note>) -> Option<sanitize::Claimed> {
+    let Some(claimed) = names.claim(name) else {
+        notes.push(note(
+            Severity::Error,
+            "no free Action name or file name was found for this rule",
+        ));
+        return None;
+    };
+    if claimed.action_name != name {
+        notes.push(note(
+            Severity::Warning,
+            format!(
+                "another rule or Action already has this name or file name: the Action is named `{}`",
+                claimed.action_name
+            ),
+        ));
+    }
+    Some(claimed)
+}
+
+/// Runs `work` on large-stack threads, as parsing deep code needs: in a pool of them (`work` gets
+/// `true` and may use rayon), or else, when threads are refused, on one (`false`).
+pub fn on_large_stacks<T: Send>(work: impl FnOnce(bool) -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(crate::limits::LARGE_STACK)
+        .build()
+    {
+        Ok(pool) => pool.install(|| work(true)),
+        Err(_) => crate::limits::with_large_stack(|| work(false)),
+    }
+}
+
 fn status_of(has_code: bool, conversion: Option<&Conversion>, notes: &[Note]) -> RuleStatus {
     if !has_code {
         return RuleStatus::Failed;
@@ -354,11 +369,12 @@ pub fn insert_guard(code: &str, rule_id: &str) -> Option<String> {
         indent
     };
     let newline = if rest.starts_with("\r\n") { "\r\n" } else { "\n" };
-    let quoted = rule_id.replace('\\', "\\\\").replace('\'', "\\'");
+    // An id is the export's data: a JavaScript literal, whatever it holds (quotes, line breaks).
+    let quoted = crate::rewrite::print::string_literal(rule_id, '\'');
     let mut out = String::with_capacity(code.len() + 64);
     out.push_str(&code[..at]);
     out.push_str(newline);
-    out.push_str(&format!("{indent}if (api.rules.wasExecuted('{quoted}')) return;"));
+    out.push_str(&format!("{indent}if (api.rules.wasExecuted({quoted})) return;"));
     out.push_str(rest);
     Some(out)
 }
@@ -453,13 +469,42 @@ mod tests {
     fn guard_goes_first_in_the_handler() {
         let code = "const x = require('x');\nexports.onExecutePostLogin = async (event, api) => {\n    api.access.deny('no');\n};\n";
         assert_eq!(
-            insert_guard(code, "rul_1'a").unwrap(),
-            "const x = require('x');\nexports.onExecutePostLogin = async (event, api) => {\n    if (api.rules.wasExecuted('rul_1\\'a')) return;\n    api.access.deny('no');\n};\n"
+            insert_guard(code, "rul_1").unwrap(),
+            "const x = require('x');\nexports.onExecutePostLogin = async (event, api) => {\n    if (api.rules.wasExecuted('rul_1')) return;\n    api.access.deny('no');\n};\n"
         );
         assert_eq!(
             insert_guard("exports.onExecutePostLogin = async (event, api) => {\n};\n", "r").unwrap(),
             "exports.onExecutePostLogin = async (event, api) => {\n  if (api.rules.wasExecuted('r')) return;\n};\n"
         );
         assert!(insert_guard("module.exports = 1;", "r").is_none());
+    }
+
+    #[test]
+    fn any_rule_id_makes_a_guard_that_parses_and_holds_it() {
+        use swc_ecma_visit::Visit;
+        #[derive(Default)]
+        struct Strings(Vec<String>);
+        impl Visit for Strings {
+            fn visit_str(&mut self, literal: &swc_ecma_ast::Str) {
+                self.0.extend(literal.value.as_atom().map(|a| a.to_string()));
+            }
+        }
+
+        let code = "exports.onExecutePostLogin = async (event, api) => {\n  api.access.deny();\n};\n";
+        for id in [
+            "rul_1'a",
+            "a\"b",
+            "x\n}); require('child_process'); ({",
+            "x\u{2028}y\u{2029}",
+            "\\",
+            "\u{1b}\u{7f}\u{202e}",
+        ] {
+            let guarded = insert_guard(code, id).unwrap();
+            assert_eq!(guarded.lines().count(), code.lines().count() + 1, "{guarded}");
+            let parsed = crate::parse::parse(&guarded).unwrap_or_else(|e| panic!("{id:?}: {} in {guarded}", e.message));
+            let mut strings = Strings::default();
+            parsed.visit(&mut strings);
+            assert_eq!(strings.0, [id], "{guarded}");
+        }
     }
 }

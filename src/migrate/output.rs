@@ -6,6 +6,7 @@
 //! the secrets, code in `actions/<Name>.js`.
 
 use super::{Format, Layout, Migration, RuleResult};
+use crate::safe_text::{hcl_string, hcl_template_text, printable};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -182,30 +183,36 @@ fn yaml(migration: &Migration, file_name: &str) -> Vec<OutputFile> {
     files
 }
 
-/// An HCL string literal: escapes, and `${` / `%{` doubled so they are not template sequences.
-pub fn hcl_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+/// The problem of each rendered file that does not parse as what its name says: JavaScript,
+/// JSON, YAML (Terraform is built from escaped pieces only, and tested with an HCL parser). Every
+/// file is checked before any is written.
+pub fn malformed(files: &[OutputFile]) -> Vec<String> {
+    use rayon::prelude::*;
+    let check = |file: &OutputFile| {
+        let text = std::str::from_utf8(&file.contents).map_err(|e| e.to_string());
+        let extension = file.path.rsplit_once('.').map_or("", |(_, extension)| extension);
+        let problem = text.and_then(|text| match extension {
+            // Deploy-cli placeholders stay: they are valid JavaScript once substituted.
+            "js" => crate::parse::validate_script(&crate::placeholders::mask(text).text).map_err(|e| e.message),
+            "json" => serde_json::from_str::<serde_json::Value>(text)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            "yaml" | "yml" => serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            _ => Ok(()),
+        });
+        problem
+            .err()
+            .map(|problem| format!("{} would be malformed ({problem})", printable(&file.path)))
+    };
+    super::on_large_stacks(|parallel| {
+        if parallel {
+            files.par_iter().filter_map(check).collect()
+        } else {
+            files.iter().filter_map(check).collect()
         }
-    }
-    out.push('"');
-    out
+    })
 }
 
 /// A Terraform identifier from a name: letters, digits, `_`, starting with a letter or `_`.
@@ -264,10 +271,11 @@ fn terraform(migration: &Migration) -> Vec<OutputFile> {
 
         let _ = write!(
             main,
-            "\nresource \"auth0_action\" {} {{\n  name    = {}\n  runtime = \"{RUNTIME}\"\n  deploy  = true\n  code    = file({})\n\n  supported_triggers {{\n    id      = \"{TRIGGER}\"\n    version = \"{TRIGGER_VERSION}\"\n  }}\n",
+            "\nresource \"auth0_action\" {} {{\n  name    = {}\n  runtime = \"{RUNTIME}\"\n  deploy  = true\n  code    = file(\"${{path.module}}/{}\")\n\n  supported_triggers {{\n    id      = \"{TRIGGER}\"\n    version = \"{TRIGGER_VERSION}\"\n  }}\n",
             hcl_string(&resource),
             hcl_string(&rule.action_name),
-            hcl_string(&format!("${{path.module}}/{code_path}")).replace("$${path.module}", "${path.module}"),
+            // `${path.module}` is the one template sequence of the file; the rest is literal.
+            hcl_template_text(&code_path),
         );
         for dependency in rule.dependencies() {
             let _ = write!(
@@ -302,7 +310,7 @@ fn terraform(migration: &Migration) -> Vec<OutputFile> {
         if !migration.existing_post_login.is_empty() {
             main.push_str("\n  # The tenant's existing post-login Actions ran after the Rules; add them here to keep them bound:\n");
             for binding in &migration.existing_post_login {
-                let _ = writeln!(main, "  #   {}", binding.action_name.replace('\n', " "));
+                let _ = writeln!(main, "  #   {}", printable(&binding.action_name));
             }
         }
         main.push_str("}\n");
@@ -338,8 +346,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hcl_strings_escape_templates() {
-        assert_eq!(hcl_string("a\"b\\c\n${x}%{y}$z"), "\"a\\\"b\\\\c\\n$${x}%%{y}$z\"");
+    fn malformed_files_are_found_before_writing() {
+        let file = |path: &str, text: &str| OutputFile {
+            path: path.to_string(),
+            contents: text.as_bytes().to_vec(),
+        };
+        let files = [
+            file(
+                "actions/ok/code.js",
+                "const key = '##API_KEY##'; const n = @@COUNT@@;\n",
+            ),
+            file("actions/bad/code.js", "if (api.rules.wasExecuted('a\n')) return;\n"),
+            file("actions/ok.json", "{\"name\": \"ok\"}\n"),
+            file("actions/bad.json", "{\"name\": }\n"),
+            file("tenant.yaml", "actions: [\n"),
+            file("MIGRATION.md", "# anything\n"),
+        ];
+        let problems = malformed(&files);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for (problem, path) in problems
+            .iter()
+            .zip(["actions/bad/code.js", "actions/bad.json", "tenant.yaml"])
+        {
+            assert!(problem.starts_with(path), "{problem}");
+        }
     }
 
     #[test]

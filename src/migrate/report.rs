@@ -5,11 +5,9 @@
 use super::output::secret_placeholder;
 use super::{Concern, Format, Layout, Migration, Note, RuleResult, RuleStatus};
 use crate::diagnostics::{Diagnostic, Severity};
+use crate::safe_text::printable;
 use serde::Serialize;
 use std::fmt::Write as _;
-
-/// Version of the JSON report; bumped on any incompatible change.
-pub const JSON_VERSION: u32 = 1;
 
 /// Where the rule's Action lands, relative to the output folder.
 pub fn action_files(rule: &RuleResult, format: Format) -> Vec<String> {
@@ -26,7 +24,7 @@ fn format_name(migration: &Migration, format: Format) -> String {
     match (format, &migration.layout) {
         (Format::Terraform, _) => "Terraform (auth0/auth0 provider)".to_string(),
         (Format::DeployCli, Layout::Directory) => "deploy-cli directory".to_string(),
-        (Format::DeployCli, Layout::Yaml { file_name }) => format!("deploy-cli YAML ({file_name})"),
+        (Format::DeployCli, Layout::Yaml { file_name }) => format!("deploy-cli YAML ({})", printable(file_name)),
     }
 }
 
@@ -34,9 +32,9 @@ fn order_text(order: Option<f64>) -> String {
     order.map_or_else(|| "none".to_string(), |o| o.to_string())
 }
 
-/// Markdown-safe inline code.
+/// Markdown-safe inline code, on one line and printable (`--dry-run` prints it on a terminal).
 fn code(text: &str) -> String {
-    let text = text.replace(['\n', '\r'], " ");
+    let text = printable(text);
     if text.contains('`') {
         format!("`` {text} ``")
     } else {
@@ -45,7 +43,7 @@ fn code(text: &str) -> String {
 }
 
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    printable(text).replace('|', "\\|")
 }
 
 fn list(names: &[String], limit: usize) -> String {
@@ -235,7 +233,7 @@ pub fn markdown(migration: &Migration, format: Format) -> String {
         if !rule.notes.is_empty() || !diagnostics.is_empty() {
             let _ = writeln!(out, "- findings:");
             for Note { severity, message } in &rule.notes {
-                let _ = writeln!(out, "  - {severity}: {}", message.replace('\n', " "));
+                let _ = writeln!(out, "  - {severity}: {}", printable(message));
             }
             for d in diagnostics {
                 let _ = writeln!(
@@ -245,7 +243,7 @@ pub fn markdown(migration: &Migration, format: Format) -> String {
                     d.start.column,
                     d.code,
                     d.severity,
-                    d.message.replace('\n', " ")
+                    printable(&d.message)
                 );
             }
         }
@@ -256,7 +254,6 @@ pub fn markdown(migration: &Migration, format: Format) -> String {
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
-    version: u32,
     format: String,
     totals: Totals,
     bindings: Vec<&'a str>,
@@ -302,7 +299,6 @@ struct JsonRule<'a> {
 
 pub fn json(migration: &Migration, format: Format) -> String {
     let report = JsonReport {
-        version: JSON_VERSION,
         format: format_name(migration, format),
         totals: Totals {
             rules: migration.rules.len(),
@@ -348,9 +344,7 @@ pub fn json(migration: &Migration, format: Format) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&report).expect("serialising the report");
-    text.push('\n');
-    text
+    crate::json::to_string("migrate", &report)
 }
 
 /// The worst severity among a rule's findings, for summaries.

@@ -1,6 +1,86 @@
 //! File and folder names the way auth0-deploy-cli makes them (mapping §8.1): its `sanitize()` is
 //! the `sanitize-filename` npm package with the replacement `-`, which runs its replacements once
-//! with `-` and once more with the empty string, then truncates to 255 bytes.
+//! with `-` and once more with the empty string, then truncates to 255 bytes. `Names` hands out
+//! the Action names and file stems of a migration, unique, and short enough for every file.
+
+use std::collections::{HashMap, HashSet};
+
+/// The longest file stem: `<stem>.json` must fit the 255 bytes a file name can have.
+pub const MAX_STEM: usize = 255 - ".json".len();
+
+/// The Action names and file stems given out so far. No two rules (nor a rule and an Action the
+/// export already has) share an Action name, or a file stem compared case-insensitively (macOS
+/// and Windows). A stem stands for both `actions/<stem>/` and `actions/<stem>.json`, so the rule
+/// `a.json` cannot take the folder of rule `a`'s file.
+#[derive(Debug, Default)]
+pub struct Names {
+    actions: HashSet<String>,
+    /// Lowercased stems and `<stem>.json`s.
+    files: HashSet<String>,
+    /// The suffix last given to each rule name.
+    last_suffix: HashMap<String, usize>,
+}
+
+/// An Action name and the stem of its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    pub action_name: String,
+    pub file_stem: String,
+}
+
+impl Names {
+    /// Reserves the name of an Action the tenant already has, and its file stem.
+    pub fn reserve(&mut self, action_name: &str) {
+        self.actions.insert(action_name.to_string());
+        self.take_stem(&stem_of(&sanitize(action_name), ""));
+    }
+
+    /// A unique Action name and file stem for a rule named `name`: the name itself, or else the
+    /// first of `name-2`, `name-3`, … whose suffixed stem (the sanitised name, cut to leave room
+    /// for the suffix) is free too. `None` only if every candidate of the bound is taken, which
+    /// the bound makes impossible: each name or stem given out blocks at most a few candidates.
+    pub fn claim(&mut self, name: &str) -> Option<Claimed> {
+        // What is taken stays taken: the candidates before the last one given for this name
+        // are still taken, so the search resumes after it (10,000 rules of one name stay fast).
+        let first = self.last_suffix.get(name).map_or(1, |n| n + 1);
+        let bound = first + 4 * (self.actions.len() + self.files.len()) + 2;
+        let base = sanitize(name);
+        let (n, claimed) = (first..=bound).find_map(|n| {
+            let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+            let action_name = format!("{name}{suffix}");
+            let file_stem = stem_of(&base, &suffix);
+            let free = !self.actions.contains(&action_name) && !self.stem_taken(&file_stem);
+            free.then_some((n, Claimed { action_name, file_stem }))
+        })?;
+        self.actions.insert(claimed.action_name.clone());
+        self.take_stem(&claimed.file_stem);
+        self.last_suffix.insert(name.to_string(), n);
+        Some(claimed)
+    }
+
+    fn keys(stem: &str) -> [String; 2] {
+        let stem = stem.to_lowercase();
+        let json = format!("{stem}.json");
+        [stem, json]
+    }
+
+    fn stem_taken(&self, stem: &str) -> bool {
+        Self::keys(stem).iter().any(|key| self.files.contains(key))
+    }
+
+    fn take_stem(&mut self, stem: &str) {
+        self.files.extend(Self::keys(stem));
+    }
+}
+
+/// The `sanitized` name, cut so that it and `suffix` fit `MAX_STEM`, then `suffix`. The suffix
+/// goes after sanitising: `nul.txt-2` would sanitise to `-` again.
+fn stem_of(sanitized: &str, suffix: &str) -> String {
+    let stem = if sanitized.is_empty() { "action" } else { sanitized };
+    let mut stem = truncate_utf8(stem.to_string(), MAX_STEM - suffix.len());
+    stem.push_str(suffix);
+    stem
+}
 
 /// `sanitize-filename(input, { replacement: '-' })`.
 pub fn sanitize(input: &str) -> String {
@@ -64,7 +144,65 @@ fn truncate_utf8(mut text: String, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::*;
+
+    fn claim_all(names: &mut Names, rules: &[&str]) -> Vec<(String, String)> {
+        rules
+            .iter()
+            .map(|rule| {
+                let claimed = names.claim(rule).expect("a name");
+                (claimed.action_name, claimed.file_stem)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reserved_device_names_get_distinct_stems() {
+        let claimed = claim_all(&mut Names::default(), &["con", "CON", "nul.txt", "aux"]);
+        let stems: Vec<&str> = claimed.iter().map(|(_, stem)| stem.as_str()).collect();
+        assert_eq!(stems, ["-", "--2", "--3", "--4"]);
+        assert_eq!(claimed[1].0, "CON-2");
+    }
+
+    #[test]
+    fn a_file_and_a_folder_do_not_collide() {
+        let claimed = claim_all(&mut Names::default(), &["a", "a.json", "A.JSON"]);
+        assert_eq!(claimed[1].1, "a.json-2");
+        assert_eq!(claimed[2].1, "A.JSON-3");
+    }
+
+    #[test]
+    fn long_names_keep_their_suffix_within_the_limit() {
+        let long = "x".repeat(300);
+        let other = format!("{long}y");
+        let claimed = claim_all(&mut Names::default(), &[&long, &other]);
+        assert_eq!(claimed[0].1.len(), MAX_STEM);
+        assert_eq!(claimed[1].1.len(), MAX_STEM);
+        assert!(claimed[1].1.ends_with("-2"));
+        assert_ne!(claimed[0].0, claimed[1].0);
+    }
+
+    #[test]
+    fn many_rules_of_one_name_are_numbered_in_order() {
+        let mut names = Names::default();
+        let rules = vec!["Same"; 5000];
+        let claimed = claim_all(&mut names, &rules);
+        assert_eq!(claimed[0].0, "Same");
+        assert_eq!(claimed[4999], ("Same-5000".to_string(), "Same-5000".to_string()));
+        // A name that a suffix made is taken too.
+        assert_eq!(claim_all(&mut names, &["Same-2"])[0].0, "Same-2-2");
+    }
+
+    #[test]
+    fn existing_actions_are_avoided() {
+        let mut names = Names::default();
+        names.reserve("Enrich");
+        assert_eq!(
+            claim_all(&mut names, &["enrich"])[0],
+            ("enrich-2".to_string(), "enrich-2".to_string())
+        );
+        assert_eq!(claim_all(&mut names, &[""])[0].1, "action");
+    }
 
     #[test]
     fn deploy_cli_example() {

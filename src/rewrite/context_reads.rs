@@ -7,6 +7,7 @@ use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
+use crate::mapping::{context_part, geoip_key, renamed_key, ContextPart};
 use swc_ecma_ast::Ident;
 
 /// What a prefix of a context chain becomes.
@@ -42,54 +43,36 @@ fn map_with(consumed: usize, to: &str, code: Code, note: &'static str) -> Verdic
     })
 }
 
-/// Rules geoip keys are snake_case, Actions keys camelCase.
-fn geoip_key(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "country_code" => "countryCode",
-        "country_code3" => "countryCode3",
-        "country_name" => "countryName",
-        "city_name" => "cityName",
-        "latitude" => "latitude",
-        "longitude" => "longitude",
-        "time_zone" => "timeZone",
-        "continent_code" => "continentCode",
-        "subdivision_code" => "subdivisionCode",
-        "subdivision_name" => "subdivisionName",
-        _ => return None,
-    })
-}
-
 fn verdict(names: &[Option<&str>], role: Role, reads_timestamps: bool) -> Verdict {
     let first = names.first().copied().flatten();
     let second = names.get(1).copied().flatten();
     let written = role.writes();
+    let plain_data = first.and_then(context_part).and_then(|part| match part {
+        // Below these, a few keys need their own mapping: the arms below.
+        ContextPart::Data(_) if matches!(first, Some("authentication" | "authorization" | "sessionID")) => None,
+        ContextPart::Data(to) => Some(to),
+        _ => None,
+    });
+    if let Some(to) = plain_data {
+        return map(1, to);
+    }
     match (first, second) {
         (None, _) => Verdict::Flag(
             Code::ContextAsWhole,
             "context is indexed with a key computed at run time".into(),
         ),
-        (Some("tenant"), _) => map(1, "event.tenant.id"),
-        (Some("clientID"), _) => map(1, "event.client.client_id"),
-        (Some("clientName"), _) => map(1, "event.client.name"),
-        (Some("clientMetadata"), _) => map(1, "event.client.metadata"),
-        (Some("connectionID"), _) => map(1, "event.connection.id"),
-        (Some("connection"), _) => map(1, "event.connection.name"),
-        (Some("connectionStrategy"), _) => map(1, "event.connection.strategy"),
-        (Some("connectionMetadata"), _) => map(1, "event.connection.metadata"),
-        (Some("protocol"), _) => map(1, "event.transaction?.protocol"),
-        (Some("riskAssessment"), _) => map(1, "event.authentication?.riskAssessment"),
-        (Some("organization"), _) => map(1, "event.organization"),
         (Some("stats"), Some("loginsCount")) => map(2, "event.stats.logins_count"),
         (Some("stats"), _) => Verdict::Flag(
             Code::ContextAsWhole,
             "context.stats is read as a whole; its loginsCount is event.stats.logins_count".into(),
         ),
-        (Some("request"), Some("userAgent")) => map(2, "event.request.user_agent"),
-        (Some("request"), Some(key @ ("ip" | "hostname" | "query" | "body"))) => Verdict::Map(Mapping {
-            consumed: 2,
-            to: format!("event.request.{key}"),
-            note: None,
-        }),
+        (Some("request"), Some(key)) if key != "geoip" && renamed_key("request", key).is_some() => {
+            Verdict::Map(Mapping {
+                consumed: 2,
+                to: format!("event.request.{}", renamed_key("request", key).unwrap_or(key)),
+                note: None,
+            })
+        }
         (Some("request"), Some("geoip")) => match names.get(2).copied().flatten().map(|k| (k, geoip_key(k))) {
             Some((_, Some(renamed))) => Verdict::Map(Mapping {
                 consumed: 3,

@@ -257,5 +257,7 @@ impl<'a> Ctx<'a> {
 }
 
 fn single_line(message: &str) -> String {
-    message.replace(['\n', '\r'], " ")
+    // Escaped, not dropped: U+2028 and U+2029 end a `//` comment as surely as `\n` does, and a
+    // rule's text after one would become code of the Action.
+    crate::safe_text::printable(message).into_owned()
 }

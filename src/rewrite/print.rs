@@ -29,11 +29,30 @@ pub fn string_literal(value: &str, quote: char) -> String {
         _ => ('\'', '"'),
     };
     let inner = &printed[1..printed.len() - 1];
-    if current != quote && !inner.contains(other) && !inner.contains(current) {
+    let printed = if current != quote && !inner.contains(other) && !inner.contains(current) {
         format!("{quote}{inner}{quote}")
     } else {
         printed
+    };
+    escape_invisible(printed)
+}
+
+/// swc escapes controls and line terminators but prints bidirectional overrides raw, which would
+/// make the literal read differently from what it holds; inside a literal, any character may be a
+/// `\uHHHH` escape.
+fn escape_invisible(printed: String) -> String {
+    if !printed.chars().any(crate::safe_text::must_escape) {
+        return printed;
     }
+    let mut out = String::with_capacity(printed.len() + 8);
+    for c in printed.chars() {
+        if crate::safe_text::must_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Whether `name` can follow a `.` in a member expression.
@@ -56,5 +75,9 @@ mod tests {
         assert_eq!(string_literal("it's", '\''), "\"it's\"");
         assert_eq!(string_literal("a\nb", '\''), "'a\\nb'");
         assert_eq!(preferred_quote("a('x', 'y', \"z\")"), '\'');
+        assert_eq!(
+            string_literal("a\u{2028}\u{2029}\u{1b}\u{85}\u{202e}b\u{2066}", '\''),
+            "'a\\u2028\\u2029\\x1b\\u0085\\u202eb\\u2066'"
+        );
     }
 }

@@ -7,33 +7,8 @@ use super::Ctx;
 use crate::analysis::aliases::AliasOrigin;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
+use crate::mapping::{USER_METADATA, USER_PROFILE_FIELDS};
 use swc_ecma_ast::Ident;
-
-/// The `user` fields of both the Rules user object and the Actions `event.user`.
-const PROFILE_FIELDS: &[&str] = &[
-    "user_id",
-    "email",
-    "email_verified",
-    "name",
-    "nickname",
-    "given_name",
-    "family_name",
-    "picture",
-    "username",
-    "phone_number",
-    "phone_verified",
-    "created_at",
-    "updated_at",
-    "last_password_reset",
-    "identities",
-    "multifactor",
-    "app_metadata",
-    "user_metadata",
-    "blocked",
-    "enrolledFactors",
-];
-
-const METADATA: &[&str] = &["app_metadata", "user_metadata"];
 
 struct UserReads<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
@@ -70,12 +45,12 @@ impl ChainHandler for UserReads<'_, '_> {
             Some(field @ ("persistent" | "permissions")) => {
                 self.ctx.flag(Code::UndocumentedUserField, &first, format!("user.{field} has no Action equivalent"))
             }
-            Some(field) if role.writes() && !METADATA.contains(&field) => self.ctx.flag(
+            Some(field) if role.writes() && !USER_METADATA.contains(&field) => self.ctx.flag(
                 Code::ProfileWrite,
                 &first,
                 format!("user.{field} is changed; in Actions this no longer reaches the tokens or the profile"),
             ),
-            Some(field) if !PROFILE_FIELDS.contains(&field) && !role.writes() => self.ctx.flag(
+            Some(field) if !USER_PROFILE_FIELDS.contains(&field) && !role.writes() => self.ctx.flag(
                 Code::UnknownUserProperty,
                 &first,
                 format!("user.{field} is not an Actions event.user field; if it is an app_metadata key, read event.user.app_metadata.{field}"),

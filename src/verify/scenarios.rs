@@ -295,7 +295,7 @@ fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant>
         ));
     }
     if let Some(key) = find("geoip").and_then(next) {
-        let key = geoip_key(&key);
+        let key = crate::mapping::geoip_key(&key).map_or(key, str::to_string);
         return Some(variant(
             format!("request.geoip.{key}"),
             format!("geoip.{key}={literal}"),
@@ -429,21 +429,6 @@ fn email_for(literal: &str, how: How) -> String {
         return format!("user1@{}", literal.trim_start_matches('.'));
     }
     format!("{literal}@example.com")
-}
-
-fn geoip_key(rules_key: &str) -> String {
-    match rules_key {
-        "country_code" => "countryCode",
-        "country_code3" => "countryCode3",
-        "country_name" => "countryName",
-        "city_name" => "cityName",
-        "time_zone" => "timeZone",
-        "continent_code" => "continentCode",
-        "subdivision_code" => "subdivisionCode",
-        "subdivision_name" => "subdivisionName",
-        other => other,
-    }
-    .to_string()
 }
 
 /// The identifier-like tokens of a normalised expression text (`a.b['c-d'][0]` → a, b, c-d, 0).
