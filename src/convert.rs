@@ -3,13 +3,14 @@
 
 use crate::analysis::layout::Layout;
 use crate::analysis::leftovers::{leftovers, RULES_PARAMETERS};
+use crate::analysis::model::Model;
 use crate::analysis::rule::{find_rule, RuleSearch};
 use crate::analysis::scope::analyse;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::limits::{nesting, Limits, NESTING_CEILING};
 use crate::parse::{first_code_after, parse, parses_as_typescript, validate_script};
 use crate::placeholders::{mask, unmask};
-use crate::rewrite::{self, CallbackMode, Ctx, Finding};
+use crate::rewrite::{CallbackMode, Ctx, Finding};
 use crate::source::SourceText;
 use serde::Serialize;
 use std::ops::Range;
@@ -205,7 +206,13 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
             message: format!("kept deploy-cli placeholders: {}", keys.join(", ")),
         });
     }
-    run_rewrites(&mut ctx);
+    let model = Model::build(&parsed, &ctx.bindings);
+    ctx.run_rewrites(&model);
+    ctx.insert_todos();
+    if let Some(&(at, first, second)) = ctx.double_claims.first() {
+        let message = format!("two rewrites, {first} and {second}, both rewrote the same identifier");
+        return Conversion::failed(text, Code::InternalError, at..at, message);
+    }
 
     let Ctx {
         source,
@@ -253,31 +260,6 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
         awaits_callback: matches!(callback_mode, CallbackMode::Awaited { .. }),
         continues,
     }
-}
-
-/// The rewrites, in order: specific constructs first, so that the general renames after them
-/// leave what was already consumed alone.
-fn run_rewrites(ctx: &mut Ctx<'_>) {
-    rewrite::aliases::run(ctx);
-    rewrite::metadata::plan_folds(ctx);
-    rewrite::callback::run(ctx);
-    let context_writes = rewrite::context_writes::find(ctx);
-    rewrite::multifactor::run(ctx, &context_writes);
-    rewrite::claims::run(ctx, &context_writes);
-    rewrite::saml::run(ctx, &context_writes);
-    rewrite::redirect::run(ctx, &context_writes);
-    rewrite::metadata::run(ctx);
-    let chain_uses = rewrite::chains::collect(ctx);
-    rewrite::management_api::run(ctx, &chain_uses);
-    rewrite::errors::run(ctx);
-    rewrite::secrets::run(ctx, &chain_uses);
-    rewrite::dependencies::run(ctx);
-    rewrite::context_reads::run(ctx, &chain_uses);
-    rewrite::user_reads::run(ctx, &chain_uses);
-    rewrite::global_state::run(ctx, &chain_uses);
-    rewrite::leftovers::run(ctx);
-    rewrite::signature::run(ctx);
-    ctx.insert_todos();
 }
 
 /// A file that is already an Action is left as it is; every Rules construct it still refers to

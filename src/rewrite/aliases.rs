@@ -10,10 +10,11 @@
 
 use super::Ctx;
 use crate::analysis::aliases::AliasOrigin;
+use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use rustc_hash::FxHashSet;
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     if ctx.bindings.aliases.is_empty() {
         return;
     }
@@ -22,7 +23,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
     for alias in &aliases {
         match &alias.origin {
             AliasOrigin::Declaration { statement, root } => {
-                ctx.handled.insert(*root);
+                ctx.claim_at(*root);
                 if removed.insert(statement.lo) {
                     let range = ctx.range(*statement);
                     ctx.delete_statement(range);
@@ -36,7 +37,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
                     Param::Callback => continue,
                 };
                 for (span, root) in arguments {
-                    ctx.handled.insert(*root);
+                    ctx.claim_at(*root);
                     let range = ctx.range(*span);
                     ctx.edits.replace(range, replacement);
                 }

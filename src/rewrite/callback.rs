@@ -7,6 +7,7 @@
 use super::{metadata, CallbackMode, Ctx};
 use crate::analysis::aliases::AliasOrigin;
 use crate::analysis::flow::{does_something, tail_statements};
+use crate::analysis::model::Model;
 use crate::analysis::scope::{Global, Param};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
@@ -54,7 +55,7 @@ enum Message<'a> {
     Empty,
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     let uses = collect(ctx);
     if uses.is_empty() {
         return;
@@ -162,7 +163,7 @@ impl Collector<'_, '_> {
     }
 
     fn record_use(&mut self, ident: &Ident, call: Option<&CallExpr>, bind: Option<&CallExpr>) {
-        if self.ctx.is_handled(ident) {
+        if self.ctx.is_claimed(ident) {
             // An alias's declaration (`var cb = callback`), gone from the Action.
             return;
         }
@@ -467,7 +468,7 @@ fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
 fn mark_params_handled(ctx: &mut Ctx<'_>, expr: &Expr) {
     if let Expr::Ident(ident) = expr {
         if ctx.bindings.param(ident).is_some() {
-            ctx.mark_handled(ident);
+            ctx.claim(ident);
         }
     }
 }
@@ -534,7 +535,7 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
                 );
             }
             if let Some(class) = unauthorized_error_ident(ctx, call) {
-                ctx.mark_handled(&class);
+                ctx.claim(&class);
                 ctx.report(
                     Code::UnauthorizedDenied,
                     &class,
@@ -548,12 +549,12 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
         }
         Outcome::Unknown => unreachable!("returnable calls have a known outcome"),
     }
-    ctx.mark_handled(&callback.ident);
+    ctx.claim(&callback.ident);
     ctx.report(Code::CallbackReturn, &callback.ident, "callback converted");
 }
 
 fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
-    ctx.mark_handled(&callback.ident);
+    ctx.claim(&callback.ident);
     let done = resolver_name(ctx, &callback.ident, done);
     if let Some(bind) = &callback.bind {
         rewrite_bind(ctx, bind, &done);

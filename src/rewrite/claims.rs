@@ -3,21 +3,23 @@
 //! `context.accessToken.scope = …` replaced the whole scope set in Rules: the Action removes each
 //! requested scope that is not wanted and adds each wanted one.
 
-use super::context_writes::ContextWrite;
 use super::print::{preferred_quote, string_literal};
 use super::Ctx;
+use crate::analysis::context_writes::ContextWrite;
+use crate::analysis::model::Model;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use swc_common::Spanned;
 use swc_ecma_ast::AssignOp;
 
-pub fn run(ctx: &mut Ctx<'_>, writes: &[ContextWrite]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let writes = &model.context_writes;
     // Each Rules assignment replaced the whole scope set; with several, which scopes an earlier
     // one added is only known at run time.
     let scope_assignments = writes.iter().filter(|w| is_scope_assignment(w)).count();
     for write in writes {
         if scope_assignments > 1 && is_scope_assignment(write) {
-            ctx.mark_handled(&write.root);
+            ctx.claim(&write.root);
             ctx.flag(Code::TokenClaims, &write.assign, "context.accessToken.scope is assigned more than once; set the final scopes with api.accessToken.addScope / removeScope");
             continue;
         }
@@ -43,12 +45,12 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, token: &str) {
         } else {
             "a nested property of a claim is written"
         };
-        ctx.mark_handled(&write.root);
+        ctx.claim(&write.root);
         ctx.flag(Code::TokenClaims, &write.assign, unconvertible(reason));
         return;
     }
     if write.assign.op != AssignOp::Assign || write.statement.is_none() {
-        ctx.mark_handled(&write.root);
+        ctx.claim(&write.root);
         let reason = if write.assign.op != AssignOp::Assign {
             "a claim is updated in place"
         } else {
@@ -57,7 +59,7 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, token: &str) {
         ctx.flag(Code::TokenClaims, &write.assign, unconvertible(reason));
         return;
     }
-    ctx.mark_handled(&write.root);
+    ctx.claim(&write.root);
     if token == "accessToken" && write.names[1].as_deref() == Some("scope") && write.computed[1].is_none() {
         convert_scope(ctx, write);
         return;

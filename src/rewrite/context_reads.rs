@@ -3,8 +3,9 @@
 //! member out. Side-effect properties (tokens, MFA, redirect, SAML, primary user) belong to their
 //! own rewrites; whatever reaches this pass unhandled is flagged, never dropped.
 
-use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
+use crate::analysis::accesses::{replay, ChainHandler, Role, Segment};
+use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use crate::mapping::{context_part, geoip_key, renamed_key, ContextPart};
@@ -205,11 +206,11 @@ struct ContextReads<'c, 'a> {
 
 impl ChainHandler for ContextReads<'_, '_> {
     fn wants(&self, ident: &Ident) -> bool {
-        self.ctx.bindings.param(ident) == Some(Param::Context) && !self.ctx.is_handled(ident)
+        self.ctx.bindings.param(ident) == Some(Param::Context) && !self.ctx.is_claimed(ident)
     }
 
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
-        self.ctx.mark_handled(root);
+        self.ctx.claim(root);
         let names: Vec<Option<&str>> = segments.iter().map(|s| s.name.as_deref()).collect();
         match verdict(&names, role, self.reads_timestamps) {
             Verdict::Map(mapping) => {
@@ -244,7 +245,7 @@ impl ChainHandler for ContextReads<'_, '_> {
     }
 
     fn bare(&mut self, ident: &Ident, _shorthand: bool, _role: Role) {
-        self.ctx.mark_handled(ident);
+        self.ctx.claim(ident);
         self.ctx.flag(
             Code::ContextAsWhole,
             ident,
@@ -253,7 +254,8 @@ impl ChainHandler for ContextReads<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let chain_uses = &model.accesses;
     let reads_timestamps = ctx.text.contains(".timestamp");
     let mut handler = ContextReads { ctx, reads_timestamps };
     replay(chain_uses, &mut handler);

@@ -7,6 +7,7 @@
 
 use super::print::{preferred_quote, string_literal};
 use super::Ctx;
+use crate::analysis::model::Model;
 use crate::analysis::scope::{declared_names, pattern_names, Binding, Global};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
@@ -133,7 +134,7 @@ impl Visit for Requires<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     if ctx.bindings.uses(Global::Require) {
         let parsed = ctx.parsed;
         parsed.visit(&mut Requires { ctx });

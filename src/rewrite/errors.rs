@@ -3,6 +3,7 @@
 //! `api.access.deny`; the lost `unauthorized` error code is reported.
 
 use super::Ctx;
+use crate::analysis::model::Model;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
 use swc_ecma_ast::*;
@@ -14,7 +15,7 @@ struct Errors<'c, 'a> {
 
 impl Errors<'_, '_> {
     fn is_unauthorized_error(&self, ident: &Ident) -> bool {
-        self.ctx.bindings.global(ident) == Some(Global::UnauthorizedError) && !self.ctx.is_handled(ident)
+        self.ctx.bindings.global(ident) == Some(Global::UnauthorizedError) && !self.ctx.is_claimed(ident)
     }
 }
 
@@ -22,7 +23,7 @@ impl Visit for Errors<'_, '_> {
     fn visit_new_expr(&mut self, new: &NewExpr) {
         if let Expr::Ident(class) = &*new.callee {
             if self.is_unauthorized_error(class) {
-                self.ctx.mark_handled(class);
+                self.ctx.claim(class);
                 let range = self.ctx.range(class.span);
                 self.ctx.edits.replace(range, "Error");
                 self.ctx.report(
@@ -42,7 +43,7 @@ impl Visit for Errors<'_, '_> {
 
     fn visit_ident(&mut self, ident: &Ident) {
         if self.is_unauthorized_error(ident) {
-            self.ctx.mark_handled(ident);
+            self.ctx.claim(ident);
             self.ctx.flag(
                 Code::UnauthorizedErrorUse,
                 ident,
@@ -52,7 +53,7 @@ impl Visit for Errors<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     if !ctx.bindings.uses(Global::UnauthorizedError) {
         return;
     }

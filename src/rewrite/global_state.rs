@@ -4,8 +4,9 @@
 //! flagged with what fits the value kept there: module scope for clients and functions,
 //! `api.cache` for serialisable data.
 
-use super::chains::{replay, split_chain, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
+use crate::analysis::accesses::{replay, split_chain, ChainHandler, Role, Segment};
+use crate::analysis::model::Model;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
 use rustc_hash::FxHashMap;
@@ -107,11 +108,11 @@ struct Uses<'c, 'a> {
 
 impl ChainHandler for Uses<'_, '_> {
     fn wants(&self, ident: &Ident) -> bool {
-        self.ctx.bindings.global(ident) == Some(Global::Global) && !self.ctx.is_handled(ident)
+        self.ctx.bindings.global(ident) == Some(Global::Global) && !self.ctx.is_claimed(ident)
     }
 
     fn chain(&mut self, root: &Ident, segments: &[Segment], _role: Role) {
-        self.ctx.mark_handled(root);
+        self.ctx.claim(root);
         let name = segments[0].name.as_deref().unwrap_or("…");
         let message = match self.kinds.get(name) {
             Some(Kept::Object) => format!(
@@ -126,7 +127,7 @@ impl ChainHandler for Uses<'_, '_> {
     }
 
     fn bare(&mut self, ident: &Ident, _shorthand: bool, _role: Role) {
-        self.ctx.mark_handled(ident);
+        self.ctx.claim(ident);
         self.ctx.flag(
             Code::GlobalState,
             ident,
@@ -135,7 +136,8 @@ impl ChainHandler for Uses<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let chain_uses = &model.accesses;
     if !ctx.bindings.uses(Global::Global) {
         return;
     }

@@ -2,6 +2,7 @@
 //! they stand, so nothing is dropped silently.
 
 use super::Ctx;
+use crate::analysis::model::Model;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
 use swc_ecma_ast::*;
@@ -13,7 +14,7 @@ struct Leftovers<'c, 'a> {
 
 impl Visit for Leftovers<'_, '_> {
     fn visit_ident(&mut self, ident: &Ident) {
-        if self.ctx.is_handled(ident) {
+        if self.ctx.is_claimed(ident) {
             return;
         }
         match self.ctx.bindings.global(ident) {
@@ -31,7 +32,7 @@ impl Visit for Leftovers<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     if !ctx.bindings.uses(Global::Auth0) && !ctx.bindings.uses(Global::Global) {
         return;
     }

@@ -3,8 +3,9 @@
 //! a human must set up (a machine-to-machine application whose credentials are Action secrets, and
 //! a `ManagementClient` from the `auth0` package where the rule used the Management API token).
 
-use super::chains::{replay, split_chain, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
+use crate::analysis::accesses::{replay, split_chain, ChainHandler, Role, Segment};
+use crate::analysis::model::Model;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
 use swc_common::Spanned;
@@ -19,11 +20,11 @@ struct ManagementApi<'c, 'a> {
 
 impl ChainHandler for ManagementApi<'_, '_> {
     fn wants(&self, ident: &Ident) -> bool {
-        self.ctx.bindings.global(ident) == Some(Global::Auth0) && !self.ctx.is_handled(ident)
+        self.ctx.bindings.global(ident) == Some(Global::Auth0) && !self.ctx.is_claimed(ident)
     }
 
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
-        self.ctx.mark_handled(root);
+        self.ctx.claim(root);
         let inside_rule = self.ctx.bindings.resolve(root).and_then(|r| r.depth).is_some();
         let replacement = match segments[0].name.as_deref() {
             Some("domain") => Some(format!("event.secrets.{DOMAIN_SECRET}")),
@@ -47,7 +48,7 @@ impl ChainHandler for ManagementApi<'_, '_> {
     }
 
     fn bare(&mut self, ident: &Ident, _shorthand: bool, _role: Role) {
-        self.ctx.mark_handled(ident);
+        self.ctx.claim(ident);
         self.ctx
             .flag(Code::ManagementApi, ident, "the auth0 object does not exist in Actions");
     }
@@ -56,7 +57,8 @@ impl ChainHandler for ManagementApi<'_, '_> {
 pub const CLIENT_ID_SECRET: &str = "AUTH0_CLIENT_ID";
 pub const CLIENT_SECRET_SECRET: &str = "AUTH0_CLIENT_SECRET";
 
-pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let chain_uses = &model.accesses;
     if !ctx.bindings.uses(Global::Auth0) {
         return;
     }
@@ -99,7 +101,7 @@ impl Visit for TokenOptions<'_, '_> {
 /// kept as Action secrets, instead of the rule's token: the `auth0` package's `ManagementClient`
 /// takes `clientId` and `clientSecret` in place of `token`.
 fn use_client_credentials(ctx: &mut Ctx<'_>, property: &KeyValueProp, auth0: &Ident) {
-    ctx.mark_handled(auth0);
+    ctx.claim(auth0);
     let range = ctx.range(property.span());
     ctx.edits.replace(
         range,

@@ -8,10 +8,11 @@
 //! the expression still yields a resolved promise, so chains and `await` keep their flow, and a
 //! node-style callback is called with no error.
 
-use super::chains::split_chain;
 use super::print::{preferred_quote, string_literal};
 use super::Ctx;
+use crate::analysis::accesses::split_chain;
 use crate::analysis::flow::{does_something, nothing_inlined, tail_statements};
+use crate::analysis::model::Model;
 use crate::analysis::scope::{Binding, Global, Param};
 use crate::diagnostics::Code;
 use crate::edits::Piece;
@@ -162,7 +163,7 @@ fn setter_of(ctx: &Ctx<'_>, call: &CallExpr) -> Option<&'static str> {
 
 /// Finds the update statements that fold: those nothing waits for, anywhere in the rule body, and
 /// those with continuations when they stand in tail position.
-pub fn plan_folds(ctx: &mut Ctx<'_>) {
+pub fn plan_folds(ctx: &mut Ctx<'_>, _model: &Model) {
     if !ctx.bindings.uses(Global::Auth0) {
         return;
     }
@@ -194,7 +195,7 @@ pub fn plan_folds(ctx: &mut Ctx<'_>) {
         let mut references = References { ctx, found: Vec::new() };
         gone.iter().for_each(|expr| expr.visit_with(&mut references));
         let found = references.found;
-        found.iter().for_each(|ident| ctx.mark_handled(ident));
+        found.iter().for_each(|ident| ctx.claim(ident));
         folds.push(Fold {
             statement: stmt.span.lo,
             then_function,
@@ -246,7 +247,7 @@ fn continuation_lines(ctx: &Ctx<'_>, body: &FunctionBody) -> Option<Range<usize>
     (alone && open_line_end <= close_line_start && !ctx.layout.spans_template_line(&lines)).then_some(lines)
 }
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     if !ctx.bindings.uses(Global::Auth0) {
         return;
     }
@@ -294,7 +295,7 @@ fn fold(ctx: &mut Ctx<'_>, stmt: &ExprStmt) -> Option<BytePos> {
     let setter = setter_of(ctx, chain.update)?;
     if let Callee::Expr(callee) = &chain.update.callee {
         if let Some((root, _)) = callee.as_member().and_then(split_chain) {
-            ctx.mark_handled(root);
+            ctx.claim(root);
         }
     }
     let range = ctx.range(stmt.span);
@@ -382,7 +383,7 @@ fn convert(ctx: &mut Ctx<'_>, call: &CallExpr, root: &Ident, setter: &'static st
     let args = &call.args;
     let shape_ok = (2..=3).contains(&args.len()) && args.iter().all(|a| a.spread.is_none());
     if !inside_rule || !shape_ok || !is_own_user_id(ctx, &args[0].expr) {
-        ctx.mark_handled(root);
+        ctx.claim(root);
         let reason = if !inside_rule {
             "the metadata update is outside the rule function, where api is out of reach"
         } else {
@@ -391,7 +392,7 @@ fn convert(ctx: &mut Ctx<'_>, call: &CallExpr, root: &Ident, setter: &'static st
         ctx.flag(Code::ManagementApi, call, reason);
         return;
     }
-    ctx.mark_handled(root);
+    ctx.claim(root);
     let mut pieces = vec![Piece::Text("(".into())];
     pieces.extend(set_calls(ctx, &args[1].expr, setter));
     match args.get(2) {

@@ -1,13 +1,13 @@
 //! The rewrites. Each module handles one concern of the mapping and emits edits on the original
-//! text plus diagnostics; `convert` runs them in order. Earlier passes mark the identifiers they
-//! consumed as handled, so later, more general passes leave them alone.
+//! text plus diagnostics; `convert` runs them in the order of [`REWRITES`], each with the same
+//! entry point, reading the rule's [`Model`]. A rewrite claims the identifiers it rewrites, so
+//! later, more general rewrites leave them alone; two rewrites claiming one identifier is a bug,
+//! which the pipeline reports with both names.
 
 pub mod aliases;
 pub mod callback;
-pub mod chains;
 pub mod claims;
 pub mod context_reads;
-pub mod context_writes;
 pub mod dependencies;
 pub mod errors;
 pub mod global_state;
@@ -23,13 +23,14 @@ pub mod signature;
 pub mod user_reads;
 
 use crate::analysis::layout::Layout;
+use crate::analysis::model::Model;
 use crate::analysis::rule::RuleFunction;
 use crate::analysis::scope::Bindings;
 use crate::diagnostics::Code;
 use crate::edits::{Edits, Piece};
 use crate::parse::ParsedFile;
 use crate::source::{indentation, SourceText};
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use swc_common::{BytePos, Span, Spanned};
@@ -45,6 +46,154 @@ pub enum CallbackMode {
     /// whose resolver (`done`) replaces the callback; its first argument is the rule's error.
     Awaited { done: String, error: String },
 }
+
+/// A rewrite: one concern of the mapping, one module.
+pub struct Rewrite {
+    pub name: &'static str,
+    /// The section of the mapping (`../shared/docs/auth0-mapping.md`) it implements.
+    pub section: &'static str,
+    /// Every code it reports.
+    pub codes: &'static [Code],
+    pub run: fn(&mut Ctx<'_>, &Model),
+}
+
+/// The rewrites, in order: the specific constructs first, so that the general renames after them
+/// leave what was claimed alone. A new rewrite is one module, one line here, and its fixtures.
+pub const REWRITES: &[Rewrite] = {
+    use Code::*;
+    &[
+        Rewrite {
+            name: "aliases",
+            section: "§0",
+            codes: &[],
+            run: aliases::run,
+        },
+        Rewrite {
+            name: "metadata folds",
+            section: "§4.3",
+            codes: &[],
+            run: metadata::plan_folds,
+        },
+        Rewrite {
+            name: "callback",
+            section: "§1",
+            codes: &[
+                CallbackAwaited,
+                CallbackReplacesObjects,
+                CallbackReturn,
+                CodeAfterCallback,
+                ReturnWithoutCallback,
+                UnauthorizedDenied,
+            ],
+            run: callback::run,
+        },
+        Rewrite {
+            name: "multifactor",
+            section: "§4.2",
+            codes: &[
+                Multifactor,
+                MultifactorDynamic,
+                MultifactorOption,
+                RememberBrowserDefault,
+            ],
+            run: multifactor::run,
+        },
+        Rewrite {
+            name: "claims",
+            section: "§4.1",
+            codes: &[Scopes, TokenClaim, TokenClaims],
+            run: claims::run,
+        },
+        Rewrite {
+            name: "saml",
+            section: "§4.6",
+            codes: &[Saml, SamlConverted],
+            run: saml::run,
+        },
+        Rewrite {
+            name: "redirect",
+            section: "§4.5, §4.8",
+            codes: &[PrimaryUser, PrimaryUserConverted, Redirect, RedirectConverted],
+            run: redirect::run,
+        },
+        Rewrite {
+            name: "metadata",
+            section: "§4.3",
+            codes: &[ManagementApi, MetadataUpdate],
+            run: metadata::run,
+        },
+        Rewrite {
+            name: "management api",
+            section: "§4.9",
+            codes: &[ManagementApi],
+            run: management_api::run,
+        },
+        Rewrite {
+            name: "errors",
+            section: "§1",
+            codes: &[UnauthorizedDenied, UnauthorizedErrorClass, UnauthorizedErrorUse],
+            run: errors::run,
+        },
+        Rewrite {
+            name: "secrets",
+            section: "§4.4",
+            codes: &[Secrets, SecretsOutsideRule],
+            run: secrets::run,
+        },
+        Rewrite {
+            name: "dependencies",
+            section: "§6",
+            codes: &[Dependency, DynamicRequire, SandboxModule],
+            run: dependencies::run,
+        },
+        Rewrite {
+            name: "context reads",
+            section: "§3",
+            codes: &[
+                AuthenticationTimestamps,
+                ConnectionOptions,
+                ContextAsWhole,
+                ContextWrite,
+                DeleteClaim,
+                JwtConfiguration,
+                MultifactorDynamic,
+                PrimaryUser,
+                ReadBack,
+                Redirect,
+                Saml,
+                SessionId,
+                Sso,
+                TokenClaims,
+                UnknownContextProperty,
+            ],
+            run: context_reads::run,
+        },
+        Rewrite {
+            name: "user reads",
+            section: "§2",
+            codes: &[ProfileWrite, UndocumentedUserField, UnknownUserProperty],
+            run: user_reads::run,
+        },
+        Rewrite {
+            name: "global state",
+            section: "§4.7",
+            codes: &[GlobalState],
+            run: global_state::run,
+        },
+        Rewrite {
+            name: "leftovers",
+            section: "§4.7, §4.9",
+            codes: &[GlobalState, ManagementApi],
+            run: leftovers::run,
+        },
+        Rewrite {
+            name: "signature",
+            section: "§1",
+            codes: &[Signature],
+            run: signature::run,
+        },
+    ]
+};
 
 /// A finding before it is positioned: the code, the byte range and the message.
 pub struct Finding {
@@ -64,8 +213,12 @@ pub struct Ctx<'a> {
     pub findings: Vec<Finding>,
     /// `// TODO` comments to insert: (offset, code, text).
     todos: BTreeSet<(usize, Code, String)>,
-    /// Identifiers already rewritten by an earlier pass.
-    pub handled: FxHashSet<BytePos>,
+    /// The rewrite that claimed each identifier it rewrote.
+    claims: FxHashMap<BytePos, &'static str>,
+    /// The rewrite running now.
+    current: Option<&'static Rewrite>,
+    /// Identifiers two rewrites claimed (a bug): the offset and both rewrites.
+    pub double_claims: Vec<(usize, &'static str, &'static str)>,
     pub callback_mode: CallbackMode,
     pub secrets: BTreeSet<String>,
     pub dependencies: BTreeMap<String, Option<String>>,
@@ -108,7 +261,9 @@ impl<'a> Ctx<'a> {
             edits: Edits::default(),
             findings: Vec::new(),
             todos: BTreeSet::new(),
-            handled: FxHashSet::default(),
+            claims: FxHashMap::default(),
+            current: None,
+            double_claims: Vec::new(),
             callback_mode: CallbackMode::Return,
             secrets: BTreeSet::new(),
             dependencies: BTreeMap::new(),
@@ -136,16 +291,51 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn is_handled(&self, ident: &Ident) -> bool {
-        self.handled.contains(&ident.span.lo)
+    /// Runs the rewrites in order.
+    pub fn run_rewrites(&mut self, model: &Model) {
+        for rewrite in REWRITES {
+            self.current = Some(rewrite);
+            (rewrite.run)(self, model);
+        }
+        self.current = None;
     }
 
-    pub fn mark_handled(&mut self, ident: &Ident) {
-        self.handled.insert(ident.span.lo);
+    /// Whether a rewrite has claimed `ident`.
+    pub fn is_claimed(&self, ident: &Ident) -> bool {
+        self.claims.contains_key(&ident.span.lo)
+    }
+
+    /// Claims `ident` for the running rewrite: later rewrites leave it alone.
+    pub fn claim(&mut self, ident: &Ident) {
+        self.claim_at(ident.span.lo);
+    }
+
+    pub fn claim_at(&mut self, at: BytePos) {
+        let name = self.current.map_or("pipeline", |rewrite| rewrite.name);
+        if let Some(&earlier) = self.claims.get(&at) {
+            if earlier != name {
+                let offset = self.parsed.range(Span::new(at, at)).start;
+                self.double_claims.push((offset, earlier, name));
+            }
+            return;
+        }
+        self.claims.insert(at, name);
+    }
+
+    /// Checks, in test builds, that a rewrite reports only the codes it declares.
+    fn check_declared(&self, code: Code) {
+        if let Some(rewrite) = self.current {
+            debug_assert!(
+                rewrite.codes.contains(&code),
+                "the rewrite {} reports {code}, which it does not declare",
+                rewrite.name
+            );
+        }
     }
 
     /// Records a finding with no mark in the output (rewrites applied, input problems).
     pub fn report(&mut self, code: Code, node: &impl Spanned, message: impl Into<String>) {
+        self.check_declared(code);
         let range = self.range(node.span());
         self.findings.push(Finding {
             code,
@@ -157,6 +347,7 @@ impl<'a> Ctx<'a> {
     /// Records a finding that needs a human, and marks the spot in the output with a
     /// `// TODO(R2Axxx): …` comment before the statement holding it.
     pub fn flag(&mut self, code: Code, node: &impl Spanned, message: impl Into<String>) {
+        self.check_declared(code);
         let message = message.into();
         let range = self.range(node.span());
         if let Some(at) = self.layout.statement_start(range.start) {
@@ -260,4 +451,40 @@ fn single_line(message: &str) -> String {
     // Escaped, not dropped: U+2028 and U+2029 end a `//` comment as surely as `\n` does, and a
     // rule's text after one would become code of the Action.
     crate::safe_text::printable(message).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rule::{find_rule, RuleSearch};
+    use crate::analysis::scope::analyse;
+    use crate::parse::parse;
+
+    #[test]
+    fn rewrite_names_are_unique() {
+        let mut names: Vec<&str> = REWRITES.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), REWRITES.len());
+    }
+
+    #[test]
+    fn two_rewrites_claiming_one_identifier_is_reported_with_both_names() {
+        let text = "function (user, context, callback) { callback(null, user, context); }";
+        let parsed = parse(text).unwrap();
+        let RuleSearch::Found { rule, .. } = find_rule(&parsed) else {
+            panic!("no rule");
+        };
+        let bindings = analyse(&parsed, rule.function_lo, &rule.params);
+        let mut ctx = Ctx::new(text, &parsed, &rule, bindings, Layout::build(&parsed));
+        let ident = Ident::new_no_ctxt("user".into(), Span::new(rule.function_lo, rule.function_lo));
+        ctx.current = Some(&REWRITES[2]);
+        ctx.claim(&ident);
+        ctx.claim(&ident);
+        assert!(ctx.double_claims.is_empty(), "one rewrite may claim twice");
+        ctx.current = Some(&REWRITES[3]);
+        ctx.claim(&ident);
+        let (_, first, second) = ctx.double_claims[0];
+        assert_eq!((first, second), (REWRITES[2].name, REWRITES[3].name));
+    }
 }

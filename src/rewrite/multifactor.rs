@@ -3,8 +3,9 @@
 //! under `providerOptions`. Rules default `allowRememberBrowser` to true and Actions to false, so
 //! an omitted flag is written out as `true` to keep the same MFA frequency.
 
-use super::context_writes::ContextWrite;
 use super::Ctx;
+use crate::analysis::context_writes::ContextWrite;
+use crate::analysis::model::Model;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use std::ops::Range;
@@ -28,7 +29,8 @@ struct Settings {
 
 /// `context_writes` are the rule's assignments to `context.*`, found once for the rewrites of side
 /// effects; the MFA ones are among them.
-pub fn run(ctx: &mut Ctx<'_>, context_writes: &[ContextWrite]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let context_writes = &model.context_writes;
     let writes: Vec<&ContextWrite> = context_writes.iter().filter(|w| is_multifactor_assignment(w)).collect();
     if writes.is_empty() {
         return;
@@ -61,7 +63,7 @@ fn convert(ctx: &mut Ctx<'_>, assign: &AssignExpr, statement: Option<Range<usize
         ctx.flag(Code::MultifactorDynamic, assign, "context.multifactor is assigned a value the converter cannot read; call api.multifactor.enable(provider, options) yourself");
         return;
     };
-    ctx.mark_handled(context);
+    ctx.claim(context);
     if let (Some(range), Expr::Object(object)) = (statement, &*assign.right) {
         keep_inner_comments(ctx, range.start, object);
     }

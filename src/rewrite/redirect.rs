@@ -4,8 +4,9 @@
 //! that protocol, so the rule's own continue branch decides what happens, as before.
 //! `context.primaryUser = id` (§4.8) becomes `api.authentication.setPrimaryUser(id)`.
 
-use super::context_writes::ContextWrite;
 use super::Ctx;
+use crate::analysis::context_writes::ContextWrite;
+use crate::analysis::model::Model;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use swc_common::{Span, Spanned};
@@ -13,22 +14,23 @@ use swc_ecma_ast::*;
 
 pub const CONTINUE_HANDLER: &str = "exports.onContinuePostLogin = async (event, api) =>\n  exports.onExecutePostLogin({ ...event, transaction: { ...event.transaction, protocol: 'redirect-callback' } }, api);";
 
-pub fn run(ctx: &mut Ctx<'_>, writes: &[ContextWrite]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let writes = &model.context_writes;
     // Actions set the primary user once per login: with several writes the final id is only
     // known at run time.
     let primary_user_writes = writes.iter().filter(|w| w.first() == Some("primaryUser")).count();
     for write in writes {
         match write.first() {
             Some("primaryUser") if primary_user_writes > 1 => {
-                ctx.mark_handled(&write.root);
+                ctx.claim(&write.root);
                 ctx.flag(Code::PrimaryUser, &write.assign, "context.primaryUser is set more than once; call api.authentication.setPrimaryUser once, with the final id");
             }
             Some("redirect") => {
-                ctx.mark_handled(&write.root);
+                ctx.claim(&write.root);
                 convert_redirect(ctx, write);
             }
             Some("primaryUser") => {
-                ctx.mark_handled(&write.root);
+                ctx.claim(&write.root);
                 convert_primary_user(ctx, write);
             }
             _ => {}

@@ -2,9 +2,10 @@
 //! `mappings` entries become `api.samlResponse.setAttribute(uri, event.user.<field>)`. Keys with no
 //! setter are flagged.
 
-use super::context_writes::ContextWrite;
 use super::print::{is_identifier, preferred_quote, string_literal};
 use super::Ctx;
+use crate::analysis::context_writes::ContextWrite;
+use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
@@ -37,10 +38,11 @@ const SETTERS: &[&str] = &[
     "RelayState",
 ];
 
-pub fn run(ctx: &mut Ctx<'_>, writes: &[ContextWrite]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let writes = &model.context_writes;
     for write in writes {
         if write.first() == Some("samlConfiguration") {
-            ctx.mark_handled(&write.root);
+            ctx.claim(&write.root);
             convert(ctx, write);
         }
     }
@@ -111,7 +113,7 @@ fn mark_context_handled(ctx: &mut Ctx<'_>, right: &Expr) {
     if let Expr::Bin(BinExpr { left, .. }) = right {
         if let Expr::Member(MemberExpr { obj, .. }) = &**left {
             if let Expr::Ident(context) = &**obj {
-                ctx.mark_handled(context);
+                ctx.claim(context);
             }
         }
     }

@@ -2,8 +2,9 @@
 //! `const { A, B } = configuration` read `event.secrets` instead. Every name used is recorded, since
 //! each Action declares its own secrets.
 
-use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
+use crate::analysis::accesses::{replay, ChainHandler, Role, Segment};
+use crate::analysis::model::Model;
 use crate::analysis::scope::Global;
 use crate::diagnostics::Code;
 use rustc_hash::FxHashMap;
@@ -20,7 +21,7 @@ struct Secrets<'c, 'a> {
 impl Secrets<'_, '_> {
     /// Rewrites one use; returns false (after flagging it) where `event` is out of reach.
     fn rewrite(&mut self, ident: &Ident) -> bool {
-        self.ctx.mark_handled(ident);
+        self.ctx.claim(ident);
         let inside_rule = self.ctx.bindings.resolve(ident).and_then(|r| r.depth).is_some();
         if !inside_rule {
             self.ctx.flag(
@@ -44,7 +45,7 @@ impl Secrets<'_, '_> {
 
 impl ChainHandler for Secrets<'_, '_> {
     fn wants(&self, ident: &Ident) -> bool {
-        self.ctx.bindings.global(ident) == Some(Global::Configuration) && !self.ctx.is_handled(ident)
+        self.ctx.bindings.global(ident) == Some(Global::Configuration) && !self.ctx.is_claimed(ident)
     }
 
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
@@ -117,7 +118,8 @@ impl Visit for Destructuring<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let chain_uses = &model.accesses;
     if !ctx.bindings.uses(Global::Configuration) {
         return;
     }

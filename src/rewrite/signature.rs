@@ -6,13 +6,14 @@
 
 use super::redirect::CONTINUE_HANDLER;
 use super::{CallbackMode, Ctx};
+use crate::analysis::model::Model;
 use crate::analysis::rule::RuleForm;
 use crate::diagnostics::Code;
 
 /// The first line of every converted Action's handler.
 pub const HANDLER_HEADER: &str = "exports.onExecutePostLogin = async (event, api) => {";
 
-pub fn run(ctx: &mut Ctx<'_>) {
+pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     let rule = ctx.rule;
     let newline = ctx.newline;
     let unit = ctx.indent_unit.clone();

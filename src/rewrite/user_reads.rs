@@ -2,9 +2,10 @@
 //! its key). Profile changes that Rules would have carried into the tokens, fields Actions do not
 //! have, and names that may be merged app_metadata keys are flagged.
 
-use super::chains::{replay, ChainHandler, ChainUse, Role, Segment};
 use super::Ctx;
+use crate::analysis::accesses::{replay, ChainHandler, Role, Segment};
 use crate::analysis::aliases::AliasOrigin;
+use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use crate::mapping::{USER_METADATA, USER_PROFILE_FIELDS};
@@ -16,7 +17,7 @@ struct UserReads<'c, 'a> {
 
 impl UserReads<'_, '_> {
     fn rename(&mut self, ident: &Ident) {
-        self.ctx.mark_handled(ident);
+        self.ctx.claim(ident);
         if let Some(AliasOrigin::Parameter { .. }) = self.ctx.bindings.alias(ident).map(|a| &a.origin) {
             // A local function's parameter that receives the user: its callers now hand it
             // `event.user`, and the function reads it under its own name.
@@ -29,7 +30,7 @@ impl UserReads<'_, '_> {
 
 impl ChainHandler for UserReads<'_, '_> {
     fn wants(&self, ident: &Ident) -> bool {
-        self.ctx.bindings.param(ident) == Some(Param::User) && !self.ctx.is_handled(ident)
+        self.ctx.bindings.param(ident) == Some(Param::User) && !self.ctx.is_claimed(ident)
     }
 
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
@@ -37,7 +38,7 @@ impl ChainHandler for UserReads<'_, '_> {
         let first = segments[0].span;
         match field {
             Some("logins_count") if !role.writes() => {
-                self.ctx.mark_handled(root);
+                self.ctx.claim(root);
                 let range = self.ctx.range(first);
                 self.ctx.edits.replace(range, "event.stats.logins_count");
                 return;
@@ -69,7 +70,7 @@ impl ChainHandler for UserReads<'_, '_> {
             );
         }
         if shorthand {
-            self.ctx.mark_handled(ident);
+            self.ctx.claim(ident);
             let range = self.ctx.range(ident.span);
             self.ctx.edits.replace(range, format!("{}: event.user", ident.sym));
         } else {
@@ -78,7 +79,8 @@ impl ChainHandler for UserReads<'_, '_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx<'_>, chain_uses: &[ChainUse]) {
+pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
+    let chain_uses = &model.accesses;
     let mut handler = UserReads { ctx };
     replay(chain_uses, &mut handler);
 }

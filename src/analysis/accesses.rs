@@ -1,15 +1,14 @@
-//! Member chains rooted at a tracked identifier (`context.request.geoip.country_code`), with the
-//! role they play: read, written, deleted. The context and user rewrites map chains; this walker
-//! finds them once, outermost first, so `a.b.c` is seen whole and not as `a.b` too.
+//! Accesses to the Rules objects: every member chain rooted at a rule parameter, an alias of one or
+//! a Rules global (`context.request.geoip.country_code`, `req.userAgent`), as a typed path with the
+//! role it plays (read, tested, written, deleted), found once, outermost first, so `a.b.c` is seen
+//! whole and not as `a.b` too. An alias's uses carry the path it stands for.
 //!
-//! The five rewrites that work on chains (Management API, secrets, context reads, user reads,
-//! global state) share one walk: `collect` records every chain and bare use rooted at a rule
-//! parameter or a Rules global, and `replay` hands each rewrite the uses it wants, in the order its
-//! own walk would have met them. A rewrite's `wants` is asked at replay time, so what an earlier
-//! rewrite marked as handled is left alone, as before.
+//! The rewrites that work on accesses (Management API, secrets, context reads, user reads, global
+//! state) do not walk the tree: `replay` hands each the accesses it wants, in source order. A
+//! rewrite's `wants` is asked at replay time, so what an earlier rewrite claimed is left alone.
 
-use super::Ctx;
-use crate::analysis::scope::Bindings;
+use super::scope::Bindings;
+use crate::parse::ParsedFile;
 use swc_common::Span;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
@@ -129,12 +128,12 @@ pub enum ChainUse {
 }
 
 /// Every chain and bare use rooted at a rule parameter or a Rules global, in walk order.
-pub fn collect(ctx: &Ctx<'_>) -> Vec<ChainUse> {
+pub fn collect(parsed: &ParsedFile, bindings: &Bindings) -> Vec<ChainUse> {
     let mut recorder = Recorder {
-        bindings: &ctx.bindings,
+        bindings,
         uses: Vec::new(),
     };
-    ctx.parsed.visit(&mut ChainWalker { handler: &mut recorder });
+    parsed.visit(&mut ChainWalker { handler: &mut recorder });
     recorder.uses
 }
 

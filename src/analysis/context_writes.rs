@@ -1,9 +1,9 @@
 //! Assignments to `context.*` (`context.idToken[k] = v`, `context.redirect = {…}`), found once
 //! for the rewrites of side effects, with whether each is a statement of its own.
 
-use super::Ctx;
-use crate::analysis::scope::Param;
-use crate::rewrite::chains::split_chain;
+use super::accesses::split_chain;
+use super::scope::{Bindings, Param};
+use crate::parse::ParsedFile;
 use rustc_hash::FxHashSet;
 use std::ops::Range;
 use swc_common::{BytePos, Spanned};
@@ -29,26 +29,28 @@ impl ContextWrite {
     }
 }
 
-pub fn find(ctx: &Ctx<'_>) -> Vec<ContextWrite> {
+pub fn find(parsed: &ParsedFile, bindings: &Bindings) -> Vec<ContextWrite> {
     let mut finder = Finder {
-        ctx,
+        parsed,
+        bindings,
         found: Vec::new(),
         seen: FxHashSet::default(),
         in_block: FxHashSet::default(),
     };
-    ctx.parsed.visit(&mut finder);
+    parsed.visit(&mut finder);
     finder.found
 }
 
-struct Finder<'c, 'a> {
-    ctx: &'c Ctx<'a>,
+struct Finder<'f> {
+    parsed: &'f ParsedFile,
+    bindings: &'f Bindings,
     found: Vec<ContextWrite>,
     seen: FxHashSet<BytePos>,
     /// Expression statements that stand directly in a list of statements.
     in_block: FxHashSet<BytePos>,
 }
 
-impl Finder<'_, '_> {
+impl Finder<'_> {
     fn record(&mut self, assign: &AssignExpr, statement: Option<&ExprStmt>) {
         let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left else {
             return;
@@ -56,11 +58,11 @@ impl Finder<'_, '_> {
         let Some((root, segments)) = split_chain(member) else {
             return;
         };
-        if self.ctx.bindings.param(root) != Some(Param::Context) || !self.seen.insert(assign.span.lo) {
+        if self.bindings.param(root) != Some(Param::Context) || !self.seen.insert(assign.span.lo) {
             return;
         }
         // Through an alias (`var idt = context.idToken; idt.x = 1`), the path starts below it.
-        let prefix = self.ctx.bindings.alias_path(root);
+        let prefix = self.bindings.alias_path(root);
         let mut names: Vec<Option<String>> = prefix.iter().map(|name| Some(name.to_string())).collect();
         let mut computed: Vec<Option<Box<Expr>>> = vec![None; prefix.len()];
         computed.extend(segments.iter().map(|s| s.key.clone()));
@@ -70,13 +72,13 @@ impl Finder<'_, '_> {
             root: root.clone(),
             computed,
             names,
-            statement: statement.map(|s| self.ctx.range(s.span())),
+            statement: statement.map(|s| self.parsed.range(s.span())),
             in_block: statement.is_some_and(|s| self.in_block.contains(&s.span.lo)),
         });
     }
 }
 
-impl Visit for Finder<'_, '_> {
+impl Visit for Finder<'_> {
     fn visit_stmts(&mut self, stmts: &[Stmt]) {
         for stmt in stmts {
             if let Stmt::Expr(e) = stmt {
