@@ -1,0 +1,116 @@
+//! Login scenarios for `verify`: the user's scenarios file (here) and the defaults derived from the
+//! rule's own text (`derived`).
+//!
+//! A scenario is the JSON object the harness reads (`harness.js` documents it): `name`, a partial
+//! post-login `event` in the Actions shape (merged over the harness's realistic defaults),
+//! `secrets`, stubbed `http` answers, `timeout_ms`, `continue` and `rule_context`.
+
+mod derived;
+
+pub use derived::{default_scenarios, rule_facts, set_path, RuleFacts, Variant, MAX_SCENARIOS};
+use serde_json::{json, Value};
+
+/// One scenario, as the harness reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    /// The whole scenario object (with `name`), passed to the harness as it is.
+    pub json: Value,
+}
+
+impl Scenario {
+    fn new(name: String, mut json: Value) -> Scenario {
+        if let Value::Object(map) = &mut json {
+            map.insert("name".into(), Value::String(name.clone()));
+        }
+        Scenario { name, json }
+    }
+}
+
+/// Placeholder values for secrets, the same on both sides: `secret-KEY`, except where the name says
+/// what shape the value has (a rule that parses a URL or a domain would crash on `secret-KEY`):
+/// `AUTH0_DOMAIN` is the tenant domain the rule's `auth0.domain` holds, `…DOMAIN` / `…HOST` a host
+/// name, `…URL` / `…URI` / `…ENDPOINT` an https URL.
+pub fn placeholder_secrets<'a>(keys: impl IntoIterator<Item = &'a String>) -> Value {
+    Value::Object(
+        keys.into_iter()
+            .map(|k| (k.clone(), Value::String(placeholder(k))))
+            .collect(),
+    )
+}
+
+fn placeholder(key: &str) -> String {
+    let upper = key.to_ascii_uppercase();
+    let host = key.to_ascii_lowercase().replace('_', "-");
+    if upper == "AUTH0_DOMAIN" {
+        "example-tenant.auth0.com".to_string()
+    } else if upper.ends_with("URL") || upper.ends_with("URI") || upper.ends_with("ENDPOINT") {
+        format!("https://{host}.example.com/")
+    } else if upper.ends_with("DOMAIN") || upper.ends_with("HOST") || upper.ends_with("HOSTNAME") {
+        format!("{host}.example.com")
+    } else {
+        format!("secret-{key}")
+    }
+}
+
+/// Reads a user's scenarios file: a JSON list of scenario objects, or `{"scenarios": [...]}`.
+/// Unnamed scenarios are called `scenario N`; `secrets` missing from a scenario get the
+/// placeholders of `defaults_secrets` (the scenario's own values win), `timeout_ms` the default.
+pub fn parse_scenarios(text: &str, default_secrets: &Value, timeout_ms: u64) -> Result<Vec<Scenario>, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let list = match value {
+        Value::Array(list) => list,
+        Value::Object(mut map) => match map.remove("scenarios") {
+            Some(Value::Array(list)) => list,
+            _ => return Err("expected a list of scenarios, or an object with a \"scenarios\" list".into()),
+        },
+        _ => return Err("expected a list of scenarios".into()),
+    };
+    let mut out = Vec::new();
+    for (index, item) in list.into_iter().enumerate() {
+        let Value::Object(mut map) = item else {
+            return Err(format!("scenario {} is not a JSON object", index + 1));
+        };
+        if let Some(event) = map.get("event") {
+            if !event.is_object() {
+                return Err(format!("scenario {}: \"event\" must be an object", index + 1));
+            }
+        }
+        let name = match map.get("name") {
+            Some(Value::String(name)) => name.clone(),
+            None => format!("scenario {}", index + 1),
+            Some(_) => return Err(format!("scenario {}: \"name\" must be a string", index + 1)),
+        };
+        let mut secrets = default_secrets.as_object().cloned().unwrap_or_default();
+        match map.remove("secrets") {
+            Some(Value::Object(own)) => secrets.extend(own),
+            None | Some(Value::Null) => {}
+            Some(_) => return Err(format!("scenario {}: \"secrets\" must be an object", index + 1)),
+        }
+        map.insert("secrets".into(), Value::Object(secrets));
+        map.entry("timeout_ms").or_insert_with(|| json!(timeout_ms));
+        out.push(Scenario::new(name, Value::Object(map)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_scenarios_keep_their_secrets_over_placeholders() {
+        let defaults = json!({ "A": "secret-A", "B": "secret-B" });
+        let list = parse_scenarios(
+            r#"[{"event":{}, "secrets": {"A": "mine"}}, {"name": "x"}]"#,
+            &defaults,
+            100,
+        )
+        .unwrap();
+        assert_eq!(list[0].name, "scenario 1");
+        assert_eq!(list[0].json["secrets"], json!({ "A": "mine", "B": "secret-B" }));
+        assert_eq!(list[1].json["timeout_ms"], json!(100));
+        assert!(parse_scenarios("{", &defaults, 1).is_err());
+        assert!(parse_scenarios(r#"[{"event": 3}]"#, &defaults, 1).is_err());
+    }
+}
