@@ -8,7 +8,7 @@ use crate::analysis::rule::{find_rule, RuleSearch};
 use crate::analysis::scope::analyse;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::limits::{nesting, Limits, NESTING_CEILING};
-use crate::parse::{first_code_after, parse, parses_as_typescript, validate_script};
+use crate::parse::{first_code_after, parse, parses_as_typescript, validate_script, ParsedFile};
 use crate::placeholders::{mask, unmask};
 use crate::rewrite::{CallbackMode, Ctx, Finding};
 use crate::source::SourceText;
@@ -83,8 +83,18 @@ impl Conversion {
     }
 }
 
+/// Something that reads the parsed rule while it is converted, so that a caller that needs more
+/// than the Action (verify's scenarios) parses the rule once: the masked text and its tree.
+pub type Inspect<'i> = &'i mut dyn FnMut(&ParsedFile, &str);
+
 /// Converts the bytes of one file.
 pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
+    convert_bytes_inspecting(bytes, limits, &mut |_, _| {})
+}
+
+/// [`convert_bytes`], handing the parsed rule to `inspect` on the way (when the file parses as a
+/// rule).
+pub fn convert_bytes_inspecting(bytes: &[u8], limits: &Limits, inspect: Inspect<'_>) -> Conversion {
     // Before anything reads the bytes: a huge binary is refused without being scanned.
     if let Some(refusal) = refuse_if_too_large("", bytes.len(), limits) {
         return refusal;
@@ -99,7 +109,7 @@ pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
         );
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => convert(text, limits),
+        Ok(text) => convert_inspecting(text, limits, inspect),
         Err(error) => {
             let valid = error.valid_up_to();
             let text = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
@@ -127,7 +137,13 @@ pub fn too_large_message(size: Option<u64>, limit: u64) -> String {
 /// Converts the text of one rule into a post-login Action. A panic inside swc or a rewrite (a
 /// bug) is reported as an internal error for this file; the caller's run goes on.
 pub fn convert(text: &str, limits: &Limits) -> Conversion {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| convert_unguarded(text, limits))).unwrap_or_else(|panic| {
+    convert_inspecting(text, limits, &mut |_, _| {})
+}
+
+/// [`convert`], handing the parsed rule to `inspect` on the way (when the text parses as a rule).
+pub fn convert_inspecting(text: &str, limits: &Limits, inspect: Inspect<'_>) -> Conversion {
+    let guarded = || convert_unguarded(text, limits, inspect);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(guarded)).unwrap_or_else(|panic| {
         let message = format!(
             "the converter panicked on this file: {}",
             crate::limits::panic_message(&*panic)
@@ -136,10 +152,10 @@ pub fn convert(text: &str, limits: &Limits) -> Conversion {
     })
 }
 
-fn convert_unguarded(text: &str, limits: &Limits) -> Conversion {
+fn convert_unguarded(text: &str, limits: &Limits, inspect: Inspect<'_>) -> Conversion {
     // A byte-order mark is kept in the output; positions, like editors, do not count it.
     if let Some(rest) = text.strip_prefix('\u{feff}') {
-        let mut conversion = convert_text(rest, limits);
+        let mut conversion = convert_text(rest, limits, inspect);
         let bom = '\u{feff}'.len_utf8();
         conversion.action = conversion.action.map(|action| format!("\u{feff}{action}"));
         for diagnostic in &mut conversion.diagnostics {
@@ -147,10 +163,10 @@ fn convert_unguarded(text: &str, limits: &Limits) -> Conversion {
         }
         return conversion;
     }
-    convert_text(text, limits)
+    convert_text(text, limits, inspect)
 }
 
-fn convert_text(text: &str, limits: &Limits) -> Conversion {
+fn convert_text(text: &str, limits: &Limits, inspect: Inspect<'_>) -> Conversion {
     if let Some(refusal) = refuse_if_too_large(text, text.len(), limits) {
         return refusal;
     }
@@ -180,6 +196,7 @@ fn convert_text(text: &str, limits: &Limits) -> Conversion {
         RuleSearch::NotFound(message) => return Conversion::failed(text, Code::NotARule, 0..0, message),
     };
 
+    inspect(&parsed, &masked.text);
     let bindings = analyse(&parsed, rule.function_lo, &rule.params);
     if let Some(name) = ["event", "api"]
         .into_iter()

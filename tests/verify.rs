@@ -9,7 +9,7 @@ mod common;
 use common::{js_files, node_available, read_to_string};
 use rules2actions::verify::compare::Verdict;
 use rules2actions::verify::runner::{Runtime, Side};
-use rules2actions::verify::scenarios::default_scenarios;
+use rules2actions::verify::scenarios::{default_scenarios, rule_facts};
 use rules2actions::verify::{default_threads, run_pairs, Pair};
 use rules2actions::{convert, Limits, Severity, Status};
 use serde_json::Value;
@@ -214,7 +214,7 @@ fn corpus_rules_without_warnings_verify_identical() {
         let Some(action) = conversion.action.as_deref() else {
             continue;
         };
-        let scenarios = default_scenarios(&text, &conversion.secrets, 1000);
+        let scenarios = default_scenarios(rule_facts(&text), &conversion.secrets, 1000);
         pairs.push(Pair {
             rule: runtime.write_code(Side::Rule, &text).unwrap(),
             action: runtime.write_code(Side::Action, action).unwrap(),

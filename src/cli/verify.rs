@@ -8,13 +8,15 @@
 
 use super::files::read_file;
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
-use crate::convert::{convert_bytes, Status};
+use crate::convert::{convert_bytes_inspecting, Status};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::limits::with_large_stack;
 use crate::safe_text::printable;
 use crate::verify::compare::{FieldDiff, Verdict};
 use crate::verify::runner::{Runtime, Side};
-use crate::verify::scenarios::{default_scenarios, parse_scenarios, placeholder_secrets, rule_facts, Scenario};
+use crate::verify::scenarios::{
+    default_scenarios, facts_of, parse_scenarios, placeholder_secrets, RuleFacts, Scenario,
+};
 use crate::verify::{default_threads, run_pairs, Pair, ScenarioResult, DEFAULT_TIMEOUT_MS};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -314,9 +316,13 @@ fn prepare(
     }
     let limits = args.limits.limits();
     // A FIFO or a huge file is refused unread, as by `convert` and `check`.
+    // The scenarios are derived from the tree the conversion parses: the rule is parsed once.
+    let mut facts = RuleFacts::default();
     let (bytes, conversion) = match read_file(path, limits.max_file_size as u64) {
         Ok(bytes) => {
-            let conversion = with_large_stack(|| convert_bytes(&bytes, &limits));
+            let conversion = with_large_stack(|| {
+                convert_bytes_inspecting(&bytes, &limits, &mut |parsed, text| facts = facts_of(parsed, text))
+            });
             (bytes, conversion)
         }
         Err(error) => match error.refusal() {
@@ -354,12 +360,12 @@ fn prepare(
     };
     let timeout = args.timeout_ms.max(1);
     let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut keys: BTreeSet<String> = conversion.secrets.iter().cloned().collect();
+    keys.extend(facts.secrets.iter().cloned());
     if !args.no_defaults {
-        scenarios = with_large_stack(|| default_scenarios(&rule_text, &conversion.secrets, timeout));
+        scenarios = default_scenarios(facts, &conversion.secrets, timeout);
     }
     if let Some(text) = user_scenarios {
-        let mut keys: BTreeSet<String> = conversion.secrets.iter().cloned().collect();
-        keys.extend(with_large_stack(|| rule_facts(&rule_text)).secrets);
         match parse_scenarios(text, &placeholder_secrets(&keys), timeout) {
             Ok(list) => scenarios.extend(list),
             Err(message) => return failed(report, format!("scenarios: {message}")),

@@ -20,8 +20,7 @@ pub const MAX_SCENARIOS: usize = 8;
 
 /// The default scenarios of a rule. `secrets` are the configuration keys the conversion found; the
 /// keys read in the text are added, and each gets a placeholder value ([`placeholder_secrets`]).
-pub fn default_scenarios(rule_text: &str, secrets: &[String], timeout_ms: u64) -> Vec<Scenario> {
-    let facts = rule_facts(rule_text);
+pub fn default_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) -> Vec<Scenario> {
     let mut keys: BTreeSet<String> = secrets.iter().cloned().collect();
     keys.extend(facts.secrets.iter().cloned());
     let secrets = placeholder_secrets(&keys);
@@ -62,13 +61,19 @@ pub struct Variant {
     pub resume: bool,
 }
 
-/// Analyses the rule text. A file that does not parse yields no facts.
+/// Analyses a rule's text, by converting it (a caller that converts the rule anyway gets the
+/// facts from that conversion, with [`facts_of`]). A file that does not parse yields no facts.
 pub fn rule_facts(text: &str) -> RuleFacts {
-    let masked = crate::placeholders::mask(text);
-    let Ok(parsed) = crate::parse::parse(&masked.text) else {
-        return RuleFacts::default();
-    };
-    let source = masked.text.as_str();
+    let mut facts = RuleFacts::default();
+    crate::convert::convert_inspecting(text, &crate::Limits::default(), &mut |parsed, masked| {
+        facts = facts_of(parsed, masked);
+    });
+    facts
+}
+
+/// What the rule's tree (parsed by the conversion, placeholders masked in `source`) tells the
+/// scenario generator.
+pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
     let mut aliases = Aliases {
         source,
         base: parsed.base.0,
@@ -632,7 +637,10 @@ mod tests {
     use super::*;
 
     fn names(text: &str) -> Vec<String> {
-        default_scenarios(text, &[], 2000).into_iter().map(|s| s.name).collect()
+        default_scenarios(rule_facts(text), &[], 2000)
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
     }
 
     #[test]
@@ -657,7 +665,7 @@ mod tests {
                 "app_metadata.use_mfa=true"
             ]
         );
-        let scenarios = default_scenarios(rule, &[], 2000);
+        let scenarios = default_scenarios(rule_facts(rule), &[], 2000);
         assert_eq!(scenarios[0].json["secrets"], json!({ "KEY": "secret-KEY" }));
         let keys = ["AUTH0_DOMAIN", "API_URL", "LDAP_HOST", "TOKEN"].map(String::from);
         assert_eq!(
@@ -678,7 +686,7 @@ mod tests {
             if (user.user_metadata.geoip.country_code.toLowerCase() === 'us') {}
             callback(null, user, context);
         }"#;
-        let scenarios = default_scenarios(rule, &[], 2000);
+        let scenarios = default_scenarios(rule_facts(rule), &[], 2000);
         let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names[..2], ["default login", "user_metadata.geoip.country_code=us"]);
         assert_eq!(

@@ -7,7 +7,7 @@
 
 mod derived;
 
-pub use derived::{default_scenarios, rule_facts, set_path, RuleFacts, Variant, MAX_SCENARIOS};
+pub use derived::{default_scenarios, facts_of, rule_facts, set_path, RuleFacts, Variant, MAX_SCENARIOS};
 use serde_json::{json, Value};
 
 /// One scenario, as the harness reads it.
