@@ -208,6 +208,7 @@ pub fn resolve(bindings: &mut Bindings, facts: LocalFacts) {
 
 struct AliasResolver<'f> {
     rules: FxHashMap<BytePos, Reference>,
+    written_params: Vec<Param>,
     /// The declaration each use of a local refers to.
     decl_at: FxHashMap<BytePos, &'f DeclKey>,
     /// Locals that cannot be aliases: written, used as shorthand, or declared twice.
@@ -241,6 +242,7 @@ impl<'f> AliasResolver<'f> {
         }
         AliasResolver {
             rules: bindings.references.clone(),
+            written_params: bindings.written_params.clone(),
             decl_at,
             disqualified,
             escaping,
@@ -265,6 +267,9 @@ impl<'f> AliasResolver<'f> {
             }
         };
         path.extend(source.path.iter().cloned());
+        if self.written_params.contains(&param) {
+            return None;
+        }
         match param {
             Param::Context if context_path_needs_alias(&path.iter().map(|n| &**n).collect::<Vec<_>>()) => {
                 Some((param, path))

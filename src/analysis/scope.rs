@@ -1,7 +1,8 @@
 //! Scope analysis: which identifiers refer to the rule's own parameters and which to the Rules
 //! globals (`configuration`, `auth0`, `global`, `UnauthorizedError`, `require`). A nested function
 //! whose parameter or variable is named `user` or `context` shadows the rule's, and its uses are
-//! left alone.
+//! left alone. The same walk records every use of a local, for the alias analysis
+//! (`super::aliases`).
 
 use super::aliases::{
     aliased_names, Alias, DeclKey, LocalCall, LocalDeclarator, LocalFacts, LocalFunction, LocalUse, Source,
@@ -77,6 +78,8 @@ pub struct Bindings {
     used_globals: Vec<Global>,
     /// Locals that stand for a rule parameter or a part of it (see [`super::aliases`]).
     pub aliases: Vec<Alias>,
+    /// The rule's parameters the rule assigns (`user = …`): no local can stand for those.
+    pub(super) written_params: Vec<Param>,
 }
 
 impl Bindings {
@@ -162,12 +165,9 @@ impl Scope {
     }
 }
 
-/// Resolves every identifier of the file, then which locals are aliases of the rule's parameters.
+/// Resolves every identifier of the file in one walk, then which locals are aliases of the rule's
+/// parameters.
 pub fn analyse(parsed: &crate::parse::ParsedFile, rule_function: BytePos, params: &[Atom; 3]) -> Bindings {
-    resolve(parsed, rule_function, params)
-}
-
-fn resolve(parsed: &crate::parse::ParsedFile, rule_function: BytePos, params: &[Atom; 3]) -> Bindings {
     let mut resolver = Resolver {
         scopes: vec![Scope {
             is_function: true,
@@ -247,6 +247,9 @@ impl Resolver {
         let depth = self.depth();
         match self.lookup(&ident.sym) {
             Some(Resolved::Rules(binding)) => {
+                if let (Binding::Param(param), IdentMode::Write) = (binding, self.mode) {
+                    self.out.written_params.push(param);
+                }
                 let reference = Reference {
                     binding,
                     depth,
