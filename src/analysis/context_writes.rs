@@ -1,12 +1,13 @@
-//! Assignments to `context.*` (`context.idToken[k] = v`, `context.redirect = {…}`), found once
-//! for the rewrites of side effects, with whether each is a statement of its own.
+//! Assignments to `context.*` (`context.idToken[k] = v`, `context.redirect = {…}`) and merges
+//! into a context object (`Object.assign(context.idToken, {…})`), found once for the rewrites of
+//! side effects, with whether each is a statement of its own.
 
 use super::accesses::split_chain;
 use super::scope::{Bindings, Param};
 use crate::parse::ParsedFile;
 use rustc_hash::FxHashSet;
 use std::ops::Range;
-use swc_common::{BytePos, Spanned};
+use swc_common::{BytePos, Span, Spanned};
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -29,37 +30,63 @@ impl ContextWrite {
     }
 }
 
-pub fn find(parsed: &ParsedFile, bindings: &Bindings) -> Vec<ContextWrite> {
+/// Keys merged into a context object: `Object.assign(context.idToken, a, b)`, or the copy
+/// `context.idToken = Object.assign({}, context.idToken, a, b)`.
+pub struct ContextMerge {
+    /// The call, or the assignment of the copy.
+    pub span: Span,
+    /// The `context` identifiers it names: the target, and the original copied.
+    pub roots: Vec<Ident>,
+    /// The property names after `context` (`["idToken"]`), `None` where computed at run time.
+    pub names: Vec<Option<String>>,
+    /// The objects whose keys are merged in, in order.
+    pub sources: Vec<ExprOrSpread>,
+    /// The statement's range when the merge is a statement of its own.
+    pub statement: Option<Range<usize>>,
+    /// Whether that statement stands directly in a block.
+    pub in_block: bool,
+}
+
+impl ContextMerge {
+    pub fn first(&self) -> Option<&str> {
+        self.names.first().and_then(|n| n.as_deref())
+    }
+}
+
+/// The assignments to `context.*` and the merges into context objects. A copy merged back
+/// (`context.x = Object.assign({}, context.x, …)`) is a merge, not an assignment.
+pub fn find(parsed: &ParsedFile, bindings: &Bindings) -> (Vec<ContextWrite>, Vec<ContextMerge>) {
     let mut finder = Finder {
         parsed,
         bindings,
         found: Vec::new(),
+        merges: Vec::new(),
         seen: FxHashSet::default(),
         in_block: FxHashSet::default(),
     };
     parsed.visit(&mut finder);
-    finder.found
+    (finder.found, finder.merges)
 }
 
 struct Finder<'f> {
     parsed: &'f ParsedFile,
     bindings: &'f Bindings,
     found: Vec<ContextWrite>,
+    merges: Vec<ContextMerge>,
     seen: FxHashSet<BytePos>,
     /// Expression statements that stand directly in a list of statements.
     in_block: FxHashSet<BytePos>,
 }
 
+/// A member chain on `context` (or an alias of it): its root, the names and the computed keys.
+type ContextPath<'e> = (&'e Ident, Vec<Option<String>>, Vec<Option<Box<Expr>>>);
+
 impl Finder<'_> {
-    fn record(&mut self, assign: &AssignExpr, statement: Option<&ExprStmt>) {
-        let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left else {
-            return;
-        };
-        let Some((root, segments)) = split_chain(member) else {
-            return;
-        };
-        if self.bindings.param(root) != Some(Param::Context) || !self.seen.insert(assign.span.lo) {
-            return;
+    fn context_path<'e>(&self, expr: &'e Expr) -> Option<ContextPath<'e>> {
+        let Expr::Member(member) = expr else { return None };
+        let (root, segments) = split_chain(member)?;
+        if self.bindings.param(root) != Some(Param::Context) {
+            return None;
         }
         // Through an alias (`var idt = context.idToken; idt.x = 1`), the path starts below it.
         let prefix = self.bindings.alias_path(root);
@@ -67,15 +94,113 @@ impl Finder<'_> {
         let mut computed: Vec<Option<Box<Expr>>> = vec![None; prefix.len()];
         computed.extend(segments.iter().map(|s| s.key.clone()));
         names.extend(segments.into_iter().map(|s| s.name));
+        Some((root, names, computed))
+    }
+
+    fn statement_of(&self, statement: Option<&ExprStmt>) -> (Option<Range<usize>>, bool) {
+        (
+            statement.map(|s| self.parsed.range(s.span())),
+            statement.is_some_and(|s| self.in_block.contains(&s.span.lo)),
+        )
+    }
+
+    fn record(&mut self, assign: &AssignExpr, statement: Option<&ExprStmt>) {
+        let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left else {
+            return;
+        };
+        let member = Expr::Member(member.clone());
+        let Some((root, names, computed)) = self.context_path(&member) else {
+            return;
+        };
+        if !self.seen.insert(assign.span.lo) {
+            return;
+        }
+        let (statement, in_block) = self.statement_of(statement);
+        if assign.op == AssignOp::Assign {
+            if let Some((copied, sources)) = self.copy_merged_back(&assign.right, &names) {
+                self.merges.push(ContextMerge {
+                    span: assign.span,
+                    roots: vec![root.clone(), copied],
+                    names,
+                    sources,
+                    statement,
+                    in_block,
+                });
+                return;
+            }
+        }
         self.found.push(ContextWrite {
             assign: assign.clone(),
             root: root.clone(),
             computed,
             names,
-            statement: statement.map(|s| self.parsed.range(s.span())),
-            in_block: statement.is_some_and(|s| self.in_block.contains(&s.span.lo)),
+            statement,
+            in_block,
         });
     }
+
+    /// `Object.assign({}, <the same path>, …sources)`: the copy's root and the sources.
+    fn copy_merged_back(&self, value: &Expr, names: &[Option<String>]) -> Option<(Ident, Vec<ExprOrSpread>)> {
+        let args = object_assign_args(unparen(value))?;
+        let [first, second, sources @ ..] = args else {
+            return None;
+        };
+        let empty = matches!(unparen(&first.expr), Expr::Object(o) if o.props.is_empty());
+        let (copied, copied_names, _) = self.context_path(unparen(&second.expr))?;
+        let same = copied_names == names && names.iter().all(Option::is_some);
+        (empty && first.spread.is_none() && second.spread.is_none() && same).then(|| (copied.clone(), sources.to_vec()))
+    }
+
+    /// `Object.assign(context.x, …sources)`.
+    fn record_merge(&mut self, call: &CallExpr, statement: Option<&ExprStmt>) {
+        let Some([target, sources @ ..]) = object_assign_args_of(call) else {
+            return;
+        };
+        if target.spread.is_some() || !self.seen.insert(call.span.lo) {
+            return;
+        }
+        let Some((root, names, _)) = self.context_path(unparen(&target.expr)) else {
+            return;
+        };
+        let (statement, in_block) = self.statement_of(statement);
+        self.merges.push(ContextMerge {
+            span: call.span,
+            roots: vec![root.clone()],
+            names,
+            sources: sources.to_vec(),
+            statement,
+            in_block,
+        });
+    }
+}
+
+fn unparen(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(ParenExpr { expr, .. }) => unparen(expr),
+        other => other,
+    }
+}
+
+/// The arguments of `Object.assign(…)`.
+fn object_assign_args(expr: &Expr) -> Option<&[ExprOrSpread]> {
+    let Expr::Call(call) = expr else { return None };
+    object_assign_args_of(call)
+}
+
+fn object_assign_args_of(call: &CallExpr) -> Option<&[ExprOrSpread]> {
+    let Callee::Expr(callee) = &call.callee else {
+        return None;
+    };
+    let Expr::Member(MemberExpr {
+        obj,
+        prop: MemberProp::Ident(method),
+        ..
+    }) = &**callee
+    else {
+        return None;
+    };
+    let is_object = matches!(&**obj, Expr::Ident(object) if object.sym == *"Object");
+    (is_object && method.sym == *"assign").then_some(call.args.as_slice())
 }
 
 impl Visit for Finder<'_> {
@@ -89,10 +214,17 @@ impl Visit for Finder<'_> {
     }
 
     fn visit_expr_stmt(&mut self, stmt: &ExprStmt) {
-        if let Expr::Assign(assign) = &*stmt.expr {
-            self.record(assign, Some(stmt));
+        match &*stmt.expr {
+            Expr::Assign(assign) => self.record(assign, Some(stmt)),
+            Expr::Call(call) => self.record_merge(call, Some(stmt)),
+            _ => {}
         }
         stmt.visit_children_with(self);
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        self.record_merge(call, None);
+        call.visit_children_with(self);
     }
 
     fn visit_assign_expr(&mut self, assign: &AssignExpr) {

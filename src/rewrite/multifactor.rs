@@ -282,7 +282,7 @@ fn enable_call(ctx: &mut Ctx<'_>, settings: &Settings, at: &AssignExpr) -> Vec<P
 
 /// The object literal is rebuilt on one line; the comments between its properties move to lines
 /// of their own above the statement, so none is lost.
-fn keep_inner_comments(ctx: &mut Ctx<'_>, statement_start: usize, object: &ObjectLit) {
+pub(super) fn keep_inner_comments(ctx: &mut Ctx<'_>, statement_start: usize, object: &ObjectLit) {
     // Comments go on lines of their own before the line holding the statement.
     let line_start = ctx.source.line_start(statement_start);
     let starts_line = ctx.text[line_start..statement_start].trim().is_empty();
