@@ -53,19 +53,49 @@ impl ContextMerge {
     }
 }
 
-/// The assignments to `context.*` and the merges into context objects. A copy merged back
-/// (`context.x = Object.assign({}, context.x, …)`) is a merge, not an assignment.
-pub fn find(parsed: &ParsedFile, bindings: &Bindings) -> (Vec<ContextWrite>, Vec<ContextMerge>) {
+/// `delete context.multifactor`.
+pub struct ContextDelete {
+    /// The `delete` expression.
+    pub span: Span,
+    pub root: Ident,
+    pub names: Vec<Option<String>>,
+    /// The statement's range when the deletion is a statement of its own.
+    pub statement: Option<Range<usize>>,
+    /// Whether that statement stands directly in a block.
+    pub in_block: bool,
+}
+
+impl ContextDelete {
+    pub fn first(&self) -> Option<&str> {
+        self.names.first().and_then(|n| n.as_deref())
+    }
+}
+
+/// What a rule changes on `context`.
+pub struct ContextChanges {
+    pub writes: Vec<ContextWrite>,
+    pub merges: Vec<ContextMerge>,
+    pub deletes: Vec<ContextDelete>,
+}
+
+/// The assignments to `context.*`, the merges into context objects and the deletions. A copy
+/// merged back (`context.x = Object.assign({}, context.x, …)`) is a merge, not an assignment.
+pub fn find(parsed: &ParsedFile, bindings: &Bindings) -> ContextChanges {
     let mut finder = Finder {
         parsed,
         bindings,
         found: Vec::new(),
         merges: Vec::new(),
+        deletes: Vec::new(),
         seen: FxHashSet::default(),
         in_block: FxHashSet::default(),
     };
     parsed.visit(&mut finder);
-    (finder.found, finder.merges)
+    ContextChanges {
+        writes: finder.found,
+        merges: finder.merges,
+        deletes: finder.deletes,
+    }
 }
 
 struct Finder<'f> {
@@ -73,6 +103,7 @@ struct Finder<'f> {
     bindings: &'f Bindings,
     found: Vec<ContextWrite>,
     merges: Vec<ContextMerge>,
+    deletes: Vec<ContextDelete>,
     seen: FxHashSet<BytePos>,
     /// Expression statements that stand directly in a list of statements.
     in_block: FxHashSet<BytePos>,
@@ -151,6 +182,26 @@ impl Finder<'_> {
         (empty && first.spread.is_none() && second.spread.is_none() && same).then(|| (copied.clone(), sources.to_vec()))
     }
 
+    fn record_delete(&mut self, unary: &UnaryExpr, statement: Option<&ExprStmt>) {
+        if unary.op != UnaryOp::Delete {
+            return;
+        }
+        let Some((root, names, _)) = self.context_path(unparen(&unary.arg)) else {
+            return;
+        };
+        if !self.seen.insert(unary.span.lo) {
+            return;
+        }
+        let (statement, in_block) = self.statement_of(statement);
+        self.deletes.push(ContextDelete {
+            span: unary.span,
+            root: root.clone(),
+            names,
+            statement,
+            in_block,
+        });
+    }
+
     /// `Object.assign(context.x, …sources)`.
     fn record_merge(&mut self, call: &CallExpr, statement: Option<&ExprStmt>) {
         let Some([target, sources @ ..]) = object_assign_args_of(call) else {
@@ -217,9 +268,15 @@ impl Visit for Finder<'_> {
         match &*stmt.expr {
             Expr::Assign(assign) => self.record(assign, Some(stmt)),
             Expr::Call(call) => self.record_merge(call, Some(stmt)),
+            Expr::Unary(unary) => self.record_delete(unary, Some(stmt)),
             _ => {}
         }
         stmt.visit_children_with(self);
+    }
+
+    fn visit_unary_expr(&mut self, unary: &UnaryExpr) {
+        self.record_delete(unary, None);
+        unary.visit_children_with(self);
     }
 
     fn visit_call_expr(&mut self, call: &CallExpr) {

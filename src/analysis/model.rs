@@ -4,7 +4,7 @@
 //! names; the facts here are read-only.
 
 use super::accesses::{self, ChainUse};
-use super::context_writes::{self, ContextMerge, ContextWrite};
+use super::context_writes::{self, ContextDelete, ContextMerge, ContextWrite};
 use super::scope::Bindings;
 use crate::parse::ParsedFile;
 
@@ -15,15 +15,18 @@ pub struct Model {
     pub context_writes: Vec<ContextWrite>,
     /// Every merge into a property of `context`: `Object.assign(context.idToken, {…})`.
     pub context_merges: Vec<ContextMerge>,
+    /// Every `delete` of a property of `context`.
+    pub context_deletes: Vec<ContextDelete>,
 }
 
 impl Model {
     pub fn build(parsed: &ParsedFile, bindings: &Bindings) -> Model {
-        let (context_writes, context_merges) = context_writes::find(parsed, bindings);
+        let changes = context_writes::find(parsed, bindings);
         Model {
             accesses: accesses::collect(parsed, bindings),
-            context_writes,
-            context_merges,
+            context_writes: changes.writes,
+            context_merges: changes.merges,
+            context_deletes: changes.deletes,
         }
     }
 }
