@@ -280,6 +280,13 @@ fn convert_primary_user(ctx: &mut Ctx<'_>, write: &ContextWrite) {
         );
         return;
     }
+    if let Some(update) = super::metadata::updates(ctx).first() {
+        ctx.flag(
+            Code::PrimaryUser,
+            update,
+            "this rule also updates metadata and switches the primary user: the metadata set in the Action may be lost with the account it was set on; update the primary user's metadata instead",
+        );
+    }
     let pieces = vec![
         Piece::Text("api.authentication.setPrimaryUser(".into()),
         Piece::Source(ctx.range(write.assign.right.span())),
