@@ -93,6 +93,11 @@ impl LaterChanges {
         LaterChanges { changes }
     }
 
+    /// Whether the rule sets `field` itself.
+    fn sets(&self, field: &str) -> bool {
+        self.changes.iter().any(|(name, _, _)| name == field)
+    }
+
     /// The changes to `field` after `offset`.
     fn of(&self, ctx: &Ctx<'_>, field: &str, offset: usize) -> Vec<(Span, Option<Range<usize>>)> {
         self.changes
@@ -274,15 +279,15 @@ fn mapping_entries(ctx: &Ctx<'_>, right: &Expr) -> Option<Vec<(String, String)>>
 }
 
 /// `api.samlResponse.setAttribute(uri, event.user.field.path);`, set again after each later change
-/// of the field (Rules read it once the rule was done); a field that is not an `event.user` field
-/// is flagged as a possible app_metadata key.
+/// of the field (Rules read it once the rule was done); a field that is not an `event.user` field,
+/// nor one the rule sets, is flagged as a possible app_metadata key.
 fn set_attribute(ctx: &mut Ctx<'_>, uri: &str, field: &str, mapping: &AssignExpr, later: &LaterChanges) -> Vec<Piece> {
     let call = format!(
         "api.samlResponse.setAttribute({uri}, event.user{});",
         profile_path(field, preferred_quote(ctx.text))
     );
     let root = field.split(['.', '[']).next().unwrap_or_default();
-    if !USER_PROFILE_FIELDS.contains(&root) {
+    if !USER_PROFILE_FIELDS.contains(&root) && !later.sets(root) {
         ctx.flag(
             Code::UnknownUserProperty,
             mapping,
