@@ -276,12 +276,13 @@ impl Visit for Exits<'_, '_> {
 }
 
 /// The settings live in a local variable from the first change to the last, and one `enable`
-/// follows the last: every `context.multifactor` of those statements becomes the variable.
+/// follows the last: every `context.multifactor` from the first change on becomes the variable.
 fn convert_to_local(ctx: &mut Ctx<'_>, model: &Model, touches: &[Touch<'_>], (first, last): (usize, usize)) {
     let name = ctx.bindings.fresh_name("multifactor");
     let body = &ctx.rule.body.stmts;
     let start = ctx.range(body[first].span()).start;
     let end = ctx.range(body[last].span()).end;
+    let rule_end = ctx.rule.body_range.end;
     let indent = ctx.indentation_at(start).to_string();
     let newline = ctx.newline;
     ctx.edits.insert(start, format!("let {name};{newline}{indent}"));
@@ -303,8 +304,9 @@ fn convert_to_local(ctx: &mut Ctx<'_>, model: &Model, touches: &[Touch<'_>], (fi
         let inside = |r: &Range<usize>| r.start <= range.start && range.end <= r.end;
         let is_mfa = segments[0].name.as_deref() == Some("multifactor")
             && ctx.bindings.param(root) == Some(Param::Context)
-            && ctx.bindings.alias_path(root).is_empty();
-        if is_mfa && (start..end).contains(&range.start) && !whole_deletes.iter().any(inside) {
+            && ctx.bindings.alias(root).is_none();
+        // Reads after the changes see the final value too; before the declaration there is none.
+        if is_mfa && (start..rule_end).contains(&range.start) && !whole_deletes.iter().any(inside) {
             ctx.claim(root);
             ctx.edits.replace(range, name.clone());
         }
