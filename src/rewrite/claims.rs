@@ -66,6 +66,7 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, token: &str) {
             }],
             statement: write.statement.clone(),
             in_block: write.in_block,
+            replaces: true,
         };
         convert_claims(ctx, &whole, token);
         return;
@@ -147,6 +148,8 @@ struct Merge<'m> {
     sources: &'m [ExprOrSpread],
     statement: Option<Range<usize>>,
     in_block: bool,
+    /// Whether the rule replaced the whole object, dropping the claims set before.
+    replaces: bool,
 }
 
 fn convert_merge(ctx: &mut Ctx<'_>, merge: &ContextMerge, token: &str) {
@@ -156,6 +159,7 @@ fn convert_merge(ctx: &mut Ctx<'_>, merge: &ContextMerge, token: &str) {
         sources: &merge.sources,
         statement: merge.statement.clone(),
         in_block: merge.in_block,
+        replaces: false,
     };
     convert_claims(ctx, &merge, token);
 }
@@ -196,11 +200,12 @@ fn convert_claims(ctx: &mut Ctx<'_>, merge: &Merge<'_>, token: &str) {
     } else {
         ctx.replace_statement(range, merge.in_block, statements);
     }
-    ctx.report(
-        Code::TokenClaim,
-        &merge.span,
-        format!("the claims merged into context.{token} converted to one api.{token}.setCustomClaim per key"),
-    );
+    let message = if merge.replaces {
+        format!("context.{token} = {{…}} converted to one api.{token}.setCustomClaim per key; claims set before (by this or an earlier rule) stay, where Rules dropped them with the old object")
+    } else {
+        format!("the claims merged into context.{token} converted to one api.{token}.setCustomClaim per key")
+    };
+    ctx.report(Code::TokenClaim, &merge.span, message);
 }
 
 /// Whether a source of claims for the access token names `scope`, which is no custom claim.
