@@ -103,8 +103,8 @@ fn touches(model: &Model) -> Vec<Touch<'_>> {
     touches
 }
 
-/// `context_writes` are the rule's assignments to `context.*`, found once for the rewrites of side
-/// effects; the MFA ones are among them.
+/// The rule's changes to `context.multifactor` (assignments, merges, deletions, found once in the
+/// model) become an `enable` each, one `enable` of a local variable, or flagged denials.
 pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
     let touches = touches(model);
     if touches.is_empty() {
