@@ -111,6 +111,7 @@ pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
         return;
     }
     touches.iter().flat_map(Touch::roots).for_each(|root| ctx.claim(root));
+    flag_cancellations(ctx, &touches);
     let objects = named_objects(ctx);
     if let Some(writes) = in_place(ctx, &touches) {
         for write in writes {
@@ -120,6 +121,40 @@ pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
         convert_to_local(ctx, model, &touches, span);
     } else {
         fail_closed(ctx, &touches);
+    }
+}
+
+/// A change that turns MFA off before the rule has set it for sure also cancelled, in Rules, the MFA
+/// an earlier rule required; an Action cannot undo another Action's `enable`.
+fn flag_cancellations(ctx: &mut Ctx<'_>, touches: &[Touch<'_>]) {
+    let body: Vec<Span> = ctx.rule.body.stmts.iter().map(|stmt| stmt.span()).collect();
+    let mut set_for_sure = false;
+    for touch in touches {
+        let off = match touch {
+            Touch::Delete(delete) => delete.names.len() == 1,
+            Touch::Write(write) if write.names.len() == 1 => can_be_off(ctx, &write.assign.right),
+            _ => false,
+        };
+        if off && !set_for_sure {
+            ctx.flag(
+                Code::MultifactorDynamic,
+                &touch.span(),
+                "turning MFA off here also cancelled, in Rules, the MFA an earlier rule required; an Action cannot undo another Action's api.multifactor.enable: if an earlier Action enables MFA, make this decision there",
+            );
+        }
+        // A plain assignment of settings standing in the rule body itself runs on every login.
+        let top_level = matches!(touch, Touch::Write(write)
+            if write.statement.is_some() && body.iter().any(|stmt| stmt.lo == write.assign.span.lo));
+        set_for_sure |= top_level && !off;
+    }
+}
+
+/// Whether a value assigned to `context.multifactor` may leave MFA off.
+fn can_be_off(ctx: &Ctx<'_>, value: &Expr) -> bool {
+    match value {
+        Expr::Paren(ParenExpr { expr, .. }) => can_be_off(ctx, expr),
+        Expr::Cond(cond) => can_be_off(ctx, &cond.cons) || can_be_off(ctx, &cond.alt),
+        other => is_off(ctx, other),
     }
 }
 
@@ -144,7 +179,7 @@ fn in_place<'m>(ctx: &Ctx<'_>, touches: &[Touch<'m>]) -> Option<Vec<&'m ContextW
 fn readable(ctx: &Ctx<'_>, value: &Expr, off_allowed: bool) -> bool {
     match value {
         Expr::Paren(ParenExpr { expr, .. }) => readable(ctx, expr, off_allowed),
-        Expr::Object(_) => true,
+        Expr::Object(object) => is_plain(object),
         _ if is_off(ctx, value) => off_allowed,
         Expr::Ident(_) => true,
         Expr::Cond(cond) => [&cond.cons, &cond.alt]
@@ -165,6 +200,19 @@ fn is_off(ctx: &Ctx<'_>, value: &Expr) -> bool {
         }) => matches!(&**arg, Expr::Lit(_)),
         _ => false,
     }
+}
+
+/// Whether every property of a literal is a key known statically with its value (no spread, no
+/// computed key, no method).
+fn is_plain(object: &ObjectLit) -> bool {
+    object.props.iter().all(|prop| match prop {
+        PropOrSpread::Prop(prop) => match &**prop {
+            Prop::KeyValue(kv) => property_key(&kv.key).is_some(),
+            Prop::Shorthand(_) => true,
+            _ => false,
+        },
+        PropOrSpread::Spread(_) => false,
+    })
 }
 
 /// `Object.assign({}, {…}, {…})`: the literals merged, in order.
@@ -194,11 +242,9 @@ fn merged_literals(value: &Expr) -> Option<Vec<&ObjectLit>> {
     if !matches!(&*first.expr, Expr::Object(o) if o.props.is_empty()) {
         return None;
     }
-    args.iter()
-        .chain(rest)
-        .skip(1)
+    rest.iter()
         .map(|arg| match (&arg.spread, &*arg.expr) {
-            (None, Expr::Object(object)) => Some(object),
+            (None, Expr::Object(object)) if is_plain(object) => Some(object),
             _ => None,
         })
         .collect()
@@ -300,9 +346,10 @@ fn convert_to_local(ctx: &mut Ctx<'_>, model: &Model, touches: &[Touch<'_>], (fi
         let ChainUse::Chain { root, segments, .. } = chain else {
             continue;
         };
-        let range = ctx.range(segments[0].span);
+        let Some(head) = segments.first() else { continue };
+        let range = ctx.range(head.span);
         let inside = |r: &Range<usize>| r.start <= range.start && range.end <= r.end;
-        let is_mfa = segments[0].name.as_deref() == Some("multifactor")
+        let is_mfa = head.name.as_deref() == Some("multifactor")
             && ctx.bindings.param(root) == Some(Param::Context)
             && ctx.bindings.alias(root).is_none();
         // Reads after the changes see the final value too; before the declaration there is none.
@@ -341,7 +388,9 @@ fn literal_settings<'m>(touch: &Touch<'m>) -> Vec<&'m ObjectLit> {
     let mut found = Vec::new();
     match touch {
         Touch::Write(write) if write.names.len() == 1 => objects(&write.assign.right, &mut found),
-        Touch::Merge(merge) => merge.sources.iter().for_each(|s| objects(&s.expr, &mut found)),
+        Touch::Merge(merge) if merge.names.len() == 1 => {
+            merge.sources.iter().for_each(|s| objects(&s.expr, &mut found))
+        }
         _ => {}
     }
     found

@@ -78,7 +78,7 @@ impl LaterChanges {
                 ChainUse::Chain { root, segments, role }
                     if role.writes() && ctx.bindings.param(root) == Some(Param::User) =>
                 {
-                    let field = segments[0].name.clone()?;
+                    let field = segments.first()?.name.clone()?;
                     let span = segments.last()?.span;
                     let statement = statements
                         .found
