@@ -368,7 +368,7 @@ fn convert_to_local(ctx: &mut Ctx<'_>, model: &Model, touches: &[Touch<'_>], (fi
     ctx.report(
         Code::Multifactor,
         &touches[0].span(),
-        format!("context.multifactor is changed more than once: its final value, kept in `{name}`, becomes one api.multifactor.enable after the last change"),
+        format!("the final context.multifactor, kept in `{name}`, becomes one api.multifactor.enable after the rule's last change of it"),
     );
 }
 
