@@ -289,3 +289,69 @@ impl Visit for Finder<'_> {
         assign.visit_children_with(self);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rule::{find_rule, RuleSearch};
+    use crate::analysis::scope::analyse;
+    use crate::parse::parse;
+
+    fn changes_of(body: &str) -> ContextChanges {
+        let text = format!("function (user, context, callback) {{ {body} }}");
+        let parsed = parse(&text).expect("the rule parses");
+        let RuleSearch::Found { rule, .. } = find_rule(&parsed) else {
+            panic!("no rule function in {text}");
+        };
+        let bindings = analyse(&parsed, rule.function_lo, &rule.params);
+        find(&parsed, &bindings)
+    }
+
+    fn names(names: &[Option<String>]) -> Vec<&str> {
+        names.iter().map(|n| n.as_deref().unwrap_or("?")).collect()
+    }
+
+    #[test]
+    fn a_copy_merged_back_is_a_merge_of_the_sources_after_the_copy() {
+        let changes = changes_of("context.idToken = Object.assign({}, context.idToken, a, { b: 1 });");
+        assert!(changes.writes.is_empty());
+        let [merge] = changes.merges.as_slice() else {
+            panic!("one merge expected")
+        };
+        assert_eq!(names(&merge.names), ["idToken"]);
+        assert_eq!(merge.roots.len(), 2, "the target and the copied original");
+        assert_eq!(merge.sources.len(), 2);
+        assert!(merge.statement.is_some() && merge.in_block);
+    }
+
+    #[test]
+    fn a_copy_of_another_object_is_an_assignment() {
+        let changes = changes_of("context.idToken = Object.assign({}, context.accessToken, a);");
+        assert!(changes.merges.is_empty());
+        assert_eq!(changes.writes.len(), 1);
+    }
+
+    #[test]
+    fn object_assign_into_a_context_object_is_a_merge_wherever_it_stands() {
+        let changes = changes_of("Object.assign(context.multifactor, a); x = Object.assign((context.idToken), b, c);");
+        let found: Vec<(Vec<&str>, usize, bool)> = changes
+            .merges
+            .iter()
+            .map(|m| (names(&m.names), m.sources.len(), m.statement.is_some()))
+            .collect();
+        assert_eq!(found, [(vec!["multifactor"], 1, true), (vec!["idToken"], 2, false)]);
+    }
+
+    #[test]
+    fn merges_into_other_objects_are_left_alone() {
+        let changes = changes_of("const o = {}; Object.assign(o.idToken, a); Object.assign(user.app_metadata, b);");
+        assert!(changes.merges.is_empty() && changes.writes.is_empty());
+    }
+
+    #[test]
+    fn deletions_of_context_properties_are_found_with_their_statement() {
+        let changes = changes_of("delete context.multifactor; if (x) delete context.idToken.a; y = delete other.z;");
+        let found: Vec<(Vec<&str>, bool)> = changes.deletes.iter().map(|d| (names(&d.names), d.in_block)).collect();
+        assert_eq!(found, [(vec!["multifactor"], true), (vec!["idToken", "a"], false)]);
+    }
+}
