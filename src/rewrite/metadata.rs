@@ -273,14 +273,20 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     }
 }
 
-/// The metadata updates of the rule (`auth0.users.updateAppMetadata(…)`), wherever they stand.
-pub fn updates(ctx: &Ctx<'_>) -> Vec<Span> {
+/// The rule's updates of its own user's metadata (`auth0.users.updateAppMetadata(user.user_id,
+/// …)`), wherever they stand.
+pub fn own_updates(ctx: &Ctx<'_>) -> Vec<Span> {
     if !ctx.bindings.uses(Global::Auth0) {
         return Vec::new();
     }
     let mut finder = Updates { ctx, found: Vec::new() };
     ctx.parsed.visit(&mut finder);
-    finder.found.iter().map(|(call, _, _)| call.span).collect()
+    finder
+        .found
+        .iter()
+        .filter(|(call, _, _)| call.args.first().is_some_and(|id| is_own_user_id(ctx, &id.expr)))
+        .map(|(call, _, _)| call.span)
+        .collect()
 }
 
 struct FoldedStatements<'f> {

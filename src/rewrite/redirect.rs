@@ -280,11 +280,11 @@ fn convert_primary_user(ctx: &mut Ctx<'_>, write: &ContextWrite) {
         );
         return;
     }
-    if let Some(update) = super::metadata::updates(ctx).first() {
+    if let Some(update) = super::metadata::own_updates(ctx).first() {
         ctx.flag(
             Code::PrimaryUser,
             update,
-            "this rule also updates metadata and switches the primary user: the metadata set in the Action may be lost with the account it was set on; update the primary user's metadata instead",
+            "this rule also updates the login user's metadata and switches the primary user: that metadata may be lost with the account it was set on; update the primary user's metadata instead",
         );
     }
     let pieces = vec![
