@@ -287,7 +287,13 @@ fn set_attribute(ctx: &mut Ctx<'_>, uri: &str, field: &str, mapping: &AssignExpr
         profile_path(field, preferred_quote(ctx.text))
     );
     let root = field.split(['.', '[']).next().unwrap_or_default();
-    if !USER_PROFILE_FIELDS.contains(&root) && !later.sets(root) {
+    if !is_identifier(root) {
+        ctx.flag(
+            Code::Saml,
+            mapping,
+            format!("the SAML attribute `{uri}` maps `{field}`, which is no user field name: Rules looked it up on the user; if a fixed value was meant, pass the value to api.samlResponse.setAttribute"),
+        );
+    } else if !USER_PROFILE_FIELDS.contains(&root) && !later.sets(root) {
         ctx.flag(
             Code::UnknownUserProperty,
             mapping,
