@@ -129,7 +129,7 @@ codes! {
     UnknownUserProperty = "R2A207", Warning, "user property that may be a merged app_metadata key",
         "Rules merge app_metadata keys into the user object, so user.foo may really be app_metadata.foo. Actions do not merge: read event.user.app_metadata.foo if that is what the rule meant.";
     MultifactorDynamic = "R2A208", Warning, "multifactor settings not known statically",
-        "context.multifactor is assigned a value whose provider and options cannot be read from the code. Check the generated api.multifactor.enable call, especially Duo's providerOptions.";
+        "context.multifactor is assigned a value whose provider and options cannot be read from the code. Check the generated api.multifactor.enable call, especially Duo's providerOptions. Where the rule's final MFA settings cannot be worked out at all (changed in a nested function, for example), the Action denies the login at each change until api.multifactor.enable is written by hand.";
     MultifactorOption = "R2A209", Warning, "multifactor option with no Action equivalent",
         "api.multifactor.enable accepts only allowRememberBrowser and, for Duo, providerOptions. This option of the rule was dropped; check whether the MFA policy still matches.";
     ContextWrite = "R2A210", Warning, "write to context data that Actions cannot change",

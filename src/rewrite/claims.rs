@@ -1,16 +1,19 @@
 //! Token claims and scopes (mapping §4.1): `context.idToken[k] = v` and `context.idToken.k = v`
 //! become `api.idToken.setCustomClaim(k, v)`, the same for the access token.
 //! `context.accessToken.scope = …` replaced the whole scope set in Rules: the Action removes each
-//! requested scope that is not wanted and adds each wanted one.
+//! requested scope that is not wanted and adds each wanted one, whether the rule wrote `.scope` or
+//! `['scope']`. A whole object of claims (`context.idToken = {…}`, `Object.assign(context.idToken,
+//! {…})` and the copy merged back) becomes one `setCustomClaim` per key.
 
 use super::print::{preferred_quote, string_literal};
 use super::Ctx;
-use crate::analysis::context_writes::ContextWrite;
+use crate::analysis::context_writes::{ContextMerge, ContextWrite};
 use crate::analysis::model::Model;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
-use swc_common::Spanned;
-use swc_ecma_ast::AssignOp;
+use std::ops::Range;
+use swc_common::{Span, Spanned};
+use swc_ecma_ast::{AssignOp, Expr, ExprOrSpread, Prop, PropName, PropOrSpread};
 
 pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
     let writes = &model.context_writes;
@@ -23,12 +26,24 @@ pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
             ctx.flag(Code::TokenClaims, &write.assign, "context.accessToken.scope is assigned more than once; set the final scopes with api.accessToken.addScope / removeScope");
             continue;
         }
-        let token = match write.first() {
-            Some("idToken") => "idToken",
-            Some("accessToken") => "accessToken",
-            _ => continue,
+        let Some(token) = token_of(write.first()) else {
+            continue;
         };
         convert(ctx, write, token);
+    }
+    for merge in &model.context_merges {
+        if let Some(token) = token_of(merge.first()) {
+            merge.roots.iter().for_each(|root| ctx.claim(root));
+            convert_merge(ctx, merge, token);
+        }
+    }
+}
+
+fn token_of(first: Option<&str>) -> Option<&'static str> {
+    match first {
+        Some("idToken") => Some("idToken"),
+        Some("accessToken") => Some("accessToken"),
+        _ => None,
     }
 }
 
@@ -39,6 +54,23 @@ fn is_scope_assignment(write: &ContextWrite) -> bool {
 fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, token: &str) {
     let unconvertible =
         |reason: &str| format!("context.{token}: {reason}; call api.{token}.setCustomClaim(name, value) instead");
+    if write.names.len() == 1 && write.assign.op == AssignOp::Assign && matches!(&*write.assign.right, Expr::Object(_))
+    {
+        ctx.claim(&write.root);
+        let whole = Merge {
+            span: write.assign.span,
+            names: &write.names,
+            sources: &[ExprOrSpread {
+                spread: None,
+                expr: write.assign.right.clone(),
+            }],
+            statement: write.statement.clone(),
+            in_block: write.in_block,
+            replaces: true,
+        };
+        convert_claims(ctx, &whole, token);
+        return;
+    }
     if write.names.len() != 2 {
         let reason = if write.names.len() == 1 {
             "the whole token object is replaced"
@@ -60,7 +92,7 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, token: &str) {
         return;
     }
     ctx.claim(&write.root);
-    if token == "accessToken" && write.names[1].as_deref() == Some("scope") && write.computed[1].is_none() {
+    if is_scope_assignment(write) {
         convert_scope(ctx, write);
         return;
     }
@@ -107,4 +139,142 @@ fn convert_scope(ctx: &mut Ctx<'_>, write: &ContextWrite) {
         &write.assign,
         "context.accessToken.scope converted to removeScope / addScope calls",
     );
+}
+
+/// Keys merged into a token object, from an assignment of a whole object or an `Object.assign`.
+struct Merge<'m> {
+    span: Span,
+    names: &'m [Option<String>],
+    sources: &'m [ExprOrSpread],
+    statement: Option<Range<usize>>,
+    in_block: bool,
+    /// Whether the rule replaced the whole object, dropping the claims set before.
+    replaces: bool,
+}
+
+fn convert_merge(ctx: &mut Ctx<'_>, merge: &ContextMerge, token: &str) {
+    let merge = Merge {
+        span: merge.span,
+        names: &merge.names,
+        sources: &merge.sources,
+        statement: merge.statement.clone(),
+        in_block: merge.in_block,
+        replaces: false,
+    };
+    convert_claims(ctx, &merge, token);
+}
+
+/// One `setCustomClaim` statement per key of each literal source, and a loop over the keys of any
+/// other source, in the order `Object.assign` would copy them.
+fn convert_claims(ctx: &mut Ctx<'_>, merge: &Merge<'_>, token: &str) {
+    let unconvertible = |reason: &str| {
+        format!("context.{token}: {reason}; call api.{token}.setCustomClaim(name, value) for each claim instead")
+    };
+    let problem = if merge.names.len() != 1 {
+        Some("claims are merged into a nested property of the token")
+    } else if merge.sources.iter().any(|s| s.spread.is_some()) {
+        Some("the claims come from a spread list of objects")
+    } else if merge.statement.is_none() {
+        Some("the merged object is used as a value")
+    } else if token == "accessToken" && merge.sources.iter().any(|s| sets_scope(ctx, s)) {
+        Some("the scope is set among other claims (set it with addScope / removeScope)")
+    } else {
+        None
+    };
+    if let Some(reason) = problem {
+        ctx.flag(Code::TokenClaims, &merge.span, unconvertible(reason));
+        return;
+    }
+    let range = merge.statement.clone().expect("checked above");
+    let mut statements = Vec::new();
+    for source in merge.sources {
+        statements.extend(claim_statements(ctx, source, token));
+    }
+    for source in merge.sources {
+        if let Expr::Object(object) = &*source.expr {
+            super::multifactor::keep_inner_comments(ctx, range.start, object);
+        }
+    }
+    if statements.is_empty() {
+        ctx.delete_statement(range);
+    } else {
+        ctx.replace_statement(range, merge.in_block, statements);
+    }
+    let message = if merge.replaces {
+        format!("context.{token} = {{…}} converted to one api.{token}.setCustomClaim per key; claims set before (by this or an earlier rule) stay, where Rules dropped them with the old object")
+    } else {
+        format!("the claims merged into context.{token} converted to one api.{token}.setCustomClaim per key")
+    };
+    ctx.report(Code::TokenClaim, &merge.span, message);
+}
+
+/// Whether a source of claims for the access token names `scope`, which is no custom claim.
+fn sets_scope(ctx: &Ctx<'_>, source: &ExprOrSpread) -> bool {
+    let Expr::Object(object) = &*source.expr else {
+        return false;
+    };
+    object.props.iter().any(|prop| match prop {
+        PropOrSpread::Prop(prop) => match &**prop {
+            Prop::KeyValue(kv) => ctx.key_literal(&kv.key).is_some_and(|k| k[1..k.len() - 1] == *"scope"),
+            Prop::Shorthand(ident) => ident.sym == *"scope",
+            _ => false,
+        },
+        PropOrSpread::Spread(_) => false,
+    })
+}
+
+/// The statements setting the claims of one source.
+fn claim_statements(ctx: &mut Ctx<'_>, source: &ExprOrSpread, token: &str) -> Vec<Vec<Piece>> {
+    let set = |key: Piece, value: Piece| {
+        vec![
+            Piece::Text(format!("api.{token}.setCustomClaim(")),
+            key,
+            Piece::Text(", ".into()),
+            value,
+            Piece::Text(");".into()),
+        ]
+    };
+    if let Expr::Object(object) = &*source.expr {
+        let literal: Option<Vec<(Piece, Piece)>> = object
+            .props
+            .iter()
+            .map(|prop| {
+                let PropOrSpread::Prop(prop) = prop else { return None };
+                match &**prop {
+                    Prop::KeyValue(kv) => Some((claim_key(ctx, &kv.key)?, Piece::Source(ctx.range(kv.value.span())))),
+                    Prop::Shorthand(ident) => Some((
+                        Piece::Text(string_literal(&ident.sym, preferred_quote(ctx.text))),
+                        Piece::Source(ctx.range(ident.span)),
+                    )),
+                    _ => None,
+                }
+            })
+            .collect();
+        if let Some(entries) = literal {
+            return entries.into_iter().map(|(key, value)| set(key, value)).collect();
+        }
+    }
+    // `Object.assign` copies the own enumerable keys of any value, and skips null and undefined,
+    // as a spread does.
+    let key = ctx.bindings.fresh_name("claim");
+    let value = ctx.bindings.fresh_name("value");
+    vec![vec![
+        Piece::Text(format!("for (const [{key}, {value}] of Object.entries({{ ...")),
+        Piece::Source(ctx.range(source.expr.span())),
+        Piece::Text(format!(" }})) api.{token}.setCustomClaim({key}, {value});")),
+    ]]
+}
+
+/// A claim's name: `a` and `2` become `'a'` and `'2'`, a string stays as written, `[expr]` is
+/// `expr`.
+fn claim_key(ctx: &Ctx<'_>, key: &PropName) -> Option<Piece> {
+    match key {
+        PropName::Computed(computed) => Some(Piece::Source(ctx.range(computed.expr.span()))),
+        // `Object.assign` names the claim `'2'` for a key `2`.
+        PropName::Num(number) => Some(Piece::Text(string_literal(
+            &number.value.to_string(),
+            preferred_quote(ctx.text),
+        ))),
+        _ => ctx.key_literal(key).map(Piece::Text),
+    }
 }

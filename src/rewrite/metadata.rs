@@ -18,8 +18,7 @@ use crate::diagnostics::Code;
 use crate::edits::Piece;
 use rustc_hash::FxHashSet;
 use std::ops::Range;
-use swc_common::BytePos;
-use swc_common::Spanned;
+use swc_common::{BytePos, Span, Spanned};
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -272,6 +271,22 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
             convert(ctx, &call, &root, setter);
         }
     }
+}
+
+/// The rule's updates of its own user's metadata (`auth0.users.updateAppMetadata(user.user_id,
+/// …)`), wherever they stand.
+pub fn own_updates(ctx: &Ctx<'_>) -> Vec<Span> {
+    if !ctx.bindings.uses(Global::Auth0) {
+        return Vec::new();
+    }
+    let mut finder = Updates { ctx, found: Vec::new() };
+    ctx.parsed.visit(&mut finder);
+    finder
+        .found
+        .iter()
+        .filter(|(call, _, _)| call.args.first().is_some_and(|id| is_own_user_id(ctx, &id.expr)))
+        .map(|(call, _, _)| call.span)
+        .collect()
 }
 
 struct FoldedStatements<'f> {

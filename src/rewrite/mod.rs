@@ -107,7 +107,7 @@ pub const REWRITES: &[Rewrite] = {
         Rewrite {
             name: "saml",
             section: "§4.6",
-            codes: &[Saml, SamlConverted],
+            codes: &[Saml, SamlConverted, UnknownUserProperty],
             run: saml::run,
         },
         Rewrite {

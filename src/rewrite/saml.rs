@@ -1,16 +1,25 @@
 //! SAML (mapping §4.6): `context.samlConfiguration.X = v` becomes `api.samlResponse.setX(v)`;
-//! `mappings` entries become `api.samlResponse.setAttribute(uri, event.user.<field>)`. Keys with no
-//! setter are flagged.
+//! `mappings` entries (a whole object, or one `mappings[uri] = field`) become
+//! `api.samlResponse.setAttribute(uri, event.user.<field>)`. Keys with no setter are flagged.
+//!
+//! Rules resolved the mappings against the user once every rule was done: where the rule changes
+//! a mapped field later (often in a request callback), the attribute is set again after that
+//! change. A field that is not an `event.user` field may have been an app_metadata key, which
+//! Rules merged into the user: that is flagged, as for reads.
 
 use super::print::{is_identifier, preferred_quote, string_literal};
 use super::Ctx;
+use crate::analysis::accesses::{split_chain, ChainUse};
 use crate::analysis::context_writes::ContextWrite;
 use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
-use swc_common::Spanned;
+use crate::mapping::USER_PROFILE_FIELDS;
+use std::ops::Range;
+use swc_common::{Span, Spanned};
 use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
 
 const SETTERS: &[&str] = &[
     "audience",
@@ -40,11 +49,76 @@ const SETTERS: &[&str] = &[
 
 pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
     let writes = &model.context_writes;
+    if !writes.iter().any(|w| w.first() == Some("samlConfiguration")) {
+        return;
+    }
+    let later = LaterChanges::find(ctx, model);
     for write in writes {
         if write.first() == Some("samlConfiguration") {
             ctx.claim(&write.root);
-            convert(ctx, write);
+            convert(ctx, write, &later);
         }
+    }
+}
+
+/// The rule's changes to user fields, for the mappings that read them: each change, and the
+/// statement holding it when it is a statement of its own.
+struct LaterChanges {
+    changes: Vec<(String, Span, Option<Range<usize>>)>,
+}
+
+impl LaterChanges {
+    fn find(ctx: &Ctx<'_>, model: &Model) -> LaterChanges {
+        let mut statements = AssignStatements { found: Vec::new() };
+        ctx.parsed.visit(&mut statements);
+        let changes = model
+            .accesses
+            .iter()
+            .filter_map(|chain| match chain {
+                ChainUse::Chain { root, segments, role }
+                    if role.writes() && ctx.bindings.param(root) == Some(Param::User) =>
+                {
+                    let field = segments.first()?.name.clone()?;
+                    let span = segments.last()?.span;
+                    let statement = statements
+                        .found
+                        .iter()
+                        .find(|(target, _)| *target == span)
+                        .map(|(_, statement)| ctx.range(*statement));
+                    Some((field, span, statement))
+                }
+                _ => None,
+            })
+            .collect();
+        LaterChanges { changes }
+    }
+
+    /// Whether the rule sets `field` itself.
+    fn sets(&self, field: &str) -> bool {
+        self.changes.iter().any(|(name, _, _)| name == field)
+    }
+
+    /// The changes to `field` after `offset`.
+    fn of(&self, ctx: &Ctx<'_>, field: &str, offset: usize) -> Vec<(Span, Option<Range<usize>>)> {
+        self.changes
+            .iter()
+            .filter(|(name, span, _)| name == field && ctx.range(*span).start > offset)
+            .map(|(_, span, statement)| (*span, statement.clone()))
+            .collect()
+    }
+}
+
+/// Statements `target = value;`: the target's span and the statement's.
+struct AssignStatements {
+    found: Vec<(Span, Span)>,
+}
+
+impl Visit for AssignStatements {
+    fn visit_expr_stmt(&mut self, stmt: &ExprStmt) {
+        if let Expr::Assign(assign) = &*stmt.expr {
+            self.found.push((assign.left.span(), stmt.span));
+        }
+        stmt.visit_children_with(self);
     }
 }
 
@@ -54,7 +128,7 @@ fn setter(key: &str) -> String {
     format!("set{first}{}", chars.as_str())
 }
 
-fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite) {
+fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite, later: &LaterChanges) {
     let Some(range) = write.statement.clone().filter(|_| write.assign.op == AssignOp::Assign) else {
         ctx.flag(
             Code::Saml,
@@ -65,7 +139,7 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite) {
     };
     match write.names.get(1..) {
         // `context.samlConfiguration = context.samlConfiguration || {}` only prepares the object.
-        Some([]) if is_self_default(ctx, &write.assign.right) => {
+        Some([] | [Some(_)]) if is_self_default(ctx, &write.assign.right, &write.names) => {
             mark_context_handled(ctx, &write.assign.right);
             ctx.delete_statement(range);
         }
@@ -78,13 +152,34 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite) {
             ctx.edits.replace_with(ctx.range(write.assign.span), pieces);
             ctx.report(Code::SamlConverted, &write.assign, format!("samlConfiguration.{key} converted to api.samlResponse.{}", setter(key)));
         }
-        Some([Some(mappings)]) if mappings == "mappings" => match mapping_calls(ctx, &write.assign.right) {
-            Some(calls) if !calls.is_empty() => {
+        Some([Some(mappings)]) if mappings == "mappings" => match mapping_entries(ctx, &write.assign.right) {
+            Some(entries) if !entries.is_empty() => {
+                let calls = entries
+                    .iter()
+                    .map(|(uri, field)| set_attribute(ctx, uri, field, &write.assign, later))
+                    .collect();
                 ctx.replace_statement(range, write.in_block, calls);
                 ctx.report(Code::SamlConverted, &write.assign, "samlConfiguration.mappings converted to api.samlResponse.setAttribute calls");
             }
             _ => ctx.flag(Code::Saml, &write.assign, "samlConfiguration.mappings is not an object of attribute → profile field strings; call api.samlResponse.setAttribute(uri, value) yourself"),
         },
+        // `mappings[uri] = 'field'`, one attribute.
+        Some([Some(mappings), _]) if mappings == "mappings" => {
+            let uri = match (&write.computed[2], &write.names[2]) {
+                (Some(key), _) => Some(ctx.text_of(&**key).to_string()),
+                (None, Some(name)) => Some(string_literal(name, preferred_quote(ctx.text))),
+                (None, None) => None,
+            };
+            match (uri, &*write.assign.right) {
+                (Some(uri), Expr::Lit(Lit::Str(field))) if field.value.as_atom().is_some() => {
+                    let field = field.value.as_atom().map(|a| a.to_string()).unwrap_or_default();
+                    let call = set_attribute(ctx, &uri, &field, &write.assign, later);
+                    ctx.replace_statement(range, write.in_block, vec![call]);
+                    ctx.report(Code::SamlConverted, &write.assign, "samlConfiguration.mappings entry converted to api.samlResponse.setAttribute");
+                }
+                _ => ctx.flag(Code::Saml, &write.assign, "this samlConfiguration.mappings entry is not a profile field string; call api.samlResponse.setAttribute(uri, value) yourself"),
+            }
+        }
         _ => {
             let key = write.names.get(1).cloned().flatten().unwrap_or_else(|| "…".into());
             ctx.flag(Code::Saml, &write.assign, format!("samlConfiguration.{key} has no api.samlResponse setter"));
@@ -92,27 +187,41 @@ fn convert(ctx: &mut Ctx<'_>, write: &ContextWrite) {
     }
 }
 
-/// `context.samlConfiguration || {}`.
-fn is_self_default(ctx: &Ctx<'_>, right: &Expr) -> bool {
+fn unparen(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(ParenExpr { expr, .. }) => unparen(expr),
+        other => other,
+    }
+}
+
+/// `(context.samlConfiguration || {})`, or the same for `mappings`: the written path itself, or
+/// an empty object.
+fn is_self_default(ctx: &Ctx<'_>, right: &Expr, names: &[Option<String>]) -> bool {
     let Expr::Bin(BinExpr {
         op: BinaryOp::LogicalOr,
         left,
         right,
         ..
-    }) = right
+    }) = unparen(right)
     else {
         return false;
     };
-    let empty_object = matches!(&**right, Expr::Object(o) if o.props.is_empty());
-    let itself = matches!(&**left, Expr::Member(MemberExpr { obj, prop: MemberProp::Ident(p), .. })
-        if p.sym == *"samlConfiguration" && ctx.bindings.is_param(obj, Param::Context));
+    let empty_object = matches!(unparen(right), Expr::Object(o) if o.props.is_empty());
+    let itself = match unparen(left) {
+        Expr::Member(member) => split_chain(member).is_some_and(|(root, segments)| {
+            ctx.bindings.param(root) == Some(Param::Context)
+                && ctx.bindings.alias_path(root).is_empty()
+                && segments.iter().map(|s| &s.name).eq(names.iter())
+        }),
+        _ => false,
+    };
     empty_object && itself
 }
 
 fn mark_context_handled(ctx: &mut Ctx<'_>, right: &Expr) {
-    if let Expr::Bin(BinExpr { left, .. }) = right {
-        if let Expr::Member(MemberExpr { obj, .. }) = &**left {
-            if let Expr::Ident(context) = &**obj {
+    if let Expr::Bin(BinExpr { left, .. }) = unparen(right) {
+        if let Expr::Member(member) = unparen(left) {
+            if let Some((context, _)) = split_chain(member) {
                 ctx.claim(context);
             }
         }
@@ -151,10 +260,9 @@ fn profile_path(field: &str, quote: char) -> String {
     path
 }
 
-/// `{ 'uri': 'field.path', … }` → `api.samlResponse.setAttribute('uri', event.user.field.path)`.
-fn mapping_calls(ctx: &Ctx<'_>, right: &Expr) -> Option<Vec<Vec<Piece>>> {
+/// `{ 'uri': 'field.path', … }` → the attribute names, as written, and the profile fields.
+fn mapping_entries(ctx: &Ctx<'_>, right: &Expr) -> Option<Vec<(String, String)>> {
     let Expr::Object(object) = right else { return None };
-    let quote = preferred_quote(ctx.text);
     object
         .props
         .iter()
@@ -165,11 +273,46 @@ fn mapping_calls(ctx: &Ctx<'_>, right: &Expr) -> Option<Vec<Vec<Piece>>> {
             let Expr::Lit(Lit::Str(field)) = &*kv.value else {
                 return None;
             };
-            let field = field.value.as_atom()?.to_string();
-            let path = profile_path(&field, quote);
-            Some(vec![Piece::Text(format!(
-                "api.samlResponse.setAttribute({uri}, event.user{path});"
-            ))])
+            Some((uri, field.value.as_atom()?.to_string()))
         })
         .collect()
+}
+
+/// `api.samlResponse.setAttribute(uri, event.user.field.path);`, set again after each later change
+/// of the field (Rules read it once the rule was done); a field that is not an `event.user` field,
+/// nor one the rule sets, is flagged as a possible app_metadata key.
+fn set_attribute(ctx: &mut Ctx<'_>, uri: &str, field: &str, mapping: &AssignExpr, later: &LaterChanges) -> Vec<Piece> {
+    let call = format!(
+        "api.samlResponse.setAttribute({uri}, event.user{});",
+        profile_path(field, preferred_quote(ctx.text))
+    );
+    let root = field.split(['.', '[']).next().unwrap_or_default();
+    if !is_identifier(root) {
+        ctx.flag(
+            Code::Saml,
+            mapping,
+            format!("the SAML attribute `{uri}` maps `{field}`, which is no user field name: Rules looked it up on the user; if a fixed value was meant, pass the value to api.samlResponse.setAttribute"),
+        );
+    } else if !USER_PROFILE_FIELDS.contains(&root) && !later.sets(root) {
+        ctx.flag(
+            Code::UnknownUserProperty,
+            mapping,
+            format!("the SAML attribute `{uri}` maps user.{root}, which is not an Actions event.user field; if it is an app_metadata key, map app_metadata.{root}"),
+        );
+    }
+    let end = ctx.range(mapping.span).end;
+    for (change, statement) in later.of(ctx, root, end) {
+        match statement {
+            Some(statement) => {
+                let indent = ctx.indentation_at(statement.start).to_string();
+                ctx.edits.insert(statement.end, format!("{}{indent}{call}", ctx.newline));
+            }
+            None => ctx.flag(
+                Code::Saml,
+                &change,
+                format!("user.{root} changes here, after the SAML attribute `{uri}` maps it: Rules sent the changed value; set the attribute again after this change"),
+            ),
+        }
+    }
+    vec![Piece::Text(call)]
 }
