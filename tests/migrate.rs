@@ -953,3 +953,97 @@ fn the_report_and_summary_print_names_escaped() {
     );
     assert!(result.stderr.contains("Evil\\x1b]52"), "{}", result.stderr);
 }
+
+/// Runs an Action's handler under Node with a user and prints what `api.access.deny` was given.
+fn denial_under_node(code: &str, user: &str) -> String {
+    let scratch = TempDir::new("run");
+    let action = scratch.path().join("action.js");
+    std::fs::write(&action, code).unwrap();
+    let script = format!(
+        "const a = require({action:?});\n\
+         let denied = 'allowed';\n\
+         const api = {{ access: {{ deny: (m) => {{ denied = 'denied: ' + m; }} }} }};\n\
+         a.onExecutePostLogin({{ user: {user} }}, api).then(() => console.log(denied));\n",
+        action = action.to_str().unwrap()
+    );
+    let output = std::process::Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn global_helpers_are_inlined_into_the_actions_that_read_them() {
+    let (_temp, out) = check_fixture("global-helpers", "expected", &[]);
+    let action = |name: &str| std::fs::read_to_string(out.join(format!("actions/{name}/code.js"))).unwrap();
+    let rule = |name: &str| common::read_to_string(&fixture(&format!("global-helpers/input/rules/{name}.js")));
+
+    // The reader defines the helper itself, once, before its handler, saying where it came from.
+    let verified = action("Require verified email");
+    let definition = verified
+        .find("global.postError = function (code, cb) {")
+        .expect(&verified);
+    assert!(definition < verified.find("exports.onExecutePostLogin").unwrap());
+    assert_eq!(verified.matches("global.postError = ").count(), 1);
+    assert!(verified.contains("// global.postError: defined by rule `Global functions`."));
+    assert!(
+        !verified.contains("UnauthorizedError") && !verified.contains("TODO"),
+        "{verified}"
+    );
+    let claims = action("Add role claims");
+    let header = claims.find("exports.onExecutePostLogin").unwrap();
+    for inlined in ["CLAIM_NAMESPACE", "claimName", "rolesOf", "ENVIRONMENT", "uniqueRoles"] {
+        let at = claims.find(&format!("\nglobal.{inlined} = ")).expect(inlined);
+        assert!(at < header, "{inlined}");
+    }
+    // Shared mutable state, closures over the rule, and the login's data stay findings.
+    for kept in ["loginCount", "audit"] {
+        assert!(!claims.contains(&format!("\nglobal.{kept} = ")), "{kept}");
+        assert!(claims.contains(&format!("// TODO(R2A205): global.{kept} ")), "{kept}");
+    }
+    assert!(!action("Use secret header").contains("\nglobal.secretHeader = "));
+    // Definitions count only from enabled rules that run before the reader.
+    assert!(!action("Use secret header").contains("\nglobal.greeting = "));
+    assert!(!action("Early rule").contains("\nglobal.tierOf = "));
+
+    // What the helper needs is declared; every Action holds no unmarked Rules construct.
+    let claims_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("actions/Add role claims.json")).unwrap()).unwrap();
+    assert_eq!(claims_json["dependencies"][0]["name"], "lodash");
+    for name in [
+        "Require verified email",
+        "Add role claims",
+        "Use secret header",
+        "Early rule",
+    ] {
+        let code = substitute_placeholders(&action(name));
+        assert_eq!(
+            common::unmarked_leftovers_of(&code, &rule(name)),
+            Vec::<usize>::new(),
+            "{name}"
+        );
+    }
+
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(report.contains("- `global.postError`: from `Global functions` into `Require verified email`"));
+    assert!(report.contains("- `global.loginCount`: set by `Global functions`; read by `Add role claims`"));
+    assert!(report.contains("global.audit was not inlined into this Action: it uses `request`"));
+    assert!(report.contains("- `global.tierOf`: set by `Late definitions`; read by `Early rule`"));
+    assert!(!report.contains("- `global.postError`: set by"), "{report}");
+    assert!(
+        report.contains("| 4 | `Require verified email` | converted |"),
+        "{report}"
+    );
+
+    // The inlined helper works on its own: the Action denies as the rule pipeline did.
+    if common::node_available() {
+        assert_eq!(
+            denial_under_node(&verified, "{ email_verified: false }"),
+            "denied: login refused: unverified"
+        );
+        assert_eq!(denial_under_node(&verified, "{ email_verified: true }"), "allowed");
+    }
+}
