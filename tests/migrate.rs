@@ -1047,3 +1047,58 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
         assert_eq!(denial_under_node(&verified, "{ email_verified: true }"), "allowed");
     }
 }
+
+/// A directory export of the given (name, rule text), enabled, in this order.
+fn export_with_texts(temp: &TempDir, rules: &[(&str, &str)]) -> PathBuf {
+    let root = temp.path().join("export");
+    std::fs::create_dir_all(root.join("rules")).unwrap();
+    for (index, (name, text)) in rules.iter().enumerate() {
+        let json = serde_json::json!({ "name": name, "enabled": true, "order": index + 1, "script": format!("./r{index}.js") });
+        std::fs::write(root.join(format!("rules/r{index}.json")), json.to_string()).unwrap();
+        std::fs::write(root.join(format!("rules/r{index}.js")), text).unwrap();
+    }
+    root
+}
+
+#[test]
+fn inlined_globals_name_any_rule_safely_and_shared_state_is_not_inlined() {
+    let temp = TempDir::new("inline-names");
+    let hostile = "x\n}); require('child_process'); ({\u{2028}y";
+    let export = export_with_texts(
+        &temp,
+        &[
+            (
+                hostile,
+                "function (user, context, callback) {\n  global.tag = function (s) { return '[' + s + ']'; };\n  global.shared = 'a';\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "Also sets shared",
+                "function (user, context, callback) {\n  global.shared = 'b';\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "Reader",
+                "function (user, context, callback) {\n  context.idToken['https://x/t'] = global.tag(global.shared);\n  callback(null, user, context);\n}\n",
+            ),
+        ],
+    );
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out)]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    node_check_actions(&out);
+    let reader = std::fs::read_to_string(out.join("actions/Reader/code.js")).unwrap();
+    assert!(
+        reader.starts_with(
+            "// global.tag: defined by rule `x\\n}); require('child_process'); ({\\u2028y`. Actions share no globals"
+        ),
+        "{reader}"
+    );
+    assert!(reader.contains("\nglobal.tag = function (s) { return '[' + s + ']'; };\n"));
+    assert!(!reader.contains("child_process'); ({\n"), "{reader}");
+    // Two rules set global.shared: it stays a finding, with the reason.
+    assert!(!reader.contains("\nglobal.shared = "), "{reader}");
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("global.shared was not inlined into this Action: several rules set it"),
+        "{report}"
+    );
+}

@@ -211,7 +211,7 @@ fn is_pure(value: &Expr, placeholder: &impl Fn(&Ident) -> bool) -> bool {
 
 /// The definition of a global assigned `value`, or why it is not a pure one.
 fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definition, String> {
-    let placeholder = |ident: &Ident| text[parsed.range(ident.span)].starts_with("@@");
+    let placeholder = |ident: &Ident| text.get(parsed.range(ident.span)).is_some_and(|t| t.starts_with("@@"));
     if !is_pure(value, &placeholder) {
         return Err(
             "its value is computed when the rule runs (it is not a function or a literal constant)".to_string(),
@@ -237,8 +237,9 @@ fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definitio
     {
         return Err(format!("it uses `{local}`, a variable of the defining rule"));
     }
-    let line_start = text[..range.start].rfind('\n').map_or(0, |at| at + 1);
-    let indent: String = text[line_start..]
+    let before = text.get(..range.start).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    let indent: String = before[line_start..]
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
@@ -522,7 +523,10 @@ fn converted_value(action: &str, binding: &str) -> Result<String, String> {
             "once converted it reads `{name}`, which only the handler has (configuration becomes event.secrets, for one); pass what it needs as arguments"
         ));
     }
-    Ok(action[parsed.range(init.span())].to_string())
+    action
+        .get(parsed.range(init.span()))
+        .map(str::to_string)
+        .ok_or_else(|| "its conversion lost it".to_string())
 }
 
 struct Declarator<'a> {
@@ -795,7 +799,13 @@ fn apply(
     let Some(header) = code.find(HANDLER_HEADER) else {
         return false;
     };
-    let at = code[..header].rfind('\n').map_or(0, |i| i + 1);
+    // The line of the handler; after a byte order mark, which stays first.
+    let bom = if code.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let at = code[..header].rfind('\n').map_or(bom, |i| i + 1);
     let (block, dependencies) = module_block(chosen, definers, converted, crate::source::line_ending(code));
 
     let names: BTreeSet<&str> = chosen.iter().map(|c| c.name.as_str()).collect();

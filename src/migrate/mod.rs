@@ -277,7 +277,8 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
         });
     }
 
-    let inlined = global_helpers::inline(&mut rules, &mut facts, &options.limits);
+    // Inlining converts the definitions it writes: parsing deep code needs a large stack.
+    let inlined = on_large_stacks(|_| global_helpers::inline(&mut rules, &mut facts, &options.limits));
     let concerns = cross_rule(&mut rules, &facts);
     Migration {
         layout: export.layout.clone(),
