@@ -53,6 +53,8 @@ pub struct Definition {
     pub indent: String,
     /// The other globals the value reads (`global.OTHER`): inlined along with it.
     pub reads: BTreeSet<String>,
+    /// The names the value refers to without declaring them (`Math`, `require`, …).
+    pub free: BTreeSet<String>,
     /// Where the value starts in the rule: definitions are written in the rule's order.
     pub at: usize,
 }
@@ -93,8 +95,8 @@ pub fn scan(parsed: &ParsedFile, text: &str) -> RuleGlobals {
     }
     for (name, writes) in &sites.writes {
         let result = match found.get(name).map(Vec::as_slice) {
-            Some([value]) if *writes == 1 => definition(parsed, text, value),
-            Some(_) | None if *writes > 1 => Err("the rule sets it more than once".to_string()),
+            _ if *writes > 1 => Err("the rule sets it more than once".to_string()),
+            Some([value]) => definition(parsed, text, value),
             _ => Err("it is not set by a plain assignment at the top of the rule".to_string()),
         };
         definitions.insert(name.clone(), result);
@@ -247,6 +249,7 @@ fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definitio
         value: text.get(range.clone()).unwrap_or_default().to_string(),
         indent,
         reads: free.globals,
+        free: free.free,
         at: range.start,
     })
 }
@@ -496,15 +499,16 @@ fn convert_definition(definition: &Definition, limits: &Limits) -> Result<Conver
         (Status::Converted, Some(action)) => action,
         _ => return Err("it does not convert".to_string()),
     };
-    let value = converted_value(action, &binding)?;
+    let value = converted_value(action, &binding, &definition.free)?;
     Ok(Converted {
         code: dedent(&without_todos(&value, &removable), &definition.indent),
         dependencies: conversion.dependencies,
     })
 }
 
-/// The value of `const <binding> = …` in the converted synthetic rule.
-fn converted_value(action: &str, binding: &str) -> Result<String, String> {
+/// The value of `const <binding> = …` in the converted synthetic rule, unless the conversion made
+/// it refer to a name that the value did not (`free`): the handler's `event`, `api`, `ruleDone`.
+fn converted_value(action: &str, binding: &str, free: &BTreeSet<String>) -> Result<String, String> {
     let masked = crate::placeholders::mask(action);
     let parsed = parse(&masked.text).map_err(|_| "its conversion does not parse".to_string())?;
     let ParsedProgram::Script(script) = &parsed.program else {
@@ -516,9 +520,14 @@ fn converted_value(action: &str, binding: &str) -> Result<String, String> {
     let mut finder = Declarator { binding, found: None };
     parsed.visit(&mut finder);
     let init = finder.found.ok_or("its conversion lost it")?;
-    let mut free = FreeNames::default();
-    init.visit_with(&mut free);
-    if let Some(name) = ["event", "api"].into_iter().find(|n| free.free.contains(*n)) {
+    let mut converted = FreeNames::default();
+    init.visit_with(&mut converted);
+    // `new UnauthorizedError(…)` becomes `new Error(…)`: a name every module has.
+    let introduced = converted
+        .free
+        .iter()
+        .find(|name| !free.contains(*name) && !name.starts_with("$$") && name.as_str() != "Error");
+    if let Some(name) = introduced {
         return Err(format!(
             "once converted it reads `{name}`, which only the handler has (configuration becomes event.secrets, for one); pass what it needs as arguments"
         ));
@@ -997,6 +1006,12 @@ mod tests {
         );
         let why = convert_definition(&defined(&g, "key"), &Limits::default()).unwrap_err();
         assert!(why.contains("reads `event`"), "{why}");
+        // A name free in the helper that the conversion takes for a Rules construct.
+        let g = globals(
+            "function (u, ctx, cb) {\n  global.done = function () { return callback(); };\n  cb(null, u, ctx);\n}",
+        );
+        let why = convert_definition(&defined(&g, "done"), &Limits::default()).unwrap_err();
+        assert!(why.contains("once converted it reads"), "{why}");
     }
 
     #[test]
