@@ -977,7 +977,7 @@ fn denial_under_node(code: &str, user: &str) -> String {
 
 #[test]
 fn global_helpers_are_inlined_into_the_actions_that_read_them() {
-    let (_temp, out) = check_fixture("global-helpers", "expected", &[]);
+    let (temp, out) = check_fixture("global-helpers", "expected", &[]);
     let action = |name: &str| std::fs::read_to_string(out.join(format!("actions/{name}/code.js"))).unwrap();
     let rule = |name: &str| common::read_to_string(&fixture(&format!("global-helpers/input/rules/{name}.js")));
 
@@ -1037,6 +1037,21 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
         report.contains("| 4 | `Require verified email` | converted |"),
         "{report}"
     );
+
+    // The same Actions as Terraform: the HCL parses and the code passes node --check.
+    let terraform = temp.path().join("terraform");
+    let result = run(&[
+        s(&fixture("global-helpers/input")),
+        "--out",
+        s(&terraform),
+        "--format",
+        "terraform",
+    ]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(hcl_check(&terraform) > 0);
+    node_check_actions(&terraform);
+    let tf_reader = std::fs::read_to_string(terraform.join("actions/Require verified email.js")).unwrap();
+    assert_eq!(tf_reader, verified);
 
     // The inlined helper works on its own: the Action denies as the rule pipeline did.
     if common::node_available() {
