@@ -1117,3 +1117,35 @@ fn inlined_globals_name_any_rule_safely_and_shared_state_is_not_inlined() {
         "{report}"
     );
 }
+
+#[test]
+fn real_world_exports_migrate() {
+    let real_world = common::corpus_dir().join("real-world");
+    // whisthq's tenant.yaml names ./rules/X.js, which the repository keeps under src/rules (and one
+    // rule only under _removed/): its three rules fail as missing scripts, and the run goes on.
+    let cases = [
+        ("algorox-auth0-julianwilliam-tenant-files", 15usize),
+        ("Techbikers-auth0", 3),
+        ("ThreatResponse-auth0-rules", 1),
+        ("KleeUT-Auth0-rules-cicd-example-2020/src", 1),
+        ("tylernix-Auth0-Rules-Testing-Best-Practices/src", 1),
+        ("whisthq-whist/backend/auth0", 3),
+    ];
+    for (case, rules) in cases {
+        let input = real_world.join(case);
+        if !input.exists() {
+            eprintln!("{} is missing: skipped", input.display());
+            continue;
+        }
+        let before = tree(&input);
+        let temp = TempDir::new("real-world");
+        let out = temp.path().join("out");
+        let report = temp.path().join("report.json");
+        let result = run(&[s(&input), "--out", s(&out), "--report-json", s(&report)]);
+        assert_ne!(result.code, 2, "{case}: {}", result.stderr);
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(json["totals"]["rules"], rules, "{case}");
+        node_check_actions(&out);
+        assert_eq!(tree(&input), before, "{case}: the corpus changed");
+    }
+}
