@@ -1038,6 +1038,15 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
         "{report}"
     );
 
+    assert!(run(&[
+        s(&fixture("global-helpers/input")),
+        "--out",
+        s(&temp.path().join("dry")),
+        "--dry-run"
+    ])
+    .stderr
+    .contains("; 6 bound to post-login; 6 global definitions inlined"),);
+
     // The same Actions as Terraform: the HCL parses and the code passes node --check.
     let terraform = temp.path().join("terraform");
     let result = run(&[

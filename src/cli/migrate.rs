@@ -456,6 +456,9 @@ fn summary(
         migration.count(RuleStatus::Failed),
         migration.bound().count(),
     )?;
+    if !migration.inlined.is_empty() {
+        write!(io.stderr, "; {} global definitions inlined", migration.inlined.len())?;
+    }
     let out = |path: &Path| printable(&path.display().to_string()).into_owned();
     match written {
         Some((
