@@ -1093,15 +1093,19 @@ fn inlined_globals_name_any_rule_safely_and_shared_state_is_not_inlined() {
         &[
             (
                 hostile,
-                "function (user, context, callback) {\n  global.tag = function (s) { return '[' + s + ']'; };\n  global.shared = 'a';\n  callback(null, user, context);\n}\n",
+                "function (user, context, callback) {\n  global.tag = function (s) { return '[' + s + ']'; };\n  global.shared = 'a';\n  global.tags = ['a'];\n  callback(null, user, context);\n}\n",
             ),
             (
                 "Also sets shared",
                 "function (user, context, callback) {\n  global.shared = 'b';\n  callback(null, user, context);\n}\n",
             ),
             (
+                "Changes tags",
+                "function (user, context, callback) {\n  global.tags.push(user.email);\n  callback(null, user, context);\n}\n",
+            ),
+            (
                 "Reader",
-                "function (user, context, callback) {\n  context.idToken['https://x/t'] = global.tag(global.shared);\n  callback(null, user, context);\n}\n",
+                "function (user, context, callback) {\n  context.idToken['https://x/t'] = global.tag(global.shared) + global.tags.length;\n  callback(null, user, context);\n}\n",
             ),
         ],
     );
@@ -1120,11 +1124,13 @@ fn inlined_globals_name_any_rule_safely_and_shared_state_is_not_inlined() {
     assert!(!reader.contains("child_process'); ({\n"), "{reader}");
     // Two rules set global.shared: it stays a finding, with the reason.
     assert!(!reader.contains("\nglobal.shared = "), "{reader}");
+    // Another rule changes global.tags in place: it is shared state too.
+    assert!(!reader.contains("\nglobal.tags = "), "{reader}");
     let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
-    assert!(
-        report.contains("global.shared was not inlined into this Action: several rules set it"),
-        "{report}"
-    );
+    for shared in ["shared", "tags"] {
+        let why = format!("global.{shared} was not inlined into this Action: several rules set or change it");
+        assert!(report.contains(&why), "{report}");
+    }
 }
 
 #[test]

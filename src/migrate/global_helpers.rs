@@ -42,6 +42,9 @@ pub struct RuleGlobals {
     /// Where each `global.NAME` of the rule starts (a byte offset of its text), with the NAME: the
     /// conversion's findings about inlined globals are found by their position.
     pub read_sites: BTreeMap<usize, String>,
+    /// The globals whose value the rule changes in place through a call (`global.list.push(x)`,
+    /// `Object.assign(global.settings, …)`), which the cross-rule facts do not count as writes.
+    pub changed: BTreeSet<String>,
 }
 
 /// A pure definition of `global.NAME`, as the rule wrote it.
@@ -81,10 +84,12 @@ pub fn scan(parsed: &ParsedFile, text: &str) -> RuleGlobals {
         .map(|(span_lo, name)| ((span_lo - parsed.base.0) as usize, name.clone()))
         .collect();
     let mut definitions = BTreeMap::new();
+    let changed = sites.changed.clone();
     let RuleSearch::Found { rule, .. } = find_rule(parsed) else {
         return RuleGlobals {
             definitions,
             read_sites,
+            changed,
         };
     };
     let mut found: BTreeMap<String, Vec<&Expr>> = BTreeMap::new();
@@ -95,7 +100,7 @@ pub fn scan(parsed: &ParsedFile, text: &str) -> RuleGlobals {
     }
     for (name, writes) in &sites.writes {
         let result = match found.get(name).map(Vec::as_slice) {
-            _ if *writes > 1 => Err("the rule sets it more than once".to_string()),
+            _ if *writes > 1 => Err("the rule sets or changes it more than once".to_string()),
             Some([value]) => definition(parsed, text, value),
             _ => Err("it is not set by a plain assignment at the top of the rule".to_string()),
         };
@@ -104,6 +109,7 @@ pub fn scan(parsed: &ParsedFile, text: &str) -> RuleGlobals {
     RuleGlobals {
         definitions,
         read_sites,
+        changed,
     }
 }
 
@@ -211,6 +217,15 @@ fn is_pure(value: &Expr, placeholder: &impl Fn(&Ident) -> bool) -> bool {
     }
 }
 
+fn is_empty_container(value: &Expr) -> bool {
+    match value {
+        Expr::Paren(paren) => is_empty_container(&paren.expr),
+        Expr::Array(array) => array.elems.is_empty(),
+        Expr::Object(object) => object.props.is_empty(),
+        _ => false,
+    }
+}
+
 /// The definition of a global assigned `value`, or why it is not a pure one.
 fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definition, String> {
     let placeholder = |ident: &Ident| text.get(parsed.range(ident.span)).is_some_and(|t| t.starts_with("@@"));
@@ -218,6 +233,9 @@ fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definitio
         return Err(
             "its value is computed when the rule runs (it is not a function or a literal constant)".to_string(),
         );
+    }
+    if is_empty_container(value) {
+        return Err("an empty object or array is there to be filled: it is shared mutable state".to_string());
     }
     let range = parsed.range(value.span());
     let mut free = FreeNames::default();
@@ -254,11 +272,33 @@ fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definitio
     })
 }
 
-/// Every `global.X` of a file (where it starts, and X) and how often each X is written.
+/// Methods that change an array, a Map or a Set in place.
+const MUTATORS: &[&str] = &[
+    "push",
+    "pop",
+    "shift",
+    "unshift",
+    "splice",
+    "sort",
+    "reverse",
+    "fill",
+    "copyWithin",
+    "set",
+    "delete",
+    "clear",
+    "add",
+];
+
+/// `Object` functions that change their first argument in place.
+const OBJECT_MUTATORS: &[&str] = &["assign", "defineProperty", "defineProperties", "setPrototypeOf"];
+
+/// Every `global.X` of a file (where it starts, and X), how often each X is written, and which
+/// are changed in place through a call.
 #[derive(Default)]
 struct Sites {
     starts: Vec<(u32, String)>,
     writes: BTreeMap<String, usize>,
+    changed: BTreeSet<String>,
 }
 
 impl Sites {
@@ -270,11 +310,52 @@ impl Sites {
 
     /// A write to `global.X` or to anything under it (`global.X.y = …`) writes X.
     fn write_member(&mut self, member: &MemberExpr) {
-        if let Some((root, names)) = split(member) {
-            if let (true, Some(Some(first))) = (root.sym == *"global", names.first()) {
-                *self.writes.entry(first.clone()).or_default() += 1;
-            }
+        if let Some(name) = global_root(member) {
+            *self.writes.entry(name).or_default() += 1;
         }
+    }
+
+    /// A call that changes `global.X` (or something under it) in place.
+    fn change(&mut self, member: &MemberExpr) {
+        if let Some(name) = global_root(member) {
+            *self.writes.entry(name.clone()).or_default() += 1;
+            self.changed.insert(name);
+        }
+    }
+}
+
+/// `X` of `global.X`, `global.X.y`, `global.X[k]`.
+fn global_root(member: &MemberExpr) -> Option<String> {
+    let (root, names) = split(member)?;
+    match names.first() {
+        Some(Some(first)) if root.sym == *"global" => Some(first.clone()),
+        _ => None,
+    }
+}
+
+/// The member a call changes in place: `m` of `m.push(x)`, `Object.assign(m, …)`.
+fn changed_by(call: &CallExpr) -> Option<&MemberExpr> {
+    let Callee::Expr(callee) = &call.callee else {
+        return None;
+    };
+    let Expr::Member(MemberExpr {
+        obj,
+        prop: MemberProp::Ident(method),
+        ..
+    }) = &**callee
+    else {
+        return None;
+    };
+    let target = if is_ident(obj, "Object") && OBJECT_MUTATORS.contains(&method.sym.as_str()) {
+        &*call.args.first()?.expr
+    } else if MUTATORS.contains(&method.sym.as_str()) {
+        obj
+    } else {
+        return None;
+    };
+    match target {
+        Expr::Member(member) => Some(member),
+        _ => None,
     }
 }
 
@@ -296,6 +377,13 @@ impl Visit for Sites {
     fn visit_update_expr(&mut self, update: &UpdateExpr) {
         self.write(&update.arg);
         update.visit_children_with(self);
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        if let Some(member) = changed_by(call) {
+            self.change(member);
+        }
+        call.visit_children_with(self);
     }
 
     fn visit_unary_expr(&mut self, unary: &UnaryExpr) {
@@ -610,7 +698,11 @@ impl Inliner<'_> {
     fn definer(&self, reader: usize, name: &str) -> Result<Option<usize>, String> {
         let path = format!("global.{name}");
         let writers: Vec<usize> = (0..self.facts.len())
-            .filter(|&i| self.facts[i].as_ref().is_some_and(|f| f.global_writes.contains(&path)))
+            .filter(|&i| {
+                self.facts[i]
+                    .as_ref()
+                    .is_some_and(|f| f.global_writes.contains(&path) || f.globals.changed.contains(name))
+            })
             .collect();
         match writers.as_slice() {
             [] => Ok(None),
@@ -620,7 +712,7 @@ impl Inliner<'_> {
                 printable(&self.rules[*only].name)
             )),
             [only] => Ok(Some(*only)),
-            _ => Err("several rules set it: it is shared mutable state".to_string()),
+            _ => Err("several rules set or change it: it is shared mutable state".to_string()),
         }
     }
 
@@ -955,7 +1047,7 @@ mod tests {
         );
         assert!(refused(&g, "client").contains("computed when the rule runs"));
         assert!(refused(&g, "now").contains("computed when the rule runs"));
-        assert_eq!(refused(&g, "count"), "the rule sets it more than once");
+        assert_eq!(refused(&g, "count"), "the rule sets or changes it more than once");
         assert_eq!(
             refused(&g, "call"),
             "it uses `request`, a variable of the defining rule"
@@ -965,6 +1057,26 @@ mod tests {
         assert!(refused(&g, "any").contains("other than as global.NAME"));
         // A parameter of the helper's own is not the rule's variable.
         assert_eq!(defined(&g, "shadow").value, "function (request) { return request; }");
+    }
+
+    #[test]
+    fn what_is_filled_or_changed_in_place_is_state() {
+        let g = globals(
+            "function (user, context, callback) {\n  global.cache = {};\n  global.list = [];\n  global.names = ['a'];\n  \
+             global.names.push(user.name);\n  global.table = { a: 1 };\n  callback(null, user, context);\n}",
+        );
+        assert!(refused(&g, "cache").contains("there to be filled"));
+        assert!(refused(&g, "list").contains("there to be filled"));
+        assert_eq!(refused(&g, "names"), "the rule sets or changes it more than once");
+        assert_eq!(defined(&g, "table").value, "{ a: 1 }");
+        let reader = globals(
+            "function (user, context, callback) {\n  Object.assign(global.table, { b: 2 });\n  global.other.sort();\n  \
+             global.table.a.toString();\n  callback(null, user, context);\n}",
+        );
+        assert_eq!(
+            reader.changed.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["other", "table"]
+        );
     }
 
     #[test]
