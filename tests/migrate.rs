@@ -1038,14 +1038,33 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
         "{report}"
     );
 
-    assert!(run(&[
-        s(&fixture("global-helpers/input")),
+    let (input, dry) = (fixture("global-helpers/input"), temp.path().join("dry"));
+    let json_report = temp.path().join("report.json");
+    let dry_run = [
+        s(&input),
         "--out",
-        s(&temp.path().join("dry")),
-        "--dry-run"
-    ])
-    .stderr
-    .contains("; 6 bound to post-login; 6 global definitions inlined"),);
+        s(&dry),
+        "--dry-run",
+        "--report-json",
+        s(&json_report),
+    ];
+    let summary = run(&dry_run).stderr;
+    assert!(
+        summary.contains("; 6 bound to post-login; 6 global definitions inlined"),
+        "{summary}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_report).unwrap()).unwrap();
+    let post_error = json["inlined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "global.postError");
+    assert_eq!(
+        post_error,
+        Some(
+            &serde_json::json!({ "path": "global.postError", "from": "Global functions", "into": ["Require verified email"] })
+        )
+    );
 
     // The same Actions as Terraform: the HCL parses and the code passes node --check.
     let terraform = temp.path().join("terraform");
