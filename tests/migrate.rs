@@ -995,12 +995,23 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
     );
     let claims = action("Add role claims");
     let header = claims.find("exports.onExecutePostLogin").unwrap();
-    for inlined in ["CLAIM_NAMESPACE", "claimName", "rolesOf", "ENVIRONMENT", "uniqueRoles"] {
+    for inlined in [
+        "CLAIM_NAMESPACE",
+        "claimName",
+        "rolesOf",
+        "ENVIRONMENT",
+        "uniqueRoles",
+        "audit",
+    ] {
         let at = claims.find(&format!("\nglobal.{inlined} = ")).expect(inlined);
         assert!(at < header, "{inlined}");
     }
+    // The module a helper uses comes along, declared once before the definitions.
+    assert!(claims.starts_with(
+        "// Modules that the globals inlined below use.\nconst request = require('request');\n// global.CLAIM_NAMESPACE: "
+    ));
     // Shared mutable state, closures over the rule, and the login's data stay findings.
-    for kept in ["loginCount", "audit"] {
+    for kept in ["loginCount", "withPrefix"] {
         assert!(!claims.contains(&format!("\nglobal.{kept} = ")), "{kept}");
         assert!(claims.contains(&format!("// TODO(R2A205): global.{kept} ")), "{kept}");
     }
@@ -1012,7 +1023,13 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
     // What the helper needs is declared; every Action holds no unmarked Rules construct.
     let claims_json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("actions/Add role claims.json")).unwrap()).unwrap();
-    assert_eq!(claims_json["dependencies"][0]["name"], "lodash");
+    let dependencies: Vec<&str> = claims_json["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(dependencies, ["lodash", "request"]);
     for name in [
         "Require verified email",
         "Add role claims",
@@ -1030,7 +1047,7 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
     let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
     assert!(report.contains("- `global.postError`: from `Global functions` into `Require verified email`"));
     assert!(report.contains("- `global.loginCount`: set by `Global functions`; read by `Add role claims`"));
-    assert!(report.contains("global.audit was not inlined into this Action: it uses `request`"));
+    assert!(report.contains("global.withPrefix was not inlined into this Action: it uses `prefix`, a variable"));
     assert!(report.contains("- `global.tierOf`: set by `Late definitions`; read by `Early rule`"));
     assert!(!report.contains("- `global.postError`: set by"), "{report}");
     assert!(
@@ -1050,7 +1067,7 @@ fn global_helpers_are_inlined_into_the_actions_that_read_them() {
     ];
     let summary = run(&dry_run).stderr;
     assert!(
-        summary.contains("; 6 bound to post-login; 6 global definitions inlined"),
+        summary.contains("; 6 bound to post-login; 7 global definitions inlined"),
         "{summary}"
     );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_report).unwrap()).unwrap();
@@ -1182,4 +1199,45 @@ fn real_world_exports_migrate() {
         node_check_actions(&out);
         assert_eq!(tree(&input), before, "{case}: the corpus changed");
     }
+}
+
+#[test]
+fn an_inlined_helper_brings_its_require_once_and_never_a_clash() {
+    let temp = TempDir::new("inline-requires");
+    let export = export_with_texts(
+        &temp,
+        &[
+            (
+                "Helpers",
+                "function (user, context, callback) {\n  const request = require('request@2.88.0');\n  global.fetch = function (url, done) {\n    request.get(url, done);\n  };\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "Same module",
+                "function (user, context, callback) {\n  const request = require('request@2.88.0');\n  request.post('https://a.example.com');\n  global.fetch('https://b.example.com', function () {\n    callback(null, user, context);\n  });\n}\n",
+            ),
+            (
+                "Other module",
+                "function (user, context, callback) {\n  const request = require('got');\n  request('https://a.example.com');\n  global.fetch('https://b.example.com', function () {\n    callback(null, user, context);\n  });\n}\n",
+            ),
+        ],
+    );
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out)]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    node_check_actions(&out);
+    let same = std::fs::read_to_string(out.join("actions/Same module/code.js")).unwrap();
+    assert_eq!(same.matches("const request = require('request');").count(), 1, "{same}");
+    assert!(
+        same.contains("\nglobal.fetch = function (url, done) {\n  request.get(url, done);\n};\n"),
+        "{same}"
+    );
+    let other = std::fs::read_to_string(out.join("actions/Other module/code.js")).unwrap();
+    assert!(!other.contains("global.fetch = "), "{other}");
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains(
+            "global.fetch not inlined into this Action: `request` is declared otherwise at the top of this Action"
+        ),
+        "{report}"
+    );
 }

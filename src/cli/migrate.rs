@@ -457,7 +457,9 @@ fn summary(
         migration.bound().count(),
     )?;
     if !migration.inlined.is_empty() {
-        write!(io.stderr, "; {} global definitions inlined", migration.inlined.len())?;
+        let count = migration.inlined.len();
+        let plural = if count == 1 { "" } else { "s" };
+        write!(io.stderr, "; {count} global definition{plural} inlined")?;
     }
     let out = |path: &Path| printable(&path.display().to_string()).into_owned();
     match written {

@@ -56,8 +56,14 @@ pub struct Definition {
     pub indent: String,
     /// The other globals the value reads (`global.OTHER`): inlined along with it.
     pub reads: BTreeSet<String>,
-    /// The names the value refers to without declaring them (`Math`, `require`, …).
+    /// The names the value refers to without declaring them (`Math`, `require`, …), the rule's
+    /// `require`d modules included.
     pub free: BTreeSet<String>,
+    /// The rule's declarations of the modules the value uses (`const request = require('request');`),
+    /// in the rule's order: they go along with it.
+    pub requires: Vec<String>,
+    /// The names those declarations declare.
+    pub required: BTreeSet<String>,
     /// Where the value starts in the rule: definitions are written in the rule's order.
     pub at: usize,
 }
@@ -92,6 +98,7 @@ pub fn scan(parsed: &ParsedFile, text: &str) -> RuleGlobals {
             changed,
         };
     };
+    let requires = top_level_requires(&rule.body.stmts, parsed, text);
     let mut found: BTreeMap<String, Vec<&Expr>> = BTreeMap::new();
     for stmt in &rule.body.stmts {
         for (name, value) in definitions_in(stmt) {
@@ -101,7 +108,7 @@ pub fn scan(parsed: &ParsedFile, text: &str) -> RuleGlobals {
     for (name, writes) in &sites.writes {
         let result = match found.get(name).map(Vec::as_slice) {
             _ if *writes > 1 => Err("the rule sets or changes it more than once".to_string()),
-            Some([value]) => definition(parsed, text, value),
+            Some([value]) => definition(parsed, text, value, &requires),
             _ => Err("it is not set by a plain assignment at the top of the rule".to_string()),
         };
         definitions.insert(name.clone(), result);
@@ -110,6 +117,46 @@ pub fn scan(parsed: &ParsedFile, text: &str) -> RuleGlobals {
         definitions,
         read_sites,
         changed,
+    }
+}
+
+/// The rule's top-level declarations of modules (`const request = require('request');`,
+/// `var Client = require('auth0').ManagementClient;`), by each name they declare, with where the
+/// statement starts and its text.
+fn top_level_requires(stmts: &[Stmt], parsed: &ParsedFile, text: &str) -> BTreeMap<String, (usize, String)> {
+    let mut requires = BTreeMap::new();
+    for stmt in stmts {
+        let Stmt::Decl(Decl::Var(decl)) = stmt else { continue };
+        if !decl.decls.iter().all(|d| d.init.as_deref().is_some_and(is_require)) {
+            continue;
+        }
+        let range = parsed.range(decl.span);
+        let Some(statement) = text.get(range.clone()) else {
+            continue;
+        };
+        let mut names = FxHashSet::default();
+        decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names));
+        for name in names {
+            requires.insert(name.to_string(), (range.start, statement.to_string()));
+        }
+    }
+    requires
+}
+
+/// `require('m')`, or a property of it (`require('auth0').ManagementClient`).
+fn is_require(expr: &Expr) -> bool {
+    match expr {
+        Expr::Call(CallExpr {
+            callee: Callee::Expr(callee),
+            args,
+            ..
+        }) => {
+            is_ident(callee, "require")
+                && matches!(args.as_slice(), [arg] if matches!(&*arg.expr, Expr::Lit(Lit::Str(_))))
+        }
+        Expr::Member(member) => is_require(&member.obj),
+        Expr::Paren(paren) => is_require(&paren.expr),
+        _ => false,
     }
 }
 
@@ -227,7 +274,12 @@ fn is_empty_container(value: &Expr) -> bool {
 }
 
 /// The definition of a global assigned `value`, or why it is not a pure one.
-fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definition, String> {
+fn definition(
+    parsed: &ParsedFile,
+    text: &str,
+    value: &Expr,
+    top_requires: &BTreeMap<String, (usize, String)>,
+) -> Result<Definition, String> {
     let placeholder = |ident: &Ident| text.get(parsed.range(ident.span)).is_some_and(|t| t.starts_with("@@"));
     if !is_pure(value, &placeholder) {
         return Err(
@@ -250,12 +302,20 @@ fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definitio
         names: FxHashSet::default(),
     };
     parsed.visit(&mut locals);
-    if let Some(local) = free
+    // The rule's variables do not exist outside it, except the modules it requires: their
+    // declarations go along.
+    let mut requires = BTreeMap::new();
+    let mut required = BTreeSet::new();
+    for local in free
         .free
         .iter()
-        .find(|name| locals.names.contains(&Atom::from(name.as_str())))
+        .filter(|name| locals.names.contains(&Atom::from(name.as_str())))
     {
-        return Err(format!("it uses `{local}`, a variable of the defining rule"));
+        let Some((at, statement)) = top_requires.get(local) else {
+            return Err(format!("it uses `{local}`, a variable of the defining rule"));
+        };
+        requires.insert(*at, statement.clone());
+        required.insert(local.clone());
     }
     let before = text.get(..range.start).unwrap_or_default();
     let line_start = before.rfind('\n').map_or(0, |at| at + 1);
@@ -268,6 +328,8 @@ fn definition(parsed: &ParsedFile, text: &str, value: &Expr) -> Result<Definitio
         indent,
         reads: free.globals,
         free: free.free,
+        requires: requires.into_values().collect(),
+        required,
         at: range.start,
     })
 }
@@ -547,7 +609,16 @@ impl Visit for FreeNames {
 struct Converted {
     /// The value's code, dedented.
     code: String,
+    /// The module-scope declarations it needs (its converted requires).
+    prelude: Vec<Prelude>,
     dependencies: Vec<Dependency>,
+}
+
+/// A module-scope declaration a definition needs, and the names it declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Prelude {
+    names: BTreeSet<String>,
+    text: String,
 }
 
 /// Converts a definition's value as the body of a synthetic rule (`const <name> = value;`), so
@@ -556,11 +627,12 @@ struct Converted {
 /// needs the login (a rule's `configuration.X` becomes `event.secrets.X`, which only the handler
 /// has), or when it needs module-level code (a sandbox module that becomes a `require`).
 fn convert_definition(definition: &Definition, limits: &Limits) -> Result<Converted, String> {
+    let requires: String = definition.requires.iter().map(|r| format!("  {r}\n")).collect();
     let binding = (1..)
         .map(|n| format!("inlined{n}"))
-        .find(|name| !definition.value.contains(name.as_str()))
+        .find(|name| !definition.value.contains(name.as_str()) && !requires.contains(name.as_str()))
         .unwrap_or_default();
-    let prefix = format!("function (user, context, callback) {{\n  const {binding} = ");
+    let prefix = format!("function (user, context, callback) {{\n{requires}  const {binding} = ");
     let rule = format!("{prefix}{};\n}}\n", definition.value);
     let conversion = convert(&rule, limits);
     let value_range = prefix.len()..prefix.len() + definition.value.len();
@@ -587,23 +659,51 @@ fn convert_definition(definition: &Definition, limits: &Limits) -> Result<Conver
         (Status::Converted, Some(action)) => action,
         _ => return Err("it does not convert".to_string()),
     };
-    let value = converted_value(action, &binding, &definition.free)?;
+    let (value, prelude) = converted_value(action, &binding, definition)?;
     Ok(Converted {
         code: dedent(&without_todos(&value, &removable), &definition.indent),
+        prelude,
         dependencies: conversion.dependencies,
     })
 }
 
-/// The value of `const <binding> = …` in the converted synthetic rule, unless the conversion made
-/// it refer to a name that the value did not (`free`): the handler's `event`, `api`, `ruleDone`.
-fn converted_value(action: &str, binding: &str, free: &BTreeSet<String>) -> Result<String, String> {
+/// The value of `const <binding> = …` in the converted synthetic rule, with the module-scope
+/// declarations it needs: the module-level ones the conversion wrote (requires), and the
+/// definition's own requires wherever the conversion left them. Refused when the conversion made
+/// the value refer to a name it did not use: the handler's `event`, `api`, `ruleDone`.
+fn converted_value(action: &str, binding: &str, definition: &Definition) -> Result<(String, Vec<Prelude>), String> {
     let masked = crate::placeholders::mask(action);
     let parsed = parse(&masked.text).map_err(|_| "its conversion does not parse".to_string())?;
     let ParsedProgram::Script(script) = &parsed.program else {
         return Err("its conversion is not an Action".to_string());
     };
-    if script.body.len() != 1 {
-        return Err("it needs module-level code (a require) once converted".to_string());
+    let prelude_of = |decl: &VarDecl| {
+        let mut names = FxHashSet::default();
+        decl.decls.iter().for_each(|d| pattern_names(&d.name, &mut names));
+        let text = action.get(parsed.range(decl.span)).unwrap_or_default();
+        Prelude {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            text: dedent(text, "  "),
+        }
+    };
+    let mut prelude = Vec::new();
+    for stmt in &script.body {
+        match stmt {
+            Stmt::Decl(Decl::Var(decl)) => prelude.push(prelude_of(decl)),
+            _ => match handler_body(stmt) {
+                Some(body) => prelude.extend(body.iter().filter_map(|stmt| match stmt {
+                    Stmt::Decl(Decl::Var(decl)) => {
+                        Some(prelude_of(decl)).filter(|p| p.names.iter().any(|n| definition.required.contains(n)))
+                    }
+                    _ => None,
+                })),
+                None => return Err("it needs module-level code other than requires once converted".to_string()),
+            },
+        }
+    }
+    let declared: BTreeSet<&String> = prelude.iter().flat_map(|p| &p.names).collect();
+    if let Some(lost) = definition.required.iter().find(|n| !declared.contains(n)) {
+        return Err(format!("its conversion lost the declaration of `{lost}`"));
     }
     let mut finder = Declarator { binding, found: None };
     parsed.visit(&mut finder);
@@ -611,19 +711,35 @@ fn converted_value(action: &str, binding: &str, free: &BTreeSet<String>) -> Resu
     let mut converted = FreeNames::default();
     init.visit_with(&mut converted);
     // `new UnauthorizedError(…)` becomes `new Error(…)`: a name every module has.
-    let introduced = converted
-        .free
-        .iter()
-        .find(|name| !free.contains(*name) && !name.starts_with("$$") && name.as_str() != "Error");
+    let introduced = converted.free.iter().find(|name| {
+        !definition.free.contains(*name)
+            && !declared.contains(name)
+            && !name.starts_with("$$")
+            && name.as_str() != "Error"
+    });
     if let Some(name) = introduced {
         return Err(format!(
             "once converted it reads `{name}`, which only the handler has (configuration becomes event.secrets, for one); pass what it needs as arguments"
         ));
     }
-    action
-        .get(parsed.range(init.span()))
-        .map(str::to_string)
-        .ok_or_else(|| "its conversion lost it".to_string())
+    let value = action.get(parsed.range(init.span())).ok_or("its conversion lost it")?;
+    Ok((value.to_string(), prelude))
+}
+
+/// The statements of the handler, when `stmt` is `exports.onExecutePostLogin = async (…) => {…}`.
+fn handler_body(stmt: &Stmt) -> Option<&[Stmt]> {
+    let Stmt::Expr(ExprStmt { expr, .. }) = stmt else {
+        return None;
+    };
+    let Expr::Assign(assign) = &**expr else { return None };
+    match &*assign.right {
+        Expr::Arrow(arrow) => match &*arrow.body {
+            ArrowFunctionBody::FunctionBody(body) => Some(&body.stmts),
+            ArrowFunctionBody::Expr(_) => None,
+        },
+        Expr::Fn(function) => function.function.body.as_ref().map(|b| b.stmts.as_slice()),
+        _ => None,
+    }
 }
 
 struct Declarator<'a> {
@@ -860,20 +976,38 @@ pub fn inline(rules: &mut [RuleResult], facts: &mut [Option<Facts>], limits: &Li
         .collect()
 }
 
-/// The module-scope code defining the chosen globals, each under a comment naming its rule, with
-/// the dependencies that code needs.
+/// The module-scope code defining the chosen globals, each under a comment naming its rule, after
+/// the declarations they need that the Action does not have yet, with the dependencies that code
+/// needs; or why it cannot be written (a name the Action already declares otherwise).
 fn module_block(
+    code: &str,
     chosen: &[Chosen],
     definers: &[String],
     converted: &HashMap<(usize, String), Result<Converted, String>>,
-    newline: &str,
-) -> (String, Vec<Dependency>) {
+) -> Result<(String, Vec<Dependency>), String> {
+    let newline = crate::source::line_ending(code);
+    let definitions: Vec<(&Chosen, &String, &Converted)> = chosen
+        .iter()
+        .zip(definers)
+        .filter_map(|(c, definer)| Some((c, definer, converted.get(&(c.definer, c.name.clone()))?.as_ref().ok()?)))
+        .collect();
+    let mut declared = module_declarations(code);
     let mut block = String::new();
-    let mut dependencies = Vec::new();
-    for (c, definer) in chosen.iter().zip(definers) {
-        let Some(Ok(converted)) = converted.get(&(c.definer, c.name.clone())) else {
+    for prelude in definitions.iter().flat_map(|(_, _, d)| &d.prelude) {
+        if prelude.names.iter().all(|n| declared.get(n) == Some(&prelude.text)) {
             continue;
-        };
+        }
+        if let Some(name) = prelude.names.iter().find(|n| declared.contains_key(*n)) {
+            return Err(format!("`{name}` is declared otherwise at the top of this Action"));
+        }
+        declared.extend(prelude.names.iter().map(|n| (n.clone(), prelude.text.clone())));
+        if block.is_empty() {
+            block.push_str(&format!("// Modules that the globals inlined below use.{newline}"));
+        }
+        block.push_str(&format!("{}{newline}", prelude.text));
+    }
+    let mut dependencies = Vec::new();
+    for (c, definer, converted) in definitions {
         block.push_str(&format!(
             "// global.{}: defined by rule `{}`. Actions share no globals, so this Action defines it itself.{newline}",
             c.name,
@@ -883,7 +1017,41 @@ fn module_block(
         dependencies.extend(converted.dependencies.iter().cloned());
     }
     block.push_str(newline);
-    (block, dependencies)
+    Ok((block, dependencies))
+}
+
+/// The names an Action declares at module level, with the text of the statement that does (the
+/// text is empty for functions and classes, which no module-scope declaration equals).
+fn module_declarations(code: &str) -> BTreeMap<String, String> {
+    let masked = crate::placeholders::mask(code);
+    let Ok(parsed) = parse(&masked.text) else {
+        return BTreeMap::new();
+    };
+    let ParsedProgram::Script(script) = &parsed.program else {
+        return BTreeMap::new();
+    };
+    let mut declared = BTreeMap::new();
+    for stmt in &script.body {
+        let Stmt::Decl(decl) = stmt else { continue };
+        let mut names = FxHashSet::default();
+        let text = match decl {
+            Decl::Var(var) => {
+                var.decls.iter().for_each(|d| pattern_names(&d.name, &mut names));
+                code.get(parsed.range(var.span)).unwrap_or_default()
+            }
+            Decl::Fn(function) => {
+                names.insert(function.ident.sym.clone());
+                ""
+            }
+            Decl::Class(class) => {
+                names.insert(class.ident.sym.clone());
+                ""
+            }
+            _ => continue,
+        };
+        declared.extend(names.iter().map(|n| (n.to_string(), text.to_string())));
+    }
+    declared
 }
 
 /// Writes the definitions into the reader's Action, before its handler, and drops the findings
@@ -907,7 +1075,17 @@ fn apply(
         0
     };
     let at = code[..header].rfind('\n').map_or(bom, |i| i + 1);
-    let (block, dependencies) = module_block(chosen, definers, converted, crate::source::line_ending(code));
+    let (block, dependencies) = match module_block(code, chosen, definers, converted) {
+        Ok(block) => block,
+        Err(why) => {
+            let names: Vec<String> = chosen.iter().map(|c| format!("global.{}", c.name)).collect();
+            rule.notes.push(note(
+                Severity::Info,
+                format!("{} not inlined into this Action: {why}", names.join(", ")),
+            ));
+            return false;
+        }
+    };
 
     let names: BTreeSet<&str> = chosen.iter().map(|c| c.name.as_str()).collect();
     let reader_facts = facts[reader].as_mut().expect("a reader has facts");
@@ -1048,10 +1226,10 @@ mod tests {
         assert!(refused(&g, "client").contains("computed when the rule runs"));
         assert!(refused(&g, "now").contains("computed when the rule runs"));
         assert_eq!(refused(&g, "count"), "the rule sets or changes it more than once");
-        assert_eq!(
-            refused(&g, "call"),
-            "it uses `request`, a variable of the defining rule"
-        );
+        // A module the rule requires goes along; its other variables do not exist elsewhere.
+        let call = defined(&g, "call");
+        assert_eq!(call.requires, ["const request = require('request');"]);
+        assert_eq!(call.required, BTreeSet::from(["request".to_string()]));
         assert_eq!(refused(&g, "who"), "it uses `user`, a variable of the defining rule");
         assert!(refused(&g, "maybe").contains("not set by a plain assignment"));
         assert!(refused(&g, "any").contains("other than as global.NAME"));
