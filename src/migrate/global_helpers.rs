@@ -4,12 +4,14 @@
 //! each Action that reads such a helper gets the converted definition at module scope, once,
 //! before its handler, and works on its own.
 //!
-//! Only pure definitions are inlined: a function or a literal constant (arrays and objects of
-//! them too), assigned once, at the top of the defining rule's body or under a guard that only
-//! tests globals, that uses none of that rule's own variables, and that converts with nothing left
-//! to review and without needing the login (`event`, `api`) or module-level code. Anything else
-//! (a counter, a cache, a client, a value computed when the rule runs) is shared mutable state and
-//! stays a cross-rule finding, with the reason it was not inlined.
+//! Only pure definitions are inlined: a function or a literal constant (non-empty arrays and
+//! objects of them too), assigned once, at the top of the defining rule's body or under a guard
+//! that only tests globals, set and changed in place by no other rule, that uses none of the
+//! defining rule's variables but the modules it requires (whose declarations come along), and
+//! that converts with nothing left to review and without needing the login (`event`, `api`).
+//! Anything else (a counter, a cache, a client, a value computed when the rule runs) is shared
+//! mutable state and stays a cross-rule finding, with the reason it was not inlined. Only rules
+//! that run before the reader and are bound (enabled, login stage, converted) define anything.
 //!
 //! The inlined code assigns `global.NAME` itself rather than a local renamed at every use: the
 //! Action's code that reads `global.NAME` stays byte for byte what the conversion made of it, and
