@@ -623,11 +623,11 @@ struct Prelude {
     text: String,
 }
 
-/// Converts a definition's value as the body of a synthetic rule (`const <name> = value;`), so
-/// that the Rules constructs inside it (`UnauthorizedError`, versioned `require`s) convert as in
-/// any rule, and takes the converted value back. Refused when anything is left to review, when it
-/// needs the login (a rule's `configuration.X` becomes `event.secrets.X`, which only the handler
-/// has), or when it needs module-level code (a sandbox module that becomes a `require`).
+/// Converts a definition's value in a synthetic rule (its requires, then `const <name> = value;`),
+/// so that the Rules constructs inside it (`UnauthorizedError`, versioned `require`s, sandbox
+/// modules) convert as in any rule, and takes the converted value and declarations back. Refused
+/// when anything is left to review, or when it needs the login (a rule's `configuration.X`
+/// becomes `event.secrets.X`, which only the handler has).
 fn convert_definition(definition: &Definition, limits: &Limits) -> Result<Converted, String> {
     let requires: String = definition.requires.iter().map(|r| format!("  {r}\n")).collect();
     let binding = (1..)
