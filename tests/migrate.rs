@@ -953,3 +953,291 @@ fn the_report_and_summary_print_names_escaped() {
     );
     assert!(result.stderr.contains("Evil\\x1b]52"), "{}", result.stderr);
 }
+
+/// Runs an Action's handler under Node with a user and prints what `api.access.deny` was given.
+fn denial_under_node(code: &str, user: &str) -> String {
+    let scratch = TempDir::new("run");
+    let action = scratch.path().join("action.js");
+    std::fs::write(&action, code).unwrap();
+    let script = format!(
+        "const a = require({action:?});\n\
+         let denied = 'allowed';\n\
+         const api = {{ access: {{ deny: (m) => {{ denied = 'denied: ' + m; }} }} }};\n\
+         a.onExecutePostLogin({{ user: {user} }}, api).then(() => console.log(denied));\n",
+        action = action.to_str().unwrap()
+    );
+    let output = std::process::Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn global_helpers_are_inlined_into_the_actions_that_read_them() {
+    let (temp, out) = check_fixture("global-helpers", "expected", &[]);
+    let action = |name: &str| std::fs::read_to_string(out.join(format!("actions/{name}/code.js"))).unwrap();
+    let rule = |name: &str| common::read_to_string(&fixture(&format!("global-helpers/input/rules/{name}.js")));
+
+    // The reader defines the helper itself, once, before its handler, saying where it came from.
+    let verified = action("Require verified email");
+    let definition = verified
+        .find("global.postError = function (code, cb) {")
+        .expect(&verified);
+    assert!(definition < verified.find("exports.onExecutePostLogin").unwrap());
+    assert_eq!(verified.matches("global.postError = ").count(), 1);
+    assert!(verified.contains("// global.postError: defined by rule `Global functions`."));
+    assert!(
+        !verified.contains("UnauthorizedError") && !verified.contains("TODO"),
+        "{verified}"
+    );
+    let claims = action("Add role claims");
+    let header = claims.find("exports.onExecutePostLogin").unwrap();
+    for inlined in [
+        "CLAIM_NAMESPACE",
+        "claimName",
+        "rolesOf",
+        "ENVIRONMENT",
+        "uniqueRoles",
+        "audit",
+    ] {
+        let at = claims.find(&format!("\nglobal.{inlined} = ")).expect(inlined);
+        assert!(at < header, "{inlined}");
+    }
+    // The module a helper uses comes along, declared once before the definitions.
+    assert!(claims.starts_with(
+        "// Modules that the globals inlined below use.\nconst request = require('request');\n// global.CLAIM_NAMESPACE: "
+    ));
+    // Shared mutable state, closures over the rule, and the login's data stay findings.
+    for kept in ["loginCount", "withPrefix"] {
+        assert!(!claims.contains(&format!("\nglobal.{kept} = ")), "{kept}");
+        assert!(claims.contains(&format!("// TODO(R2A205): global.{kept} ")), "{kept}");
+    }
+    assert!(!action("Use secret header").contains("\nglobal.secretHeader = "));
+    // Definitions count only from enabled rules that run before the reader.
+    assert!(!action("Use secret header").contains("\nglobal.greeting = "));
+    assert!(!action("Early rule").contains("\nglobal.tierOf = "));
+
+    // What the helper needs is declared; every Action holds no unmarked Rules construct.
+    let claims_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("actions/Add role claims.json")).unwrap()).unwrap();
+    let dependencies: Vec<&str> = claims_json["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(dependencies, ["lodash", "request"]);
+    for name in [
+        "Require verified email",
+        "Add role claims",
+        "Use secret header",
+        "Early rule",
+    ] {
+        let code = substitute_placeholders(&action(name));
+        assert_eq!(
+            common::unmarked_leftovers_of(&code, &rule(name)),
+            Vec::<usize>::new(),
+            "{name}"
+        );
+    }
+
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(report.contains("- `global.postError`: from `Global functions` into `Require verified email`"));
+    assert!(report.contains("- `global.loginCount`: set by `Global functions`; read by `Add role claims`"));
+    assert!(report.contains("global.withPrefix was not inlined into this Action: it uses `prefix`, a variable"));
+    assert!(report.contains("- `global.tierOf`: set by `Late definitions`; read by `Early rule`"));
+    assert!(!report.contains("- `global.postError`: set by"), "{report}");
+    assert!(
+        report.contains("| 4 | `Require verified email` | converted |"),
+        "{report}"
+    );
+
+    let (input, dry) = (fixture("global-helpers/input"), temp.path().join("dry"));
+    let json_report = temp.path().join("report.json");
+    let dry_run = [
+        s(&input),
+        "--out",
+        s(&dry),
+        "--dry-run",
+        "--report-json",
+        s(&json_report),
+    ];
+    let summary = run(&dry_run).stderr;
+    assert!(
+        summary.contains("; 6 bound to post-login; 7 global definitions inlined"),
+        "{summary}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_report).unwrap()).unwrap();
+    let post_error = json["inlined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "global.postError");
+    assert_eq!(
+        post_error,
+        Some(
+            &serde_json::json!({ "path": "global.postError", "from": "Global functions", "into": ["Require verified email"] })
+        )
+    );
+
+    // The same Actions as Terraform: the HCL parses and the code passes node --check.
+    let terraform = temp.path().join("terraform");
+    let result = run(&[
+        s(&fixture("global-helpers/input")),
+        "--out",
+        s(&terraform),
+        "--format",
+        "terraform",
+    ]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(hcl_check(&terraform) > 0);
+    node_check_actions(&terraform);
+    let tf_reader = std::fs::read_to_string(terraform.join("actions/Require verified email.js")).unwrap();
+    assert_eq!(tf_reader, verified);
+
+    // The inlined helper works on its own: the Action denies as the rule pipeline did.
+    if common::node_available() {
+        assert_eq!(
+            denial_under_node(&verified, "{ email_verified: false }"),
+            "denied: login refused: unverified"
+        );
+        assert_eq!(denial_under_node(&verified, "{ email_verified: true }"), "allowed");
+    }
+}
+
+/// A directory export of the given (name, rule text), enabled, in this order.
+fn export_with_texts(temp: &TempDir, rules: &[(&str, &str)]) -> PathBuf {
+    let root = temp.path().join("export");
+    std::fs::create_dir_all(root.join("rules")).unwrap();
+    for (index, (name, text)) in rules.iter().enumerate() {
+        let json = serde_json::json!({ "name": name, "enabled": true, "order": index + 1, "script": format!("./r{index}.js") });
+        std::fs::write(root.join(format!("rules/r{index}.json")), json.to_string()).unwrap();
+        std::fs::write(root.join(format!("rules/r{index}.js")), text).unwrap();
+    }
+    root
+}
+
+#[test]
+fn inlined_globals_name_any_rule_safely_and_shared_state_is_not_inlined() {
+    let temp = TempDir::new("inline-names");
+    let hostile = "x\n}); require('child_process'); ({\u{2028}y";
+    let export = export_with_texts(
+        &temp,
+        &[
+            (
+                hostile,
+                "function (user, context, callback) {\n  global.tag = function (s) { return '[' + s + ']'; };\n  global.shared = 'a';\n  global.tags = ['a'];\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "Also sets shared",
+                "function (user, context, callback) {\n  global.shared = 'b';\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "Changes tags",
+                "function (user, context, callback) {\n  global.tags.push(user.email);\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "Reader",
+                "function (user, context, callback) {\n  context.idToken['https://x/t'] = global.tag(global.shared) + global.tags.length;\n  callback(null, user, context);\n}\n",
+            ),
+        ],
+    );
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out)]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    node_check_actions(&out);
+    let reader = std::fs::read_to_string(out.join("actions/Reader/code.js")).unwrap();
+    assert!(
+        reader.starts_with(
+            "// global.tag: defined by rule `x\\n}); require('child_process'); ({\\u2028y`. Actions share no globals"
+        ),
+        "{reader}"
+    );
+    assert!(reader.contains("\nglobal.tag = function (s) { return '[' + s + ']'; };\n"));
+    assert!(!reader.contains("child_process'); ({\n"), "{reader}");
+    // Two rules set global.shared: it stays a finding, with the reason.
+    assert!(!reader.contains("\nglobal.shared = "), "{reader}");
+    // Another rule changes global.tags in place: it is shared state too.
+    assert!(!reader.contains("\nglobal.tags = "), "{reader}");
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    for shared in ["shared", "tags"] {
+        let why = format!("global.{shared} was not inlined into this Action: several rules set or change it");
+        assert!(report.contains(&why), "{report}");
+    }
+}
+
+#[test]
+fn real_world_exports_migrate() {
+    let real_world = common::corpus_dir().join("real-world");
+    // whisthq's tenant.yaml names ./rules/X.js, which the repository keeps under src/rules (and one
+    // rule only under _removed/): its three rules fail as missing scripts, and the run goes on.
+    let cases = [
+        ("algorox-auth0-julianwilliam-tenant-files", 15usize),
+        ("Techbikers-auth0", 3),
+        ("ThreatResponse-auth0-rules", 1),
+        ("KleeUT-Auth0-rules-cicd-example-2020/src", 1),
+        ("tylernix-Auth0-Rules-Testing-Best-Practices/src", 1),
+        ("whisthq-whist/backend/auth0", 3),
+    ];
+    for (case, rules) in cases {
+        let input = real_world.join(case);
+        if !input.exists() {
+            eprintln!("{} is missing: skipped", input.display());
+            continue;
+        }
+        let before = tree(&input);
+        let temp = TempDir::new("real-world");
+        let out = temp.path().join("out");
+        let report = temp.path().join("report.json");
+        let result = run(&[s(&input), "--out", s(&out), "--report-json", s(&report)]);
+        assert_ne!(result.code, 2, "{case}: {}", result.stderr);
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(json["totals"]["rules"], rules, "{case}");
+        node_check_actions(&out);
+        assert_eq!(tree(&input), before, "{case}: the corpus changed");
+    }
+}
+
+#[test]
+fn an_inlined_helper_brings_its_require_once_and_never_a_clash() {
+    let temp = TempDir::new("inline-requires");
+    let export = export_with_texts(
+        &temp,
+        &[
+            (
+                "Helpers",
+                "function (user, context, callback) {\n  const request = require('request@2.88.0');\n  global.fetch = function (url, done) {\n    request.get(url, done);\n  };\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "Same module",
+                "function (user, context, callback) {\n  const request = require('request@2.88.0');\n  request.post('https://a.example.com');\n  global.fetch('https://b.example.com', function () {\n    callback(null, user, context);\n  });\n}\n",
+            ),
+            (
+                "Other module",
+                "function (user, context, callback) {\n  const request = require('got');\n  request('https://a.example.com');\n  global.fetch('https://b.example.com', function () {\n    callback(null, user, context);\n  });\n}\n",
+            ),
+        ],
+    );
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out)]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    node_check_actions(&out);
+    let same = std::fs::read_to_string(out.join("actions/Same module/code.js")).unwrap();
+    assert_eq!(same.matches("const request = require('request');").count(), 1, "{same}");
+    assert!(
+        same.contains("\nglobal.fetch = function (url, done) {\n  request.get(url, done);\n};\n"),
+        "{same}"
+    );
+    let other = std::fs::read_to_string(out.join("actions/Other module/code.js")).unwrap();
+    assert!(!other.contains("global.fetch = "), "{other}");
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains(
+            "global.fetch not inlined into this Action: `request` is declared otherwise at the top of this Action"
+        ),
+        "{report}"
+    );
+}

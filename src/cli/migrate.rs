@@ -456,6 +456,11 @@ fn summary(
         migration.count(RuleStatus::Failed),
         migration.bound().count(),
     )?;
+    if !migration.inlined.is_empty() {
+        let count = migration.inlined.len();
+        let plural = if count == 1 { "" } else { "s" };
+        write!(io.stderr, "; {count} global definition{plural} inlined")?;
+    }
     let out = |path: &Path| printable(&path.display().to_string()).into_owned();
     match written {
         Some((

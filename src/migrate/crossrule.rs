@@ -22,6 +22,8 @@ pub struct Facts {
     pub global_reads: BTreeSet<String>,
     pub state_writes: BTreeSet<String>,
     pub state_reads: BTreeSet<String>,
+    /// The globals it defines for later rules, and where it reads globals.
+    pub globals: super::global_helpers::RuleGlobals,
 }
 
 /// Analyses one rule's text; `None` when it does not parse.
@@ -32,7 +34,10 @@ pub fn facts(text: &str) -> Option<Facts> {
     let mut walker = Walker {
         user,
         context,
-        facts: Facts::default(),
+        facts: Facts {
+            globals: super::global_helpers::scan(&parsed, text),
+            ..Facts::default()
+        },
     };
     parsed.visit(&mut walker);
     Some(walker.facts)
@@ -93,7 +98,7 @@ enum Role {
 }
 
 /// `a.b['c'].d` as its root and the static names of its properties (None for a computed one).
-fn split(member: &MemberExpr) -> Option<(&Ident, Vec<Option<String>>)> {
+pub(super) fn split(member: &MemberExpr) -> Option<(&Ident, Vec<Option<String>>)> {
     let mut names = Vec::new();
     let mut current = member;
     loop {

@@ -5,6 +5,7 @@
 //! MIGRATION.md and JSON report, all in memory. Writing them is the CLI's job.
 
 pub mod crossrule;
+pub mod global_helpers;
 pub mod input;
 pub mod output;
 pub mod report;
@@ -112,6 +113,8 @@ pub struct Migration {
     /// Every rule, in execution order (`order`, then name; rules without an order last).
     pub rules: Vec<RuleResult>,
     pub concerns: Vec<Concern>,
+    /// The `global` definitions inlined into the Actions of the rules that read them.
+    pub inlined: Vec<global_helpers::Inlined>,
     /// The export's own post-login bindings, kept after the migrated ones (Rules ran first).
     pub existing_post_login: Vec<Binding>,
     pub known_secrets: Option<BTreeSet<String>>,
@@ -274,11 +277,14 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
         });
     }
 
+    // Inlining converts the definitions it writes: parsing deep code needs a large stack.
+    let inlined = on_large_stacks(|_| global_helpers::inline(&mut rules, &mut facts, &options.limits));
     let concerns = cross_rule(&mut rules, &facts);
     Migration {
         layout: export.layout.clone(),
         rules,
         concerns,
+        inlined,
         existing_post_login: export.existing_post_login.clone(),
         known_secrets: export.known_secrets.clone(),
     }

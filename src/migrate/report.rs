@@ -2,6 +2,7 @@
 //! Totals first, then the bindings in order, the cross-rule concerns, the secrets to set, and each
 //! rule with its status, findings, secrets, dependencies and binding position.
 
+use super::global_helpers::Inlined;
 use super::output::secret_placeholder;
 use super::{Concern, Format, Layout, Migration, Note, RuleResult, RuleStatus};
 use crate::diagnostics::{Diagnostic, Severity};
@@ -128,6 +129,8 @@ pub fn markdown(migration: &Migration, format: Format) -> String {
         out.push('\n');
     }
 
+    inlined_section(&mut out, migration);
+
     let _ = writeln!(out, "## Secrets to set\n");
     if secrets.is_empty() {
         let _ = writeln!(out, "None.\n");
@@ -252,6 +255,23 @@ pub fn markdown(migration: &Migration, format: Format) -> String {
     out
 }
 
+/// The `global` definitions inlined into readers' Actions; nothing when there are none.
+fn inlined_section(out: &mut String, migration: &Migration) {
+    if migration.inlined.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Globals inlined\n");
+    let _ = writeln!(
+        out,
+        "Helpers and constants that an earlier rule set on `global` for the rules after it: each Action that reads\n\
+         one defines it itself, before its handler, converted from the defining rule.\n"
+    );
+    for Inlined { path, from, into } in &migration.inlined {
+        let _ = writeln!(out, "- {}: from {} into {}", code(path), code(from), list(into, 10));
+    }
+    out.push('\n');
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     format: String,
@@ -259,6 +279,7 @@ struct JsonReport<'a> {
     bindings: Vec<&'a str>,
     existing_post_login: Vec<&'a str>,
     concerns: &'a [Concern],
+    inlined: &'a [Inlined],
     secrets: Vec<JsonSecret<'a>>,
     rules: Vec<JsonRule<'a>>,
 }
@@ -314,6 +335,7 @@ pub fn json(migration: &Migration, format: Format) -> String {
             .map(|b| b.action_name.as_str())
             .collect(),
         concerns: &migration.concerns,
+        inlined: &migration.inlined,
         secrets: migration
             .secrets()
             .into_iter()
