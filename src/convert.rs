@@ -5,7 +5,7 @@ use crate::analysis::layout::Layout;
 use crate::analysis::leftovers::{leftovers, RULES_PARAMETERS};
 use crate::analysis::model::Model;
 use crate::analysis::rule::{find_rule, RuleSearch};
-use crate::analysis::scope::analyse;
+use crate::analysis::scope::{analyse, Bindings};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::limits::{nesting, Limits, NESTING_CEILING};
 use crate::parse::{first_code_after, parse, parses_as_typescript, validate_script, ParsedFile};
@@ -83,13 +83,14 @@ impl Conversion {
     }
 }
 
-/// Something that reads the parsed rule while it is converted, so that a caller that needs more
-/// than the Action (verify's scenarios) parses the rule once: the masked text and its tree.
-pub type Inspect<'i> = &'i mut dyn FnMut(&ParsedFile, &str);
+/// Something that reads the analysed rule while it is converted, so that a caller that needs more
+/// than the Action (verify's scenarios, migrate's cross-rule facts) parses the rule once: its tree,
+/// the masked text and the bindings (parameters, globals and aliases, shadowing-aware).
+pub type Inspect<'i> = &'i mut dyn FnMut(&ParsedFile, &str, &Bindings);
 
 /// Converts the bytes of one file.
 pub fn convert_bytes(bytes: &[u8], limits: &Limits) -> Conversion {
-    convert_bytes_inspecting(bytes, limits, &mut |_, _| {})
+    convert_bytes_inspecting(bytes, limits, &mut |_, _, _| {})
 }
 
 /// [`convert_bytes`], handing the parsed rule to `inspect` on the way (when the file parses as a
@@ -137,7 +138,7 @@ pub fn too_large_message(size: Option<u64>, limit: u64) -> String {
 /// Converts the text of one rule into a post-login Action. A panic inside swc or a rewrite (a
 /// bug) is reported as an internal error for this file; the caller's run goes on.
 pub fn convert(text: &str, limits: &Limits) -> Conversion {
-    convert_inspecting(text, limits, &mut |_, _| {})
+    convert_inspecting(text, limits, &mut |_, _, _| {})
 }
 
 /// [`convert`], handing the parsed rule to `inspect` on the way (when the text parses as a rule).
@@ -196,8 +197,8 @@ fn convert_text(text: &str, limits: &Limits, inspect: Inspect<'_>) -> Conversion
         RuleSearch::NotFound(message) => return Conversion::failed(text, Code::NotARule, 0..0, message),
     };
 
-    inspect(&parsed, &masked.text);
     let bindings = analyse(&parsed, rule.function_lo, &rule.params);
+    inspect(&parsed, &masked.text, &bindings);
     if let Some(name) = ["event", "api"]
         .into_iter()
         .find(|name| bindings.names.contains(&swc_atoms::Atom::from(*name)))

@@ -305,7 +305,7 @@ fn action_crashed_alone(comparison: &rules2actions::verify::compare::Comparison)
 #[test]
 fn real_world_actions_do_not_crash_where_their_rules_do_not() {
     use rules2actions::verify::runner::{Runtime, Side};
-    use rules2actions::verify::scenarios::default_scenarios;
+    use rules2actions::verify::scenarios::{default_scenarios, rule_facts};
     use rules2actions::verify::{default_threads, run_pairs, Pair};
     if !node_available() {
         eprintln!("note: skipped: Node.js is not on PATH");
@@ -329,7 +329,7 @@ fn real_world_actions_do_not_crash_where_their_rules_do_not() {
             rule: runtime.write_code(Side::Rule, &text).unwrap(),
             action: runtime.write_code(Side::Action, action).unwrap(),
             // Generous: a run that only finishes late on a loaded machine is no crash.
-            scenarios: default_scenarios(&text, &conversion.secrets, 3000),
+            scenarios: default_scenarios(rule_facts(&text), &conversion.secrets, 3000),
         });
         let relative = file.strip_prefix(real_world_dir()).unwrap_or(&file);
         names.push(relative.display().to_string());

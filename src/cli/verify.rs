@@ -321,7 +321,7 @@ fn prepare(
     let (bytes, conversion) = match read_file(path, limits.max_file_size as u64) {
         Ok(bytes) => {
             let conversion = with_large_stack(|| {
-                convert_bytes_inspecting(&bytes, &limits, &mut |parsed, text| facts = facts_of(parsed, text))
+                convert_bytes_inspecting(&bytes, &limits, &mut |parsed, text, _| facts = facts_of(parsed, text))
             });
             (bytes, conversion)
         }

@@ -1,15 +1,16 @@
 //! What one rule shares with the others (mapping §0.3, §4.7): `global.X` values, which survive
 //! between executions and are seen by every rule, and properties a rule writes into `user` or
 //! `context` that a later rule reads. Actions see neither: each has its own module scope and its
-//! own copy of `event`. This is a simple syntactic analysis of the rule text: member chains rooted
-//! at the rule's `user` and `context` parameters (whatever their names) or at `global`, with a
-//! static first property (and a static second one under `app_metadata` / `user_metadata`).
-//! Shadowing is not tracked; writes through aliases (`const m = user.app_metadata; m.x = 1`) and
-//! through method calls (`user.roles.push(…)`) are not seen.
+//! own copy of `event`. It reads the tree and the bindings of the rule's conversion: member chains
+//! rooted at the rule's `user` and `context` parameters (whatever their names, shadowing and aliases
+//! resolved) or at `global`, with a static first property (and a static second one under
+//! `app_metadata` / `user_metadata`). Writes through locals holding a part of `user`
+//! (`const m = user.app_metadata; m.x = 1`) and through method calls (`user.roles.push(…)`) are
+//! not seen.
 
+use crate::analysis::scope::{Binding, Bindings, Global, Param};
 use crate::mapping::{context_part, USER_METADATA};
-use crate::parse::{parse, ParsedFile, ParsedProgram};
-use crate::placeholders::mask;
+use crate::parse::ParsedFile;
 use std::collections::BTreeSet;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
@@ -26,67 +27,32 @@ pub struct Facts {
     pub globals: super::global_helpers::RuleGlobals,
 }
 
-/// Analyses one rule's text; `None` when it does not parse.
+/// Analyses one rule's text, by converting it (migrate gets the facts from its own conversion, with
+/// [`facts_of`]); `None` when it holds no rule that parses.
 pub fn facts(text: &str) -> Option<Facts> {
-    let masked = mask(text);
-    let parsed = parse(&masked.text).ok()?;
-    let (user, context) = rule_parameters(&parsed);
+    let mut facts = None;
+    crate::convert::convert_inspecting(text, &crate::Limits::default(), &mut |parsed, _, bindings| {
+        facts = Some(facts_of(parsed, text, bindings));
+    });
+    facts
+}
+
+/// The facts of a rule from the tree and bindings of its conversion (`text` as written, `parsed`
+/// its masked text, of the same length).
+pub fn facts_of(parsed: &ParsedFile, text: &str, bindings: &Bindings) -> Facts {
     let mut walker = Walker {
-        user,
-        context,
+        bindings,
         facts: Facts {
-            globals: super::global_helpers::scan(&parsed, text),
+            globals: super::global_helpers::scan(parsed, text),
             ..Facts::default()
         },
     };
     parsed.visit(&mut walker);
-    Some(walker.facts)
+    walker.facts
 }
 
-/// The names of the rule's first two parameters, `user` and `context` when they cannot be found.
-fn rule_parameters(parsed: &ParsedFile) -> (String, String) {
-    let function = match &parsed.program {
-        ParsedProgram::Expr(expr) => params_of_expr(expr),
-        ParsedProgram::Script(script) => script.body.iter().find_map(|stmt| match stmt {
-            Stmt::Decl(Decl::Fn(f)) => params_of_function(&f.function),
-            Stmt::Expr(ExprStmt { expr, .. }) => match &**expr {
-                Expr::Assign(assign) => params_of_expr(&assign.right),
-                other => params_of_expr(other),
-            },
-            _ => None,
-        }),
-    };
-    function.unwrap_or_else(|| ("user".to_string(), "context".to_string()))
-}
-
-fn params_of_expr(expr: &Expr) -> Option<(String, String)> {
-    match expr {
-        Expr::Fn(f) => params_of_function(&f.function),
-        Expr::Paren(p) => params_of_expr(&p.expr),
-        Expr::Arrow(arrow) if arrow.params.len() >= 2 => {
-            Some((pat_name(&arrow.params[0])?, pat_name(&arrow.params[1])?))
-        }
-        _ => None,
-    }
-}
-
-fn params_of_function(function: &Function) -> Option<(String, String)> {
-    if function.params.len() < 2 {
-        return None;
-    }
-    Some((pat_name(&function.params[0].pat)?, pat_name(&function.params[1].pat)?))
-}
-
-fn pat_name(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::Ident(binding) => Some(binding.id.sym.to_string()),
-        _ => None,
-    }
-}
-
-struct Walker {
-    user: String,
-    context: String,
+struct Walker<'b> {
+    bindings: &'b Bindings,
     facts: Facts,
 }
 
@@ -141,16 +107,20 @@ fn unwrap_object(expr: &Expr) -> Option<&MemberExpr> {
     }
 }
 
-impl Walker {
+impl Walker<'_> {
     /// The shared-state path of a member chain, with whether it is a global.
     fn path(&self, member: &MemberExpr) -> Option<(bool, String)> {
         let (root, names) = split(member)?;
+        let binding = self.bindings.resolve(root)?.binding;
+        // Through an alias (`var req = context.request`), the path starts below it.
+        let mut names: Vec<Option<String>> = names;
+        let prefix = self.bindings.alias_path(root);
+        names.splice(0..0, prefix.iter().map(|name| Some(name.to_string())));
         let first = names.first()?.as_ref()?;
-        let root = root.sym.as_ref();
-        if root == "global" {
+        if binding == Binding::Global(Global::Global) {
             return Some((true, format!("global.{first}")));
         }
-        if root == self.user {
+        if binding == Binding::Param(Param::User) {
             if USER_METADATA.contains(&first.as_str()) {
                 return Some(match names.get(1) {
                     Some(Some(second)) => (false, format!("user.{first}.{second}")),
@@ -160,7 +130,7 @@ impl Walker {
             }
             return Some((false, format!("user.{first}")));
         }
-        if root == self.context && context_part(first).is_none() {
+        if binding == Binding::Param(Param::Context) && context_part(first).is_none() {
             return Some((false, format!("context.{first}")));
         }
         None
@@ -228,7 +198,7 @@ fn same_chain(a: &MemberExpr, b: &MemberExpr) -> bool {
     }
 }
 
-impl Visit for Walker {
+impl Visit for Walker<'_> {
     fn visit_assign_expr(&mut self, assign: &AssignExpr) {
         if let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left {
             let global = self.path(member).is_some_and(|(global, _)| global);

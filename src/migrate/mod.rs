@@ -15,7 +15,7 @@ pub use crate::diagnostics::Severity;
 pub use input::{load, Binding, Export, Layout, RuleEntry, Script};
 
 use crate::cli::files::read_file;
-use crate::convert::{convert_bytes, Conversion, Status};
+use crate::convert::{convert_bytes_inspecting, Conversion, Status};
 use crate::limits::Limits;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -353,11 +353,15 @@ fn convert_entry(entry: &RuleEntry, limits: &Limits) -> (Option<Conversion>, Opt
         Script::Inline(text) => text.clone().into_bytes(),
         Script::Missing(why) => return (None, None, Some(why.clone())),
     };
-    let conversion = convert_bytes(&bytes, limits);
-    let facts = std::str::from_utf8(&bytes)
-        .ok()
-        .filter(|_| conversion.action.is_some())
-        .and_then(crossrule::facts);
+    // What the rule shares with the others comes from the tree its conversion parses.
+    let text = String::from_utf8_lossy(&bytes);
+    // The conversion parses the text after its byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut facts = None;
+    let conversion = convert_bytes_inspecting(&bytes, limits, &mut |parsed, _, bindings| {
+        facts = Some(crossrule::facts_of(parsed, text, bindings));
+    });
+    let facts = facts.filter(|_| conversion.action.is_some());
     (Some(conversion), facts, None)
 }
 

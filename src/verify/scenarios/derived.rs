@@ -65,7 +65,7 @@ pub struct Variant {
 /// facts from that conversion, with [`facts_of`]). A file that does not parse yields no facts.
 pub fn rule_facts(text: &str) -> RuleFacts {
     let mut facts = RuleFacts::default();
-    crate::convert::convert_inspecting(text, &crate::Limits::default(), &mut |parsed, masked| {
+    crate::convert::convert_inspecting(text, &crate::Limits::default(), &mut |parsed, masked, _| {
         facts = facts_of(parsed, masked);
     });
     facts
