@@ -32,8 +32,10 @@ pub const MEMORY_LIMIT_MB: u32 = 256;
 /// The address-space limit of every run. V8 reserves far more virtual memory than it uses; 2 GiB
 /// lets Node start with its 256 MiB heap and refuses a second 1 GiB buffer.
 pub const ADDRESS_SPACE_LIMIT: u64 = 2 << 30;
-/// Tasks (processes and threads) the sandbox user may have, when that user is not root (root
-/// ignores the limit). Node uses about a dozen threads per run.
+/// Tasks (processes and threads) the user `nobody` may have, machine-wide, when runs are switched
+/// to it. Not set otherwise: root ignores the limit, and any other user's count includes all of
+/// that user's processes, so no value would both let Node start and stop a fork bomb. Node uses
+/// about a dozen threads per run.
 const TASK_LIMIT: u64 = 1024;
 /// What a run may take beyond its `timeout_ms` (Node's start-up, the harness's own stop) before
 /// it is killed.
@@ -268,14 +270,7 @@ impl Runtime {
 
     /// The confined command that runs the harness.
     fn command(&self) -> Command {
-        let mut command = match (&self.unshare, self.namespaces) {
-            (Some(unshare), namespaces) if namespaces != Namespaces::Unavailable => {
-                let mut command = Command::new(unshare);
-                command.args(namespaces.unshare_args()).arg("--").arg(&self.node);
-                command
-            }
-            _ => Command::new(&self.node),
-        };
+        let mut command = self.confined_node();
         if let Some(flag) = self.permission_flag {
             command.arg(flag).arg(allow_read(&self.harness));
             if let Some(packages) = &self.packages {
@@ -287,15 +282,27 @@ impl Runtime {
             .arg("--frozen-intrinsics")
             .arg("--no-warnings")
             .arg(format!("--max-old-space-size={MEMORY_LIMIT_MB}"))
-            .arg(&self.harness)
-            .env_clear()
-            .env("PATH", SAFE_PATH)
-            .current_dir(&self.dir);
+            .arg(&self.harness);
+        command
+    }
+
+    /// `node` under the operating system's confinement alone: namespaces, user, limits, process
+    /// group, empty environment, private working folder.
+    fn confined_node(&self) -> Command {
+        let mut command = match (&self.unshare, self.namespaces) {
+            (Some(unshare), namespaces) if namespaces != Namespaces::Unavailable => {
+                let mut command = Command::new(unshare);
+                command.args(namespaces.unshare_args()).arg("--").arg(&self.node);
+                command
+            }
+            _ => Command::new(&self.node),
+        };
+        command.env_clear().env("PATH", SAFE_PATH).current_dir(&self.dir);
         // The harness's own debug switch, nothing else, crosses over.
         if let Some(debug) = std::env::var_os("R2A_HARNESS_DEBUG") {
             command.env("R2A_HARNESS_DEBUG", debug);
         }
-        confine::limits(&mut command, self.namespaces != Namespaces::AsNobody);
+        confine::limits(&mut command, self.namespaces == Namespaces::AsNobody);
         command
     }
 
@@ -482,8 +489,13 @@ mod confine {
     /// A fresh folder only its owner can list or write. Root runs `node` as nobody, which must
     /// reach the harness by name: 0711 then, else 0700.
     pub fn private_dir() -> io::Result<PathBuf> {
-        let mode = if is_root() { 0o711 } else { 0o700 };
-        super::fresh_dir(|dir| DirBuilder::new().mode(mode).create(dir))
+        super::fresh_dir(private_dir_at)
+    }
+
+    pub fn private_dir_at(dir: &Path) -> io::Result<()> {
+        DirBuilder::new()
+            .mode(if is_root() { 0o711 } else { 0o700 })
+            .create(dir)
     }
 
     /// The harness: readable by the run (nobody, when root), writable by no run.
@@ -505,8 +517,8 @@ mod confine {
             .write_all(text.as_bytes())
     }
 
-    /// Its own process group, and the limits, set between fork and exec. `limit_tasks` is false
-    /// when the run stays root, which ignores RLIMIT_NPROC.
+    /// Its own process group, and the limits, set between fork and exec. `limit_tasks`: the run
+    /// is switched to `nobody` (see [`super::TASK_LIMIT`]).
     pub fn limits(command: &mut Command, limit_tasks: bool) {
         command.process_group(0);
         let limits = [
@@ -632,4 +644,121 @@ fn fresh_dir(create: impl Fn(&Path) -> io::Result<()>) -> io::Result<PathBuf> {
         }
     }
     Err(io::Error::other("cannot create a temporary folder"))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    #[test]
+    fn only_the_line_that_starts_with_the_token_is_the_answer() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let forged = format!("{} {{\"effects\": {{\"forged\": true}}}}\n", "f".repeat(32));
+        let real = format!("{token} {{\"effects\": {{\"real\": true}}}}\n");
+        let output = interpret(token, &format!("{forged}{real}{forged}"), "");
+        assert_eq!(output, RunOutput::Effects(serde_json::json!({ "real": true })));
+        assert!(matches!(interpret(token, &forged, ""), RunOutput::Failed(_)));
+        let glued = format!("junk{real}");
+        assert!(matches!(interpret(token, &glued, ""), RunOutput::Failed(_)));
+        let compile = format!("{token} {{\"compile_error\": \"x\"}}\n");
+        assert_eq!(interpret(token, &compile, ""), RunOutput::CompileError("x".into()));
+    }
+
+    #[test]
+    fn tokens_are_fresh_hex() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert!(a.len() == 32 && a.bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    /// A run whose process leaves its group (setsid) and keeps the pipes open: the run still ends
+    /// at its limit and its pipes are given up after the grace.
+    #[test]
+    fn a_process_that_leaves_the_group_does_not_hang_the_run() {
+        let mut command = Command::new("/bin/sh");
+        command
+            .args(["-c", "setsid sleep 37 & echo $!; sleep 37"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        confine::limits(&mut command, false);
+        let mut child = command.spawn().unwrap();
+        let stdout = drain(child.stdout.take().unwrap());
+        let started = Instant::now();
+        assert!(confine::wait_or_kill(&mut child, Duration::from_millis(300)).unwrap());
+        let printed = stdout.collect();
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        if let Ok(pid) = printed.trim().parse::<i32>() {
+            // SAFETY: kill has no memory preconditions; the pid is the sleep this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+
+    /// Below the permission model: a plain `node -e` under the operating system's confinement.
+    #[test]
+    fn the_operating_system_confines_a_run_without_the_permission_model() {
+        let Ok(runtime) = Runtime::new("node".as_ref()) else {
+            eprintln!("note: skipped: Node.js is not on PATH");
+            return;
+        };
+        let canary_dir = std::env::temp_dir().join(format!("r2a-os-canary-{}", std::process::id()));
+        confine::private_dir_at(&canary_dir).unwrap();
+        let canary = canary_dir.join("canary.txt");
+        confine::write_private(&canary, "secret").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let script = format!(
+            "const out = {{ env: Object.keys(process.env) }};
+            try {{ require('fs').readFileSync({canary:?}); out.file = 'read'; }} catch (e) {{ out.file = e.code; }}
+            const held = [];
+            try {{ for (let i = 0; i < 6; i++) held.push(Buffer.alloc(1 << 30)); }} catch (e) {{}}
+            out.gib = held.length;
+            require('child_process').spawn('/bin/sleep', ['41.5'], {{ detached: true, stdio: 'inherit' }}).unref();
+            const s = require('net').connect({port}, '127.0.0.1');
+            const done = (net) => {{ out.net = net; console.log(JSON.stringify(out)); process.exit(0); }};
+            s.on('connect', () => done('connected')); s.on('error', (e) => done(e.code));",
+            canary = canary.display().to_string(),
+            port = listener.local_addr().unwrap().port(),
+        );
+        let mut command = runtime.confined_node();
+        command
+            .args(["-e", &script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let (stdout, stderr) = (drain(child.stdout.take().unwrap()), drain(child.stderr.take().unwrap()));
+        let started = Instant::now();
+        let killed = confine::wait_or_kill(&mut child, Duration::from_secs(20)).unwrap();
+        let (stdout, stderr) = (stdout.collect(), stderr.collect());
+        assert!(
+            !killed && started.elapsed() < Duration::from_secs(10),
+            "{stdout}{stderr}"
+        );
+        let out: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        eprintln!("confined node: {out}");
+        assert_eq!(out["env"], serde_json::json!(["PATH"]));
+        assert!(out["gib"].as_u64().is_some_and(|n| n <= 1), "{out}");
+        if runtime.namespaces != Namespaces::Unavailable {
+            assert_ne!(out["net"], "connected", "{out}");
+            assert!(listener.accept().is_err());
+            // The detached sleep died with the run's PID namespace.
+            std::thread::sleep(Duration::from_millis(200));
+            assert!(!running("41.5"), "a process outlived the run");
+        }
+        if runtime.namespaces == Namespaces::AsNobody {
+            assert_eq!(out["file"], "EACCES", "{out}");
+        }
+        let _ = std::fs::remove_dir_all(&canary_dir);
+    }
+
+    /// Whether a live process has `arg` among its arguments.
+    fn running(arg: &str) -> bool {
+        std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+            let status = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let zombie = status.rsplit(") ").next().is_some_and(|rest| rest.starts_with('Z'));
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            !zombie && cmdline.split(|&b| b == 0).any(|part| part == arg.as_bytes())
+        })
+    }
 }
