@@ -423,3 +423,39 @@ fn the_runtime_folder_is_private_and_the_harness_read_only() {
     drop(runtime);
     assert!(!dir.exists(), "the runtime folder outlived the runtime");
 }
+
+/// Packages load by bare name from the packages folder only, under the permission model's read
+/// allowance; without a folder they are stubs.
+#[test]
+fn packages_load_by_bare_name_from_the_packages_folder_only() {
+    if skip_without_node("packages_load_by_bare_name_from_the_packages_folder_only") {
+        return;
+    }
+    let canaries = Canaries::new("packages");
+    let package = canaries.dir.join("node_modules/r2a-greeting");
+    std::fs::create_dir_all(package.join("lib")).unwrap();
+    std::fs::write(package.join("index.js"), "module.exports = require('./lib/hello');").unwrap();
+    std::fs::write(package.join("lib/hello.js"), "module.exports = (n) => 'hello ' + n;").unwrap();
+    let action = "const greet = require('r2a-greeting');
+exports.onExecutePostLogin = async (event, api) => {
+  const greeting = typeof greet === 'function' ? greet('there') : null;
+  api.idToken.setCustomClaim('greeting', typeof greeting === 'string' ? greeting : 'stub');
+};\n";
+    let claims = |runtime: &Runtime| {
+        let code = runtime.write_code(Side::Action, action).unwrap();
+        match runtime.run(Side::Action, &code, &serde_json::json!({}), 2000) {
+            rules2actions::verify::runner::RunOutput::Effects(effects) => effects,
+            other => panic!("{other:?}"),
+        }
+    };
+    let with = Runtime::new("node".as_ref())
+        .unwrap()
+        .with_packages(Some(canaries.dir.clone()))
+        .unwrap();
+    let effects = claims(&with);
+    assert_eq!(effects["id_token_claims"]["greeting"], "hello there", "{effects}");
+    let without = Runtime::new("node".as_ref()).unwrap();
+    let effects = claims(&without);
+    assert_eq!(effects["id_token_claims"]["greeting"], "stub", "{effects}");
+    assert_eq!(effects["unsupported"], serde_json::json!(["require(r2a-greeting)"]));
+}
