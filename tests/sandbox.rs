@@ -444,7 +444,7 @@ exports.onExecutePostLogin = async (event, api) => {
     let claims = |runtime: &Runtime| {
         let code = runtime.write_code(Side::Action, action).unwrap();
         match runtime.run(Side::Action, &code, &serde_json::json!({}), 2000) {
-            rules2actions::verify::runner::RunOutput::Effects(effects) => effects,
+            rules2actions::verify::runner::RunOutput::Effects(effects) => serde_json::to_value(effects).unwrap(),
             other => panic!("{other:?}"),
         }
     };

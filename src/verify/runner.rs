@@ -14,6 +14,7 @@
 //!   run has ended;
 //! - the answer counts only on the line that starts with a per-run token, given on stdin.
 
+use super::compare::Effects;
 use serde_json::Value;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read, Write};
@@ -67,7 +68,7 @@ impl Side {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunOutput {
     /// The effects document (also for code that hung, crashed or ran out of memory).
-    Effects(Value),
+    Effects(Box<Effects>),
     /// The code does not compile, is not a rule, or does not export `onExecutePostLogin`.
     CompileError(String),
     /// The harness could not run (bad scenario, internal failure, no answer).
@@ -261,9 +262,9 @@ impl Runtime {
         let input = format!("{token}\n{job}").into_bytes();
         match self.run_node(input, timeout_ms + KILL_MARGIN_MS) {
             Ok(Ended::Exited(stdout, stderr)) => interpret(&token, &stdout, &stderr),
-            Ok(Ended::Killed) => RunOutput::Effects(failed_effects(&format!(
+            Ok(Ended::Killed) => RunOutput::Effects(Box::new(Effects::unfinished(&format!(
                 "rules2actions verify: timed out after {timeout_ms} ms (code blocked the event loop; node was killed)"
-            ))),
+            )))),
             Err(message) => RunOutput::Failed(message),
         }
     }
@@ -403,7 +404,10 @@ fn interpret(token: &str, stdout: &str, stderr: &str) -> RunOutput {
         .and_then(|body| serde_json::from_str::<Value>(body).ok());
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
     match answer {
-        Some(body) if body.get("effects").is_some_and(Value::is_object) => RunOutput::Effects(body["effects"].clone()),
+        Some(mut body) if body.get("effects").is_some() => match serde_json::from_value(body["effects"].take()) {
+            Ok(effects) => RunOutput::Effects(Box::new(effects)),
+            Err(error) => RunOutput::Failed(format!("the harness answered effects of another shape: {error}")),
+        },
         Some(body) if text(&body, "compile_error").is_some() => {
             RunOutput::CompileError(text(&body, "compile_error").unwrap_or_default())
         }
@@ -412,7 +416,7 @@ fn interpret(token: &str, stdout: &str, stderr: &str) -> RunOutput {
             clip(&text(&body, "failure").unwrap_or_default())
         )),
         _ if stderr.contains("heap out of memory") || stderr.contains("Allocation failed") => {
-            RunOutput::Effects(failed_effects("rules2actions verify: out of memory"))
+            RunOutput::Effects(Box::new(Effects::unfinished("rules2actions verify: out of memory")))
         }
         _ => RunOutput::Failed(format!("the harness gave no answer: {}", clip(stderr.trim()))),
     }
@@ -461,15 +465,6 @@ fn clip(text: &str) -> String {
         out.push('…');
     }
     out
-}
-
-/// The effects of a run that ended without an answer: allowed, unfinished, with `error`.
-pub fn failed_effects(error: &str) -> Value {
-    serde_json::json!({
-        "outcome": { "decision": "allow", "message": null }, "finished": false, "error": error, "mfa": null,
-        "id_token_claims": {}, "access_token_claims": {}, "scopes": null, "app_metadata": {}, "user_metadata": {},
-        "redirect": null, "primary_user": null, "saml": {}, "unsupported": [], "http_requests": [],
-    })
 }
 
 /// What the operating system confines: folder modes, limits, the process group.
@@ -658,9 +653,10 @@ mod tests {
     fn only_the_line_that_starts_with_the_token_is_the_answer() {
         let token = "0123456789abcdef0123456789abcdef";
         let forged = format!("{} {{\"effects\": {{\"forged\": true}}}}\n", "f".repeat(32));
-        let real = format!("{token} {{\"effects\": {{\"real\": true}}}}\n");
+        let effects = Effects::unfinished("the real one");
+        let real = format!("{token} {}\n", serde_json::json!({ "effects": effects }));
         let output = interpret(token, &format!("{forged}{real}{forged}"), "");
-        assert_eq!(output, RunOutput::Effects(serde_json::json!({ "real": true })));
+        assert_eq!(output, RunOutput::Effects(Box::new(effects)));
         assert!(matches!(interpret(token, &forged, ""), RunOutput::Failed(_)));
         let glued = format!("junk{real}");
         assert!(matches!(interpret(token, &glued, ""), RunOutput::Failed(_)));
