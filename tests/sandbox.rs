@@ -170,7 +170,10 @@ const COMMON_ROUTES = {
 fn verify(canaries: &Canaries, rule: &Path, action: &Path, timeout_ms: u64) -> (Value, String, Duration) {
     let scenarios = canaries.write(
         "scenarios.json",
-        &format!(r#"{{ "scenarios": [{{ "name": "one", "timeout_ms": {timeout_ms} }}] }}"#),
+        &format!(
+            r#"{{ "scenarios": [{{ "name": "one", "timeout_ms": {timeout_ms},
+                "http": [{{ "url_prefix": "https://api.example.com/", "body": {{ "ok": true }} }}] }}] }}"#
+        ),
     );
     let started = Instant::now();
     let mut child = Command::new(BIN)
@@ -212,12 +215,14 @@ fn verify(canaries: &Canaries, rule: &Path, action: &Path, timeout_ms: u64) -> (
     (document, format!("{stdout}\n{stderr}"), elapsed)
 }
 
-/// The value one side gave to a field that differs, in the only scenario.
+/// The value one side gave to a field that differs, in the scenario `verify` was given.
 fn differing(document: &Value, field: &str, side: &str) -> Value {
-    document["files"][0]["scenarios"][0]["differences"]
+    document["files"][0]["scenarios"]
         .as_array()
         .into_iter()
         .flatten()
+        .filter(|s| s["name"] == "one")
+        .flat_map(|s| s["differences"].as_array().into_iter().flatten())
         .find(|d| d["field"] == field)
         .map(|d| d[side].clone())
         .unwrap_or_else(|| panic!("no difference {field}:\n{document:#}"))
@@ -283,7 +288,12 @@ fn escape_routes_from_an_action_reach_nothing() {
         "escape.js",
         &format!(
             "{}\nexports.onExecutePostLogin = async (event, api) => {{
+  const response = await fetch('https://api.example.com/a');
+  const pending = require('got')('https://api.example.com/b');
   const routes = Object.assign({{}}, COMMON_ROUTES, {{
+    'fetch response method': () => response.json.constructor,
+    'fetch response headers': () => response.headers.get.constructor,
+    'got promise method': () => pending.json.constructor,
     'api method': () => api.access.deny.constructor,
     'api object': () => api.constructor.constructor,
     'api chain result': () => api.idToken.setCustomClaim('x', 1).constructor.constructor,
@@ -296,7 +306,7 @@ fn escape_routes_from_an_action_reach_nothing() {
         ),
     );
     let (document, output, _) = verify(&canaries, &rule, &action, 3000);
-    assert_contained(&differing(&document, "id_token_claims.routes", "action"), 30);
+    assert_contained(&differing(&document, "id_token_claims.routes", "action"), 33);
     canaries.assert_untouched(&output);
 }
 

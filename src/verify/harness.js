@@ -457,7 +457,8 @@ function httpStubs(R) {
         json: () => sPromise(new Promise((ok) => ok(typeof r.body === 'string' ? S.JSON.parse(r.body) : toSandbox(r.body)))),
       };
       res.clone = () => res;
-      return res;
+      return R.expose(res); // resolved later, not through a wrapped call: exposed here
+
     }, rethrow('FetchError')));
   }
   fetch.default = fetch;
@@ -475,8 +476,8 @@ function httpStubs(R) {
         res.body = o.responseType === 'json' ? parsed(r.body) : text(r.body);
         return res;
       }, rethrow('HTTPError')));
-      p.json = () => sPromise(raw.then((r) => parsed(r.body), rethrow('HTTPError')));
-      p.text = () => sPromise(raw.then((r) => text(r.body), rethrow('HTTPError')));
+      p.json = R.wrap(() => sPromise(raw.then((r) => parsed(r.body), rethrow('HTTPError'))));
+      p.text = R.wrap(() => sPromise(raw.then((r) => text(r.body), rethrow('HTTPError'))));
       return p;
     }
     const got = (a, b) => call(a, b);
@@ -594,7 +595,7 @@ function buildAuth0Global(R) {
     else if (!isObj(data)) R.note(`auth0.users.${label} with a non-object`);
     else if (!R.done) Object.assign(target, toPlain(data));
     const p = R.sPromise(new Promise((ok) => setTimeout(ok)));
-    if (typeof cb === 'function') p.then(() => R.later(cb, null));
+    if (typeof cb === 'function') p.then(R.wrap(() => R.later(cb, null))); // `then` may be user code
     return p;
   };
   const users = { updateAppMetadata: write(R.rec.app, 'updateAppMetadata'), updateUserMetadata: write(R.rec.usr, 'updateUserMetadata') };

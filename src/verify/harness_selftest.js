@@ -18,9 +18,9 @@ const HARNESS = path.join(__dirname, 'harness.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'r2a-harness-selftest-'));
 let n = 0;
 
-const PERMISSION = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
-const FLAGS = [PERMISSION, `--allow-fs-read=${HARNESS}`, '--disallow-code-generation-from-strings', '--frozen-intrinsics',
-  '--no-warnings', '--max-old-space-size=256'];
+const PERMISSION = ['--permission', '--experimental-permission'].find((f) => process.allowedNodeEnvironmentFlags.has(f));
+const FLAGS = [...(PERMISSION ? [PERMISSION, `--allow-fs-read=${HARNESS}`] : []), '--disallow-code-generation-from-strings',
+  '--frozen-intrinsics', '--no-warnings', '--max-old-space-size=256'];
 
 /** Feeds the harness a token and a job; returns {status, signal, body|null, effects|null, stdout, stderr}. */
 function send(input, token, timeout = 20000) {

@@ -9,7 +9,7 @@
 //!   intrinsics in the harness's realm;
 //! - where `unshare` can: new network and PID namespaces (no network; every process of the run
 //!   dies with it) and, when started as root, the unprivileged user `nobody`;
-//! - an address-space limit, a process-count limit (when the run is not root), no core files;
+//! - an address-space limit, no core files, and a process-count limit when the run is `nobody`;
 //! - its own process group, killed whole at the time limit; pipes are no longer read once the
 //!   run has ended;
 //! - the answer counts only on the line that starts with a per-run token, given on stdin.
@@ -355,12 +355,12 @@ impl Runtime {
         else {
             return;
         };
-        let candidates = if confine::is_root() {
-            [Namespaces::AsNobody, Namespaces::InUserNamespace]
+        let candidates: &[Namespaces] = if confine::is_root() {
+            &[Namespaces::AsNobody, Namespaces::InUserNamespace]
         } else {
-            [Namespaces::InUserNamespace, Namespaces::InUserNamespace]
+            &[Namespaces::InUserNamespace]
         };
-        for namespaces in candidates {
+        for &namespaces in candidates {
             let mut probe = Command::new(&unshare);
             probe
                 .args(namespaces.unshare_args())
