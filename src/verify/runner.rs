@@ -346,7 +346,8 @@ impl Runtime {
             .is_ok_and(|s| s.success())
     }
 
-    /// The first of the namespace setups that works here, by running `node --version` in it.
+    /// The first of the namespace setups that works here, by checking the harness's syntax in it:
+    /// `nobody` must be able to reach the harness (a private TMPDIR would stop it).
     fn find_namespaces(&mut self) {
         let Some(unshare) = ["/usr/bin/unshare", "/bin/unshare"]
             .iter()
@@ -366,7 +367,8 @@ impl Runtime {
                 .args(namespaces.unshare_args())
                 .arg("--")
                 .arg(&self.node)
-                .arg("--version")
+                .arg("--check")
+                .arg(&self.harness)
                 .current_dir(&self.dir);
             if self.succeeds(&mut probe) {
                 self.unshare = Some(unshare);
