@@ -532,9 +532,11 @@ mod confine {
                 },
             ),
         ];
-        // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
+        // SAFETY: the closure only makes system calls (setrlimit, close_range), which are
+        // async-signal-safe.
         unsafe {
             command.pre_exec(move || {
+                close_inherited_at_exec();
                 for (resource, value) in limits {
                     if value == libc::RLIM_INFINITY {
                         continue;
@@ -549,6 +551,17 @@ mod confine {
                 }
                 Ok(())
             });
+        }
+    }
+
+    /// Descriptors verify inherited without close-on-exec (a CI runner's pipes, say) must not
+    /// reach the run: the permission model does not check reads and writes through a descriptor.
+    /// Best effort: Linux 5.11 or newer.
+    fn close_inherited_at_exec() {
+        #[cfg(target_os = "linux")]
+        // SAFETY: close_range only changes descriptor flags.
+        unsafe {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
         }
     }
 
@@ -721,12 +734,28 @@ mod tests {
             canary = canary.display().to_string(),
             port = listener.local_addr().unwrap().port(),
         );
+        // A descriptor of the canary without close-on-exec, as a careless parent would leave it; a
+        // high number, which Node does not reuse for its own descriptors.
+        let path = std::ffi::CString::new(canary.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; both descriptors are closed below.
+        let leaked = unsafe {
+            let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            let leaked = libc::dup2(fd, 900); // dup2 clears close-on-exec
+            libc::close(fd);
+            leaked
+        };
+        assert_eq!(leaked, 900);
+        let script = format!(
+            "{script}\ntry {{ out.fd = require('fs').readFileSync({leaked}, 'utf8'); }} catch (e) {{ out.fd = e.code; }}"
+        );
         let mut command = runtime.confined_node();
         command
             .args(["-e", &script])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
+        // SAFETY: `leaked` is this test's own descriptor.
+        unsafe { libc::close(leaked) };
         let (stdout, stderr) = (drain(child.stdout.take().unwrap()), drain(child.stderr.take().unwrap()));
         let started = Instant::now();
         let killed = confine::wait_or_kill(&mut child, Duration::from_secs(20)).unwrap();
@@ -739,6 +768,7 @@ mod tests {
         eprintln!("confined node: {out}");
         assert_eq!(out["env"], serde_json::json!(["PATH"]));
         assert!(out["gib"].as_u64().is_some_and(|n| n <= 1), "{out}");
+        assert_eq!(out["fd"], "EBADF", "{out}");
         if runtime.namespaces != Namespaces::Unavailable {
             assert_ne!(out["net"], "connected", "{out}");
             assert!(listener.accept().is_err());
