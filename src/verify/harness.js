@@ -222,8 +222,8 @@ function createRun({ mode, code, sc, packages }) {
   };
   R.note = (s) => { if (!R.rec.unsupported.includes(s) && R.rec.unsupported.length < MAX_LIST) R.rec.unsupported.push(s); };
   R.setError = (msg) => { if (R.rec.error === null) R.rec.error = msg; };
-  // The context's global is an ordinary object of its own realm where Node can make one
-  // (DONT_CONTEXTIFY, Node >= 20.18/22.8): a contextified harness object would hand user code
+  // The context's global is an ordinary object of its own realm where this Node can make one
+  // (vm.constants.DONT_CONTEXTIFY): a contextified harness object would hand user code
   // `this.constructor`, the harness's Object. Older Nodes get a null-prototype object.
   const plainGlobal = vm.constants && vm.constants.DONT_CONTEXTIFY;
   R.ctx = vm.createContext(plainGlobal || Object.create(null), { name: mode });
@@ -248,10 +248,13 @@ function createRun({ mode, code, sc, packages }) {
   R.expose = (v) => expose(R, v);
   const CALL = new vm.Script('__r2a_call()');
   /** Run user code (a thunk) under the vm timeout, bounded by the run's deadline. */
+  let current = null; // the thunk running now (guarded calls may nest)
   R.guarded = (thunk) => {
+    const previous = current;
+    current = thunk;
     prelude.setThunk(thunk);
     try { return CALL.runInContext(R.ctx, { timeout: Math.max(1, R.deadline - Date.now()) }); }
-    finally { prelude.setThunk(null); }
+    finally { current = previous; prelude.setThunk(previous); }
   };
   R.isTimeout = (e) => !!e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
   /** An uncaught error ends the run, like the crash it would be in production. A crash is an end

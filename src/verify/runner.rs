@@ -206,7 +206,7 @@ impl Runtime {
                 "NOT isolated: unshare is unavailable here, so the code under test could reach the network if it \
                  escaped the harness's stubs"
             }
-            _ => "isolated: each run has its own network namespace (no interface but loopback)",
+            _ => "isolated: each run has its own network namespace, with no interface up",
         }
     }
 
