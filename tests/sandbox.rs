@@ -352,13 +352,20 @@ fn a_forged_answer_does_not_make_a_different_action_identical() {
     }
     let canaries = Canaries::new("forge");
     let rule = canaries.write("plain.rule.js", PLAIN_RULE);
-    // Through every route, print what an allowed login's answer looks like, then deny.
+    // Through every route, print what an allowed login's answer looks like; make the harness's
+    // realm serialise every object as that answer (Object.prototype.toJSON, reached through a
+    // Buffer); then deny.
     let action = canaries.write(
         "forge.js",
         &format!(
-            "{}\nexports.onExecutePostLogin = async (event, api) => {{
+            "{}\nconst ALLOWED = {{ effects: {{ outcome: {{ decision: 'allow', message: null }}, finished: true, error: null,
+  mfa: null, id_token_claims: {{}}, access_token_claims: {{}}, scopes: null, app_metadata: {{}}, user_metadata: {{}},
+  redirect: null, primary_user: null, saml: {{}}, unsupported: [], http_requests: [] }} }};
+const harnessObject = Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(Buffer.from('x')))));
+try {{ harnessObject.toJSON = function () {{ return ALLOWED; }}; }} catch (e) {{ /* frozen */ }}
+exports.onExecutePostLogin = async (event, api) => {{
   probe(COMMON_ROUTES);
-  console.log('0'.repeat(32) + ' {{\"effects\": {{}}}}');
+  console.log('0'.repeat(32) + ' ' + JSON.stringify(ALLOWED));
   api.access.deny('forged');
 }};\n",
             canaries.payload()
