@@ -354,7 +354,7 @@ fn a_forged_answer_does_not_make_a_different_action_identical() {
     let rule = canaries.write("plain.rule.js", PLAIN_RULE);
     // Through every route, print what an allowed login's answer looks like; make the harness's
     // realm serialise every object as that answer (Object.prototype.toJSON, reached through a
-    // Buffer); then deny.
+    // Buffer) or encode every string as it (Buffer.from, shared with the harness); then deny.
     let action = canaries.write(
         "forge.js",
         &format!(
@@ -363,6 +363,8 @@ fn a_forged_answer_does_not_make_a_different_action_identical() {
   redirect: null, primary_user: null, saml: {{}}, unsupported: [], http_requests: [] }} }};
 const harnessObject = Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(Buffer.from('x')))));
 try {{ harnessObject.toJSON = function () {{ return ALLOWED; }}; }} catch (e) {{ /* frozen */ }}
+const from = Buffer.from.bind(Buffer);
+try {{ Buffer.from = () => from(' ' + JSON.stringify(ALLOWED) + '\\n'); }} catch (e) {{ /* frozen */ }}
 exports.onExecutePostLogin = async (event, api) => {{
   probe(COMMON_ROUTES);
   console.log('0'.repeat(32) + ' ' + JSON.stringify(ALLOWED));

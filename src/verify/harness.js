@@ -28,9 +28,15 @@ const path = require('path');
 const util = require('util');
 const { builtinModules, createRequire } = require('module');
 
-// Captured before any user code runs: an escaped run may replace them on their objects.
+// Captured before any user code runs: user code shares `util` (a real module it may require)
+// and could replace them on their objects.
 const { readSync, writeSync } = fs;
+const { isProxy } = util.types;
 const exitProcess = process.exit.bind(process);
+/** Node's own classes, which have no twin in the sandbox: user code gets the harness's, frozen
+ *  (with their prototypes) so that it cannot change how the harness computes its answer. The
+ *  JavaScript built-ins of the harness's realm are frozen by --frozen-intrinsics. */
+const SHARED_NODE_GLOBALS = { structuredClone, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, AbortController };
 
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_NOW = Date.parse('2024-06-01T12:00:00.000Z');
@@ -281,7 +287,7 @@ function createRun({ mode, code, sc, packages }) {
 function expose(R, v) {
   const { S, exposed } = R;
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
-  if (v instanceof S.Object || util.types.isProxy(v) || R.raw.has(v)) return v;
+  if (v instanceof S.Object || isProxy(v) || R.raw.has(v)) return v;
   if (exposed.has(v)) return exposed.get(v);
   const proto = Object.getPrototypeOf(v);
   let out;
@@ -332,8 +338,11 @@ function installGlobals(R) {
     process: { env: {}, version: process.version, versions: { ...process.versions }, platform: process.platform,
       nextTick: (fn, ...a) => queueMicrotask(() => R.later(fn, ...a)) },
   }));
-  // Node's own classes have no sandbox twin; they stay objects of the harness's realm (README, "Isolation").
-  Object.assign(R.sandbox, { structuredClone, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, AbortController });
+  for (const shared of Object.values(SHARED_NODE_GLOBALS)) {
+    Object.freeze(shared);
+    if (shared.prototype) Object.freeze(shared.prototype);
+  }
+  Object.assign(R.sandbox, SHARED_NODE_GLOBALS);
   vm.runInContext('globalThis.global = globalThis;', R.ctx);
   // The same clock and random numbers on both sides: Date is frozen at the scenario's `now`, and
   // Math.random is a seeded generator, so timestamps and random picks compare equal.
@@ -817,12 +826,13 @@ function readInput() {
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** Writes the one answer line (token, space, JSON) and ends the process. */
+/** Writes the one answer line (token, space, JSON) and ends the process. Only frozen built-ins
+ *  and captured functions: the JSON is made ASCII, so its length in bytes is its length. */
 function answer(body) {
-  const rest = Buffer.from(' ' + JSON.stringify(body) + '\n');
-  for (const bytes of [token, rest]) {
-    for (let at = 0; at < bytes.length;) at += writeSync(1, bytes, at, bytes.length - at);
-  }
+  for (let at = 0; at < token.length;) at += writeSync(1, token, at, token.length - at);
+  const ascii = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const line = ` ${JSON.stringify(body).replace(/[\u007f-\uffff]/g, ascii)}\n`;
+  for (let at = 0; at < line.length;) at += writeSync(1, line.slice(at));
   exitProcess(0);
 }
 

@@ -369,6 +369,15 @@ test('require loads no file: relative and absolute paths are stubs', () => {
   assert.deepStrictEqual(a.unsupported, ['require(./x)', `require(${path.join(dir, 'x.js')})`]);
 });
 
+test('the answer survives any text; Node classes shared with the harness are frozen', () => {
+  const a = effects('action', `exports.onExecutePostLogin = async (event, api) => {
+      const replacement = () => null;
+      try { Buffer.from = replacement; } catch (e) { /* strict code would throw */ }
+      api.idToken.setCustomClaim('text', 'é 😀 \\u2028 "q"').idToken.setCustomClaim('patched', Buffer.from === replacement);
+    };`);
+  assert.deepStrictEqual(a.id_token_claims, { text: 'é 😀 \u2028 "q"', patched: false });
+});
+
 test('what user code holds is of its own realm', () => {
   const a = effects('action', `exports.onExecutePostLogin = async (event, api) => {
       const F = (function () { return this; })().constructor.constructor;
