@@ -38,6 +38,24 @@ const exitProcess = process.exit.bind(process);
  *  JavaScript built-ins of the harness's realm are frozen by --frozen-intrinsics. */
 const SHARED_NODE_GLOBALS = { structuredClone, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, AbortController };
 
+/** Node calls EventEmitter.prototype's methods on the real `process` (an unhandled rejection is
+ *  `process.emit(...)`), and user code reaches that prototype through any stream (crypto's Hash).
+ *  Its methods cannot be replaced, else a replaced `emit` would be handed `process`. Not frozen:
+ *  emitters assign `_events` and friends, which the prototype also holds; and an assignment to a
+ *  derived object (Node's own classes override methods) defines the property there, as it would
+ *  have without the lock. */
+function lockMethods(proto) {
+  for (const key of Reflect.ownKeys(proto)) {
+    const { value: method, enumerable } = Object.getOwnPropertyDescriptor(proto, key);
+    if (typeof method !== 'function') { Object.defineProperty(proto, key, { configurable: false }); continue; }
+    Object.defineProperty(proto, key, {
+      enumerable, configurable: false,
+      get() { return method; },
+      set(v) { if (this !== proto) Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true }); },
+    });
+  }
+}
+
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_NOW = Date.parse('2024-06-01T12:00:00.000Z');
 const MAX_LIST = 500; // cap for http_requests / unsupported / logs
@@ -342,6 +360,7 @@ function installGlobals(R) {
     Object.freeze(shared);
     if (shared.prototype) Object.freeze(shared.prototype);
   }
+  lockMethods(require('events').prototype);
   Object.assign(R.sandbox, SHARED_NODE_GLOBALS);
   vm.runInContext('globalThis.global = globalThis;', R.ctx);
   // The same clock and random numbers on both sides: Date is frozen at the scenario's `now`, and
