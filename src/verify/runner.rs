@@ -199,6 +199,12 @@ impl Runtime {
         Ok(self)
     }
 
+    /// Whether each run has its own network namespace (else [`Runtime::network_isolation`] says
+    /// so, and the CLI should print it).
+    pub fn network_isolated(&self) -> bool {
+        self.namespaces != Namespaces::Unavailable
+    }
+
     /// How the network is cut from the code under test, for the CLI to print.
     pub fn network_isolation(&self) -> &'static str {
         match self.namespaces {
@@ -769,7 +775,7 @@ mod tests {
         assert_eq!(out["env"], serde_json::json!(["PATH"]));
         assert!(out["gib"].as_u64().is_some_and(|n| n <= 1), "{out}");
         assert_eq!(out["fd"], "EBADF", "{out}");
-        if runtime.namespaces != Namespaces::Unavailable {
+        if runtime.network_isolated() {
             assert_ne!(out["net"], "connected", "{out}");
             assert!(listener.accept().is_err());
             // The detached sleep died with the run's PID namespace.
