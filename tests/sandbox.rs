@@ -44,7 +44,7 @@ impl Canaries {
         let dir = std::env::temp_dir().join(format!("r2a-sandbox-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let secret = format!("canary-{name}-{}", std::process::id() * 7919);
+        let secret = format!("canary-{name}-{}", u64::from(std::process::id()) * 7919);
         let file = dir.join("canary.txt");
         std::fs::write(&file, &secret).unwrap();
         // A module `require` must never load: it would hand the secret over.
