@@ -378,6 +378,23 @@ test('the answer survives any text; Node classes shared with the harness are fro
   assert.deepStrictEqual(a.id_token_claims, { text: 'é 😀 \u2028 "q"', patched: false });
 });
 
+// What the token's secrecy rests on, should a run ever reach the real process: bytes read into a
+// Uint8Array, as the harness reads its token, do not show in a heap snapshot (strings do).
+test('a token held as bytes is not in a heap snapshot', () => {
+  const file = path.join(dir, 'run.heapsnapshot');
+  const script = `const fs = require('fs'); const line = new Uint8Array(33); let got = 0;
+    while (got < 33) { const n = fs.readSync(0, line, got, 33 - got, null); if (!n) break; got += n; }
+    globalThis.rest = fs.readFileSync(0, 'utf8');
+    require('v8').writeHeapSnapshot(process.argv[1]);`;
+  const token = crypto.randomBytes(16).toString('hex');
+  const rest = `rest-${crypto.randomBytes(8).toString('hex')}`;
+  const r = spawnSync(process.execPath, ['-e', script, file], { input: `${token}\n${rest}`, encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const snapshot = fs.readFileSync(file, 'utf8');
+  assert.ok(snapshot.includes(rest), 'the control string is in the snapshot');
+  assert.ok(!snapshot.includes(token), 'the token is in the snapshot');
+});
+
 test('what user code holds is of its own realm', () => {
   const a = effects('action', `exports.onExecutePostLogin = async (event, api) => {
       const F = (function () { return this; })().constructor.constructor;
