@@ -9,8 +9,101 @@
 //! *inconclusive* when nothing else differs.
 
 use super::runner::RunOutput;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// What one run did: the harness's answer (`emptyEffects` in harness.js), read strictly so that
+/// a harness and a binary that disagree on its shape fail loudly instead of comparing `null`s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Effects {
+    pub outcome: Outcome,
+    /// The code ended (called back, or its handler settled) within the time limit.
+    pub finished: bool,
+    pub error: Option<String>,
+    pub mfa: Option<Mfa>,
+    pub id_token_claims: Map<String, Value>,
+    pub access_token_claims: Map<String, Value>,
+    /// The final scopes, when they differ from the requested ones.
+    pub scopes: Option<Vec<String>>,
+    /// Metadata keys written whose value changed.
+    pub app_metadata: Map<String, Value>,
+    pub user_metadata: Map<String, Value>,
+    pub redirect: Option<Redirect>,
+    pub primary_user: Option<Value>,
+    /// SAML settings, and `attributes` (URI → value).
+    pub saml: Map<String, Value>,
+    /// What the code used that the harness only stubs.
+    pub unsupported: Vec<String>,
+    pub http_requests: Vec<HttpRequest>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub decision: Decision,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mfa {
+    pub provider: Option<String>,
+    /// `allowRememberBrowser` and `providerOptions`, compared as they are.
+    pub options: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redirect {
+    pub url: String,
+    pub query: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+}
+
+impl Effects {
+    /// A run that ended without an answer: allowed, unfinished, with `error`.
+    pub fn unfinished(error: &str) -> Effects {
+        Effects {
+            outcome: Outcome {
+                decision: Decision::Allow,
+                message: None,
+            },
+            finished: false,
+            error: Some(error.to_string()),
+            mfa: None,
+            id_token_claims: Map::new(),
+            access_token_claims: Map::new(),
+            scopes: None,
+            app_metadata: Map::new(),
+            user_metadata: Map::new(),
+            redirect: None,
+            primary_user: None,
+            saml: Map::new(),
+            unsupported: Vec::new(),
+            http_requests: Vec::new(),
+        }
+    }
+}
+
+/// A field's value as a difference shows it.
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
 
 /// Per scenario and per file, from best to worst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -58,15 +151,6 @@ pub struct Comparison {
     pub reasons: Vec<String>,
 }
 
-/// Fields compared per key (a claim, a metadata key, a SAML setting).
-const KEYED: &[&str] = &[
-    "id_token_claims",
-    "access_token_claims",
-    "app_metadata",
-    "user_metadata",
-];
-const NOTES: &[&str] = &["error", "unsupported", "http_requests"];
-
 pub fn compare(rule: &RunOutput, action: &RunOutput) -> Comparison {
     let mut reasons = Vec::new();
     for (side, output) in [("rule", rule), ("action", action)] {
@@ -87,7 +171,7 @@ pub fn compare(rule: &RunOutput, action: &RunOutput) -> Comparison {
     compare_effects(r, a)
 }
 
-pub fn compare_effects(r: &Value, a: &Value) -> Comparison {
+pub fn compare_effects(r: &Effects, a: &Effects) -> Comparison {
     let mut differences = Vec::new();
     let whole = |field: &str, rv: Value, av: Value, out: &mut Vec<FieldDiff>| {
         if rv != av {
@@ -98,72 +182,70 @@ pub fn compare_effects(r: &Value, a: &Value) -> Comparison {
             });
         }
     };
-    let get = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
-    for field in ["outcome", "finished"] {
-        whole(field, get(r, field), get(a, field), &mut differences);
-    }
+    whole("outcome", json(&r.outcome), json(&a.outcome), &mut differences);
+    whole("finished", json(&r.finished), json(&a.finished), &mut differences);
+    whole("crashed", json(&crashed(r)), json(&crashed(a)), &mut differences);
+    whole("mfa", json(&r.mfa), json(&a.mfa), &mut differences);
+    keyed(
+        "id_token_claims",
+        &r.id_token_claims,
+        &a.id_token_claims,
+        &mut differences,
+    );
+    keyed(
+        "access_token_claims",
+        &r.access_token_claims,
+        &a.access_token_claims,
+        &mut differences,
+    );
+    whole("scopes", json(&r.scopes), json(&a.scopes), &mut differences);
+    keyed("app_metadata", &r.app_metadata, &a.app_metadata, &mut differences);
+    keyed("user_metadata", &r.user_metadata, &a.user_metadata, &mut differences);
+    whole("redirect", json(&r.redirect), json(&a.redirect), &mut differences);
     whole(
-        "crashed",
-        Value::Bool(crashed(r)),
-        Value::Bool(crashed(a)),
+        "primary_user",
+        json(&r.primary_user),
+        json(&a.primary_user),
         &mut differences,
     );
-    whole("mfa", get(r, "mfa"), get(a, "mfa"), &mut differences);
-    for field in &KEYED[..2] {
-        keyed(field, &get(r, field), &get(a, field), &mut differences);
-    }
-    whole("scopes", get(r, "scopes"), get(a, "scopes"), &mut differences);
-    for field in &KEYED[2..] {
-        keyed(field, &get(r, field), &get(a, field), &mut differences);
-    }
-    for field in ["redirect", "primary_user"] {
-        whole(field, get(r, field), get(a, field), &mut differences);
-    }
-    let (rs, as_) = (get(r, "saml"), get(a, "saml"));
-    let without_attributes = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(map) = v.as_object_mut() {
-            map.remove("attributes");
-        }
-        v
+    let settings = |saml: &Map<String, Value>| {
+        let mut saml = saml.clone();
+        saml.remove("attributes");
+        saml
     };
-    keyed(
-        "saml",
-        &without_attributes(&rs),
-        &without_attributes(&as_),
-        &mut differences,
-    );
-    keyed(
-        "saml.attributes",
-        &get(&rs, "attributes"),
-        &get(&as_, "attributes"),
-        &mut differences,
-    );
+    keyed("saml", &settings(&r.saml), &settings(&a.saml), &mut differences);
+    let (ra, aa) = (r.saml.get("attributes"), a.saml.get("attributes"));
+    let empty = Map::new();
+    match (
+        ra.map_or(Some(&empty), Value::as_object),
+        aa.map_or(Some(&empty), Value::as_object),
+    ) {
+        (Some(ra), Some(aa)) => keyed("saml.attributes", ra, aa, &mut differences),
+        _ => whole("saml.attributes", json(&ra), json(&aa), &mut differences),
+    }
 
     let mut notes = Vec::new();
-    for field in NOTES {
-        whole(field, get(r, field), get(a, field), &mut notes);
-    }
+    whole("error", json(&r.error), json(&a.error), &mut notes);
+    whole("unsupported", json(&r.unsupported), json(&a.unsupported), &mut notes);
+    whole(
+        "http_requests",
+        json(&r.http_requests),
+        json(&a.http_requests),
+        &mut notes,
+    );
 
     let mut reasons = Vec::new();
-    let unsupported = |effects: &Value| -> Vec<String> {
-        effects
-            .get("unsupported")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default()
-    };
-    let (ru, au) = (unsupported(r), unsupported(a));
+    let (ru, au) = (&r.unsupported, &a.unsupported);
     if !ru.is_empty() && ru == au {
         reasons.push(format!("both sides used what verify only stubs: {}", ru.join(", ")));
     } else {
-        for (side, list) in [("rule", &ru), ("action", &au)] {
+        for (side, list) in [("rule", ru), ("action", au)] {
             if !list.is_empty() {
                 reasons.push(format!("the {side} used what verify only stubs: {}", list.join(", ")));
             }
         }
     }
-    if get(r, "finished") == Value::Bool(false) && get(a, "finished") == Value::Bool(false) {
+    if !r.finished && !a.finished {
         reasons.push("neither side finished within the time limit".to_string());
     }
     let verdict = if !differences.is_empty() {
@@ -182,29 +264,15 @@ pub fn compare_effects(r: &Value, a: &Value) -> Comparison {
 }
 
 /// An uncaught error (not a timeout, not a stray rejection) ended the run: the login fails.
-fn crashed(effects: &Value) -> bool {
+fn crashed(effects: &Effects) -> bool {
     effects
-        .get("error")
-        .and_then(Value::as_str)
+        .error
+        .as_deref()
         .is_some_and(|error| !error.starts_with("Unhandled rejection") && !error.starts_with("rules2actions verify:"))
 }
 
 /// Compares two objects key by key: `field.key` (or `field["a key"]`) for each differing key.
-fn keyed(field: &str, r: &Value, a: &Value, out: &mut Vec<FieldDiff>) {
-    let empty = serde_json::Map::new();
-    let (Some(rm), Some(am)) = (
-        r.as_object().or(r.is_null().then_some(&empty)),
-        a.as_object().or(a.is_null().then_some(&empty)),
-    ) else {
-        if r != a {
-            out.push(FieldDiff {
-                field: field.to_string(),
-                rule: Some(r.clone()),
-                action: Some(a.clone()),
-            });
-        }
-        return;
-    };
+fn keyed(field: &str, rm: &Map<String, Value>, am: &Map<String, Value>, out: &mut Vec<FieldDiff>) {
     let mut keys: Vec<&String> = rm.keys().chain(am.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -234,17 +302,26 @@ pub fn key_path(field: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::runner::failed_effects;
     use serde_json::json;
 
-    fn effects(patch: Value) -> Value {
-        let mut e = failed_effects("");
+    fn effects(patch: Value) -> Effects {
+        let mut e = json(&Effects::unfinished(""));
         e["error"] = Value::Null;
         e["finished"] = json!(true);
         for (k, v) in patch.as_object().unwrap() {
             e[k] = v.clone();
         }
-        e
+        serde_json::from_value(e).unwrap()
+    }
+
+    #[test]
+    fn an_effects_document_of_another_shape_is_refused() {
+        let mut e = json(&Effects::unfinished(""));
+        e["surprise"] = json!(1);
+        assert!(serde_json::from_value::<Effects>(e).is_err());
+        let mut e = json(&Effects::unfinished(""));
+        e["outcome"] = json!({ "decision": "maybe", "message": null });
+        assert!(serde_json::from_value::<Effects>(e).is_err());
     }
 
     #[test]

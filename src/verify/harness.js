@@ -2,29 +2,59 @@
 /*
  * rules2actions verification harness (node >= 18, CommonJS, built-ins only, never the network).
  *
- *   node harness.js <rule|action> <code-file> [scenario-file]
- *   node harness.js batch <jobs-file>          (many runs, one line each; see batch())
+ *   printf '%s\n%s' TOKEN JOB | node [sandbox flags] harness.js
  *
- * Runs ONE Auth0 Rule or ONE post-login Action on one login scenario and prints one line of
- * JSON ("effects") on stdout; the caller runs both sides in separate processes and compares.
- * Exit codes: 0 effects printed; 2 harness cannot run (usage, unreadable file, bad scenario
- * JSON, internal failure; message on stderr); 3 code does not compile / is not a rule / does
- * not export onExecutePostLogin ({"compile_error": "..."} on stdout).
+ * Runs ONE Auth0 Rule or ONE post-login Action on one login scenario, in a fresh `vm` context of
+ * this process (one process per run: a run that escapes the context can only spoil its own
+ * answer). Everything comes on stdin: a per-run token (32 hex characters and a newline), then the
+ * job, one JSON object {"mode": "rule"|"action", "code", "scenario", "packages": dir|null}.
+ * The answer is one line on stdout: the token, a space and {"effects"} | {"compile_error"} |
+ * {"failure"}. The caller trusts only the line that starts with its token; the token is read
+ * before user code runs, stdin is then at its end, and the token lives only in an unpooled
+ * Uint8Array of this module's closure (see README, "Isolation", for what that does and does not
+ * guarantee).
  *
  * Besides the keys normaliseScenario reads, a scenario may give `now` (an ISO date or ms since
  * 1970): the sandbox's Date is frozen at it (default 2024-06-01T12:00:00Z) and Math.random is a
  * seeded generator, so both sides see the same clock and the same random numbers.
  *
- * The main thread validates input and starts a worker thread, which evaluates the user code in
- * a fresh vm context. Synchronous user code is bounded by the vm `timeout` option; the worker
- * ends the run itself at timeout_ms; if user code blocks the worker's event loop anyway (a busy
- * loop after an `await`), the main thread terminates the worker.
+ * Synchronous user code is bounded by the vm `timeout` option and the run ends itself at
+ * timeout_ms; user code that blocks the event loop (a busy loop after an `await`) is killed by
+ * the caller, which owns the wall clock.
  */
 const vm = require('vm');
 const fs = require('fs');
+const path = require('path');
 const util = require('util');
 const { builtinModules, createRequire } = require('module');
-const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
+
+// Captured before any user code runs: user code shares `util` (a real module it may require)
+// and could replace them on their objects.
+const { readSync, writeSync } = fs;
+const { isProxy } = util.types;
+const exitProcess = process.exit.bind(process);
+/** Node's own classes, which have no twin in the sandbox: user code gets the harness's, frozen
+ *  (with their prototypes) so that it cannot change how the harness computes its answer. The
+ *  JavaScript built-ins of the harness's realm are frozen by --frozen-intrinsics. */
+const SHARED_NODE_GLOBALS = { structuredClone, Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, AbortController };
+
+/** Node calls EventEmitter.prototype's methods on the real `process` (an unhandled rejection is
+ *  `process.emit(...)`), and user code reaches that prototype through any stream (crypto's Hash).
+ *  Its methods cannot be replaced, else a replaced `emit` would be handed `process`. Not frozen:
+ *  emitters assign `_events` and friends, which the prototype also holds; and an assignment to a
+ *  derived object (Node's own classes override methods) defines the property there, as it would
+ *  have without the lock. */
+function lockMethods(proto) {
+  for (const key of Reflect.ownKeys(proto)) {
+    const { value: method, enumerable } = Object.getOwnPropertyDescriptor(proto, key);
+    if (typeof method !== 'function') { Object.defineProperty(proto, key, { configurable: false }); continue; }
+    Object.defineProperty(proto, key, {
+      enumerable, configurable: false,
+      get() { return method; },
+      set(v) { if (this !== proto) Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true }); },
+    });
+  }
+}
 
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_NOW = Date.parse('2024-06-01T12:00:00.000Z');
@@ -37,7 +67,8 @@ const SAML_KEYS = ['audience', 'recipient', 'destination', 'issuer', 'lifetimeIn
   'includeAttributeNameFormat', 'signingCert', 'encryptionCert', 'encryptionPublicKey', 'cert', 'key', 'RelayState',
   'encryptionAlgorithm'];
 const BLOCKED_BUILTINS = new Set(['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'child_process', 'cluster',
-  'worker_threads', 'fs', 'vm', 'v8', 'inspector', 'module', 'process', 'repl', 'trace_events', 'wasi']);
+  'worker_threads', 'fs', 'vm', 'v8', 'inspector', 'module', 'process', 'repl', 'trace_events', 'wasi', 'async_hooks',
+  'diagnostics_channel', 'domain']);
 const NETWORK_PACKAGES = /^(superagent|needle|undici|ky|mongodb|mongoose|pg|mysql2?|redis|ioredis|twilio|stripe|nodemailer|ldapjs|aws-sdk|firebase-admin|googleapis|@aws-sdk\/|@sendgrid\/|@slack\/|@google-cloud\/)/;
 
 // ===== Plain-value helpers ==================================================================
@@ -182,29 +213,72 @@ function normaliseScenario(raw) {
 }
 
 // ===== The run: sandbox, guarded calls, recording, ending ===================================
-/** Creates the per-run state `R` shared by all the functions below (worker thread only). */
-function createRun({ mode, code, sc }) {
+/**
+ * Runs in the sandbox before user code. It keeps the harness's functions in closures of the
+ * sandbox realm, so user code only ever holds functions of its own realm: their `constructor`
+ * is the sandbox's Function, and the errors they throw are the sandbox's errors.
+ * - `wrap(fn)`: a sandbox function calling the harness function `fn` through `host`.
+ * - `setThunk(t)` and the read-only global `__r2a_call`: what `R.guarded` runs under the vm
+ *   timeout, without ever putting a harness function on the sandbox's global object.
+ */
+const PRELUDE = `(function (host) {
+  'use strict';
+  let thunk = null;
+  Object.defineProperty(globalThis, '__r2a_call', { value: function () { return thunk(); } });
+  const wrap = (fn) => function (...args) {
+    const out = [];
+    if (host(fn, this, args, out)) return out[0];
+    throw out[0];
+  };
+  const show = (v) => {
+    if (typeof v === 'string') return v;
+    try { const j = JSON.stringify(v); return j === undefined ? String(v) : j; } catch (e) { return '[unprintable]'; }
+  };
+  return { wrap, setThunk: (t) => { thunk = t; }, show: (args) => args.map(show).join(' '), blank: () => function () {} };
+})`;
+
+/** Creates the per-run state `R` shared by all the functions below. */
+function createRun({ mode, code, sc, packages }) {
   const R = {
-    mode, code, sc, deadline: Date.now() + sc.timeoutMs, done: false, settled: false, timer: null,
+    mode, code, sc, packages, deadline: Date.now() + sc.timeoutMs, done: false, settled: false, timer: null,
     rec: { error: null, unsupported: [], http: [], logs: [], app: {}, usr: {}, outcome: { decision: 'allow', message: null },
       mfa: null, idClaims: {}, atClaims: {}, redirect: null, primaryUser: null, saml: {} },
   };
   R.note = (s) => { if (!R.rec.unsupported.includes(s) && R.rec.unsupported.length < MAX_LIST) R.rec.unsupported.push(s); };
   R.setError = (msg) => { if (R.rec.error === null) R.rec.error = msg; };
-  R.sandbox = {};
-  R.ctx = vm.createContext(R.sandbox, { name: mode });
+  // The context's global is an ordinary object of its own realm where this Node can make one
+  // (vm.constants.DONT_CONTEXTIFY): a contextified harness object would hand user code
+  // `this.constructor`, the harness's Object. Older Nodes get a null-prototype object.
+  const plainGlobal = vm.constants && vm.constants.DONT_CONTEXTIFY;
+  R.ctx = vm.createContext(plainGlobal || Object.create(null), { name: mode });
+  R.sandbox = R.ctx;
   // Values handed to user code are made in the sandbox realm (instanceof / constructor checks work).
-  const S = R.S = vm.runInContext('({ JSON, Promise, Error, TypeError })', R.ctx);
+  const S = R.S = vm.runInContext('({ JSON, Promise, Error, TypeError, Object, Function, Array })', R.ctx);
   R.toSandbox = (v) => { const p = toPlain(v); return p === undefined ? undefined : S.JSON.parse(JSON.stringify(p)); };
   R.sPromise = (p) => new S.Promise((ok, no) => p.then(ok, no));
   R.sErr = (msg, props) => Object.assign(new S.Error(msg), props || {});
-  const CALL = new vm.Script('globalThis.__r2a_thunk()');
+  const host = (fn, self, args, out) => {
+    try { out[0] = R.expose(fn.apply(self, args)); return true; } catch (e) {
+      out[0] = e instanceof S.Error ? e : R.sErr(fmtError(e).replace(/^\w*Error: /, ''), { name: (e && e.name) || 'Error' });
+      return false;
+    }
+  };
+  const prelude = vm.runInContext(PRELUDE, R.ctx)(host);
+  R.wrap = prelude.wrap;
+  R.show = prelude.show;
+  R.blank = prelude.blank; // a sandbox function: the target of the stubs' proxies
+  R.exposed = new WeakMap(); // harness value → its sandbox twin, so that `api` stays one object
+  R.raw = new WeakSet(); // real modules, handed over as they are
+  R.expose = (v) => expose(R, v);
+  const CALL = new vm.Script('__r2a_call()');
   /** Run user code (a thunk) under the vm timeout, bounded by the run's deadline. */
+  let current = null; // the thunk running now (guarded calls may nest)
   R.guarded = (thunk) => {
-    const prev = R.sandbox.__r2a_thunk;
-    R.sandbox.__r2a_thunk = thunk;
+    const previous = current;
+    current = thunk;
+    prelude.setThunk(thunk);
     try { return CALL.runInContext(R.ctx, { timeout: Math.max(1, R.deadline - Date.now()) }); }
-    finally { R.sandbox.__r2a_thunk = prev; }
+    finally { current = previous; prelude.setThunk(previous); }
   };
   R.isTimeout = (e) => !!e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
   /** An uncaught error ends the run, like the crash it would be in production. A crash is an end
@@ -223,25 +297,71 @@ function createRun({ mode, code, sc }) {
   return R;
 }
 
+/**
+ * A harness value as user code may hold it: functions become sandbox functions (`R.wrap`) and
+ * plain objects and arrays sandbox copies, recursively, getters included. Sandbox values,
+ * proxies (their targets are sandbox functions) and real modules pass unchanged.
+ */
+function expose(R, v) {
+  const { S, exposed } = R;
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
+  if (v instanceof S.Object || isProxy(v) || R.raw.has(v)) return v;
+  if (exposed.has(v)) return exposed.get(v);
+  const proto = Object.getPrototypeOf(v);
+  let out;
+  if (typeof v === 'function') out = R.wrap(v);
+  else if (Array.isArray(v)) out = new S.Array();
+  else if (proto === Object.prototype || proto === null) out = new S.Object();
+  else return v; // a real module's object (crypto's Hash, a Buffer): see README, "Isolation"
+  exposed.set(v, out);
+  for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(v))) {
+    if (typeof v === 'function' && (k === 'length' || k === 'name' || k === 'prototype')) continue;
+    const copy = 'value' in d ? { ...d, value: expose(R, d.value) }
+      : { ...d, get: d.get && R.wrap(d.get), set: d.set && R.wrap(d.set) };
+    Object.defineProperty(out, k, copy);
+  }
+  return out;
+}
+
+/** Timers for user code: callbacks run under the vm timeout; handles are plain numbers. */
+function timers(R) {
+  const live = new Map(); let next = 1;
+  const start = (real, clear, repeat) => (fn, ms, ...a) => {
+    const id = next++;
+    const handle = real(() => { if (!repeat) live.delete(id); R.later(fn, ...a); }, ms);
+    live.set(id, () => clear(handle));
+    return id;
+  };
+  const stop = (id) => { const clear = live.get(Number(id)); live.delete(Number(id)); if (clear) clear(); };
+  return {
+    setTimeout: start(setTimeout, clearTimeout, false), setInterval: start(setInterval, clearInterval, true),
+    setImmediate: start((f) => setImmediate(f), clearImmediate, false),
+    clearTimeout: stop, clearInterval: stop, clearImmediate: stop,
+    queueMicrotask: (fn) => queueMicrotask(() => R.later(fn)),
+  };
+}
+
 function installGlobals(R) {
   const log = (level) => (...args) => {
     if (R.rec.logs.length >= MAX_LIST) return;
-    const line = `[${level}] ` + util.format(...args).slice(0, 2000);
+    const line = `[${level}] ` + R.show(args).slice(0, 2000); // formatted in the sandbox: no util.inspect hooks
     R.rec.logs.push(line); // kept bounded; shown on stderr only with R2A_HARNESS_DEBUG=1
     if (process.env.R2A_HARNESS_DEBUG) process.stderr.write(line + '\n');
   };
-  const timer = (real) => (fn, ms, ...a) => real(() => R.later(fn, ...a), ms);
   const http = httpStubs(R);
   R.http = http;
-  Object.assign(R.sandbox, {
+  Object.assign(R.sandbox, R.expose({
     console: Object.fromEntries(['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'].map((l) => [l, log(l)])),
-    require: makeRequire(R), fetch: http.fetch,
-    setTimeout: timer(setTimeout), setInterval: timer(setInterval), setImmediate: (fn, ...a) => setImmediate(() => R.later(fn, ...a)),
-    clearTimeout, clearInterval, clearImmediate, queueMicrotask, structuredClone,
-    Buffer, URL, URLSearchParams, TextEncoder, TextDecoder, AbortController, atob, btoa,
+    require: makeRequire(R), fetch: http.fetch, ...timers(R), atob, btoa,
     process: { env: {}, version: process.version, versions: { ...process.versions }, platform: process.platform,
-      nextTick: (fn, ...a) => queueMicrotask(() => fn(...a)) },
-  });
+      nextTick: (fn, ...a) => queueMicrotask(() => R.later(fn, ...a)) },
+  }));
+  for (const shared of Object.values(SHARED_NODE_GLOBALS)) {
+    Object.freeze(shared);
+    if (shared.prototype) Object.freeze(shared.prototype);
+  }
+  lockMethods(require('events').prototype);
+  Object.assign(R.sandbox, SHARED_NODE_GLOBALS);
   vm.runInContext('globalThis.global = globalThis;', R.ctx);
   // The same clock and random numbers on both sides: Date is frozen at the scenario's `now`, and
   // Math.random is a seeded generator, so timestamps and random picks compare equal.
@@ -263,7 +383,7 @@ function installGlobals(R) {
 function evalModule(R, filename) {
   const wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${R.code}\n})`, { filename });
   const fn = wrapper.runInContext(R.ctx);
-  const mod = { exports: R.toSandbox({}) };
+  const mod = R.toSandbox({ exports: {} });
   R.guarded(() => fn.call(mod.exports, mod.exports, R.sandbox.require, mod, '/' + filename, '/'));
   return mod.exports;
 }
@@ -281,12 +401,12 @@ function finishRun(R, finished) {
     app_metadata: netChanges(R.rec.app, user.app_metadata), user_metadata: netChanges(R.rec.usr, user.user_metadata),
     unsupported: R.rec.unsupported.slice(), http_requests: R.rec.http.slice(),
   });
-  parentPort.postMessage({ type: 'result', effects: e });
+  answer({ effects: e });
 }
 function compileError(R, message) {
   R.done = true;
   clearTimeout(R.timer);
-  parentPort.postMessage({ type: 'compile_error', message });
+  answer({ compile_error: message });
 }
 
 // ===== require(): HTTP clients answered from scenario.http, other stubs =====================
@@ -368,7 +488,8 @@ function httpStubs(R) {
         json: () => sPromise(new Promise((ok) => ok(typeof r.body === 'string' ? S.JSON.parse(r.body) : toSandbox(r.body)))),
       };
       res.clone = () => res;
-      return res;
+      return R.expose(res); // resolved later, not through a wrapped call: exposed here
+
     }, rethrow('FetchError')));
   }
   fetch.default = fetch;
@@ -386,8 +507,8 @@ function httpStubs(R) {
         res.body = o.responseType === 'json' ? parsed(r.body) : text(r.body);
         return res;
       }, rethrow('HTTPError')));
-      p.json = () => sPromise(raw.then((r) => parsed(r.body), rethrow('HTTPError')));
-      p.text = () => sPromise(raw.then((r) => text(r.body), rethrow('HTTPError')));
+      p.json = R.wrap(() => sPromise(raw.then((r) => parsed(r.body), rethrow('HTTPError'))));
+      p.text = R.wrap(() => sPromise(raw.then((r) => text(r.body), rethrow('HTTPError'))));
       return p;
     }
     const got = (a, b) => call(a, b);
@@ -402,8 +523,8 @@ function httpStubs(R) {
 /** Anything-goes stand-in for an unavailable module; records itself as unsupported. */
 function stubModule(R, name) {
   R.note(`require(${name})`);
-  const str = () => `[rules2actions stub ${name}]`;
-  const p = new Proxy(function () {}, {
+  const str = R.wrap(() => `[rules2actions stub ${name}]`);
+  const p = new Proxy(R.blank(), {
     get(t, k) {
       if (k === Symbol.toPrimitive || k === 'toString' || k === 'valueOf') return str;
       return typeof k === 'symbol' || k === 'then' || k === 'toJSON' || k === 'prototype' ? undefined : p;
@@ -416,7 +537,7 @@ function stubModule(R, name) {
 
 /** Management API look-alike: every call records `<label>.<path>` and resolves to {}. */
 function mgmtProxy(R, label, path) {
-  return new Proxy(function () {}, {
+  return new Proxy(R.blank(), {
     get: (t, k) => (typeof k === 'symbol' || k === 'then' || k === 'toJSON' ? undefined : mgmtProxy(R, label, path ? `${path}.${k}` : String(k))),
     apply(t, self, args) {
       R.note(`${label}.${path}`);
@@ -427,9 +548,22 @@ function mgmtProxy(R, label, path) {
   });
 }
 
+/** A package name (`pkg`, `@scope/pkg`, with or without a sub-path), never a file path. */
+function isBareName(name) {
+  return /^(?:@[\w~-][\w.~-]*\/)?[\w~-][\w.~-]*(?:\/[\w.~-]+)*$/.test(name)
+    && !name.split('/').some((part) => part === '.' || part === '..');
+}
+
+/** A real module handed to user code as it is (README, "Isolation"). */
+function realModule(R, module) {
+  if (module !== null && (typeof module === 'object' || typeof module === 'function')) R.raw.add(module);
+  return module;
+}
+
 function makeRequire(R) {
   const cache = new Map();
-  let cwdRequire = null;
+  // Packages load by bare name from the packages folder the caller named, nowhere else.
+  const packageRequire = R.packages ? createRequire(path.join(R.packages, 'rules2actions-verify.js')) : null;
   function resolve(name) {
     const bare = name.replace(/^node:/, '');
     switch (bare) {
@@ -442,12 +576,11 @@ function makeRequire(R) {
         AuthenticationClient: function AuthenticationClient() { return mgmtProxy(R, 'auth0 AuthenticationClient', ''); },
       };
     }
-    if (builtinModules.includes(bare)) return BLOCKED_BUILTINS.has(bare.split('/')[0]) ? stubModule(R, name) : require(bare);
-    if (NETWORK_PACKAGES.test(bare)) return stubModule(R, name);
-    try {
-      cwdRequire = cwdRequire || createRequire(process.cwd() + '/');
-      return cwdRequire(bare);
-    } catch (_) { return stubModule(R, name); }
+    if (builtinModules.includes(bare)) {
+      return BLOCKED_BUILTINS.has(bare.split('/')[0]) ? stubModule(R, name) : realModule(R, require(bare));
+    }
+    if (!packageRequire || !isBareName(bare) || NETWORK_PACKAGES.test(bare)) return stubModule(R, name);
+    try { return realModule(R, packageRequire(bare)); } catch (_) { return stubModule(R, name); }
   }
   return function require(spec) {
     if (typeof spec !== 'string') throw new R.S.TypeError('The "id" argument must be of type string');
@@ -493,12 +626,12 @@ function buildAuth0Global(R) {
     else if (!isObj(data)) R.note(`auth0.users.${label} with a non-object`);
     else if (!R.done) Object.assign(target, toPlain(data));
     const p = R.sPromise(new Promise((ok) => setTimeout(ok)));
-    if (typeof cb === 'function') p.then(() => R.later(cb, null));
+    if (typeof cb === 'function') p.then(R.wrap(() => R.later(cb, null))); // `then` may be user code
     return p;
   };
   const users = { updateAppMetadata: write(R.rec.app, 'updateAppMetadata'), updateUserMetadata: write(R.rec.usr, 'updateUserMetadata') };
   const a0 = {
-    users: new Proxy(users, { get: (t, k) => (k in t || typeof k === 'symbol' ? t[k] : mgmtProxy(R, 'auth0.users', String(k))) }),
+    users: new Proxy(R.expose(users), { get: (t, k) => (k in t || typeof k === 'symbol' ? t[k] : mgmtProxy(R, 'auth0.users', String(k))) }),
     domain: 'example-tenant.auth0.com', baseUrl: 'https://example-tenant.auth0.com/api/v2',
   };
   Object.defineProperty(a0, 'accessToken', { enumerable: true, get() { R.note('auth0.accessToken'); return 'rules2actions-fake-token'; } });
@@ -514,12 +647,12 @@ function runRule(R) {
     let value; let resolved = false;
     Object.defineProperty(R.sandbox, name, {
       configurable: true, enumerable: false,
-      get() { if (!resolved) { value = R.sandbox.require(module); resolved = true; } return value; },
-      set(v) { value = v; resolved = true; },
+      get: R.wrap(() => { if (!resolved) { value = R.sandbox.require(module); resolved = true; } return value; }),
+      set: R.wrap((v) => { value = v; resolved = true; }),
     });
   }
   R.sandbox.configuration = R.toSandbox(R.sc.secrets);
-  R.sandbox.auth0 = buildAuth0Global(R);
+  R.sandbox.auth0 = R.expose(buildAuth0Global(R));
   vm.runInContext(`globalThis.UnauthorizedError = class UnauthorizedError extends Error {
     constructor(message) { super(message); this.name = 'UnauthorizedError'; this.code = 'unauthorized'; } };`, R.ctx);
   // 1) as a module (module.exports = function ...); 2) as an expression: ( <text> )
@@ -550,8 +683,9 @@ function runRule(R) {
     finishRun(R, true);
   };
   let ret;
-  try { ret = R.guarded(() => fn(R.user, R.context, callback)); } catch (e) { return R.fail(e); }
-  if (ret && typeof ret.then === 'function') ret.then(null, (e) => { if (!R.done) R.fail(e); });
+  try { ret = R.guarded(() => fn(R.user, R.context, R.wrap(callback))); } catch (e) { return R.fail(e); }
+  // User code may have replaced `then`: it gets sandbox functions only.
+  if (ret && typeof ret.then === 'function') ret.then(null, R.wrap((e) => { if (!R.done) R.fail(e); }));
 }
 
 function ruleEffects(R, e) {
@@ -591,7 +725,7 @@ function buildApi(R) {
   const { rec, sc } = R;
   const api = {};
   /** A chainable api method; calls after the handler settled are ignored. */
-  const m = (fn) => (...args) => { if (!R.settled && !R.done) fn(...args); return api; };
+  const m = (fn) => (...args) => { if (!R.settled && !R.done) fn(...args); return R.expose(api); };
   const unsupported = (label) => m(() => R.note(label));
   const deny = (reason) => { if (rec.outcome.decision !== 'deny') rec.outcome = { decision: 'deny', message: reason == null ? null : String(reason) }; };
   const setMeta = (target) => (k, v) => { target[String(k)] = v === undefined ? null : toPlain(v); };
@@ -664,7 +798,7 @@ function runAction(R) {
   if (typeof exp[handler] !== 'function') { R.setError(`action does not export ${handler}`); return finishRun(R, true); }
   const event = R.toSandbox(R.sc.event);
   event.secrets = R.toSandbox(R.sc.secrets);
-  const api = buildApi(R);
+  const api = R.expose(buildApi(R));
   // Effects are those recorded when the handler's promise settles; later api calls do not count.
   const settle = (err) => {
     if (R.done) return;
@@ -674,7 +808,7 @@ function runAction(R) {
   };
   let ret;
   try { ret = R.guarded(() => exp[handler](event, api)); } catch (e) { return R.isTimeout(e) ? R.fail(e) : settle(e); }
-  R.S.Promise.resolve(ret).then(() => settle(), (e) => settle(e === undefined ? 'undefined' : e));
+  R.S.Promise.resolve(ret).then(R.wrap(() => settle()), R.wrap((e) => settle(e === undefined ? 'undefined' : e)));
 }
 
 function actionEffects(R, e) {
@@ -686,97 +820,63 @@ function actionEffects(R, e) {
   });
 }
 
-function workerMain(data) {
-  const R = createRun(data);
-  installGlobals(R);
-  process.on('uncaughtException', R.fail);
-  process.on('unhandledRejection', (r) => R.setError('Unhandled rejection: ' + fmtError(r)));
-  R.timer = setTimeout(() => finishRun(R, false), Math.max(0, R.deadline - Date.now()));
-  if (R.mode === 'rule') runRule(R); else runAction(R);
-}
+// ===== The process: one run, its input on stdin, its answer on stdout =====================
+const TOKEN_LENGTH = 32;
+/** The per-run token, as bytes (never a string: strings show in heap snapshots). */
+let token = null;
 
-// ===== Main thread: CLI, input validation, supervision of the worker ========================
-function die(msg) { process.stderr.write(`rules2actions harness: ${msg}\n`); process.exit(2); }
-function emit(json, code) { process.stdout.write(JSON.stringify(json) + '\n', () => process.exit(code)); }
-class JobError extends Error {}
-
-/** Reads the code and the scenario of one run; throws JobError (exit 2) on bad input. */
-function prepareJob(mode, codeFile, scenarioFile) {
-  if (mode !== 'rule' && mode !== 'action') throw new JobError('usage: node harness.js <rule|action> <code-file> [scenario-file]');
-  if (!codeFile) throw new JobError('missing <code-file>');
-  let code; let raw = {};
-  try { code = fs.readFileSync(codeFile, 'utf8'); } catch (e) { throw new JobError(`cannot read code file: ${e.message}`); }
-  if (scenarioFile) {
-    let text;
-    try { text = fs.readFileSync(scenarioFile, 'utf8'); } catch (e) { throw new JobError(`cannot read scenario file: ${e.message}`); }
-    try { raw = JSON.parse(text); } catch (e) { throw new JobError(`scenario file is not valid JSON: ${e.message}`); }
+/** Reads the token line into an unpooled Uint8Array (a pooled Buffer shares memory with every
+ *  later `Buffer.allocUnsafe`), then the job. stdin is at its end before user code runs. */
+function readInput() {
+  const line = new Uint8Array(TOKEN_LENGTH + 1);
+  let got = 0;
+  while (got < line.length) {
+    const n = readSync(0, line, got, line.length - got, null);
+    if (n === 0) break;
+    got += n;
   }
-  try { return { mode, code, sc: normaliseScenario(raw) }; } catch (e) { throw new JobError(`bad scenario: ${e.message}`); }
-}
-
-/** Runs one job in a fresh worker; resolves {exit: 0, json: effects} | {exit: 3, json} | {exit: 2, message}. */
-function runJob({ mode, code, sc }) {
-  return new Promise((resolve) => {
-    let done = false;
-    const failed = (error) => Object.assign(emptyEffects(), { error });
-    const heapMb = Number(process.env.R2A_HARNESS_HEAP_MB) || 256; // the worker's own heap limit
-    const worker = new Worker(__filename, { workerData: { mode, code, sc }, stdout: true, stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 } });
-    const once = (fn) => (...a) => {
-      if (done) return;
-      done = true; clearTimeout(hard);
-      const result = fn(...a);
-      worker.terminate().then(() => resolve(result), () => resolve(result));
-    };
-    // The worker ends the run itself at timeout_ms; this fires only if user code blocks its event loop.
-    const hard = setTimeout(once(() => ({ exit: 0,
-      json: failed(`rules2actions verify: timed out after ${sc.timeoutMs} ms (code blocked the event loop)`) })),
-    sc.timeoutMs + 1500);
-    worker.on('message', once((msg) => {
-      if (msg.type === 'result') return { exit: 0, json: msg.effects };
-      if (msg.type === 'compile_error') return { exit: 3, json: { compile_error: msg.message } };
-      return { exit: 2, message: `internal error: ${msg.message}` };
-    }));
-    worker.on('error', once((err) => {
-      if (err && err.code === 'ERR_WORKER_OUT_OF_MEMORY') return { exit: 0, json: failed('rules2actions verify: out of memory') };
-      return { exit: 2, message: `internal error: ${err && err.stack ? err.stack : err}` };
-    }));
-    worker.on('exit', once((c) => ({ exit: 2, message: `worker exited unexpectedly (code ${c})` })));
-  });
-}
-
-/**
- * `node harness.js batch <jobs-file>`: the jobs file is a JSON list of
- * {"mode", "code_file", "scenario_file"}; each job runs in a fresh worker (a fresh vm context),
- * one after the other, and prints one line: {"exit": 0|2|3, "result": <effects or
- * {"compile_error"}>} or {"exit": 2, "message"}. Saves a Node.js start-up per run.
- */
-async function batch(jobsFile) {
-  let jobs;
-  try { jobs = JSON.parse(fs.readFileSync(jobsFile, 'utf8')); } catch (e) { die(`cannot read jobs file: ${e.message}`); }
-  if (!Array.isArray(jobs)) die('jobs file must hold a JSON list');
-  for (const job of jobs) {
-    let line;
-    try {
-      const r = await runJob(prepareJob(obj(job).mode, obj(job).code_file, obj(job).scenario_file));
-      line = r.exit === 2 ? { exit: 2, message: r.message } : { exit: r.exit, result: r.json };
-    } catch (e) {
-      line = { exit: 2, message: e instanceof JobError ? e.message : `internal error: ${fmtError(e)}` };
-    }
-    await new Promise((ok) => process.stdout.write(JSON.stringify(line) + '\n', ok));
+  const hex = (b) => (b >= 48 && b <= 57) || (b >= 97 && b <= 102);
+  if (got < line.length || line[TOKEN_LENGTH] !== 10 || !line.subarray(0, TOKEN_LENGTH).every(hex)) {
+    throw new Error('stdin must start with a token line (32 hex digits)');
   }
-  process.exit(0);
+  token = line.subarray(0, TOKEN_LENGTH);
+  const chunks = []; const chunk = Buffer.alloc(1 << 16);
+  for (let n; (n = readSync(0, chunk, 0, chunk.length, null)) > 0;) chunks.push(Buffer.from(chunk.subarray(0, n)));
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
+
+/** Writes the one answer line (token, space, JSON) and ends the process. Only frozen built-ins
+ *  and captured functions: the JSON is made ASCII, so its length in bytes is its length. */
+function answer(body) {
+  for (let at = 0; at < token.length;) at += writeSync(1, token, at, token.length - at);
+  const ascii = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const line = ` ${JSON.stringify(body).replace(/[\u007f-\uffff]/g, ascii)}\n`;
+  for (let at = 0; at < line.length;) at += writeSync(1, line.slice(at));
+  exitProcess(0);
+}
+
+function die(msg) { process.stderr.write(`rules2actions harness: ${msg}\n`); exitProcess(2); }
 
 function main() {
-  const [mode, codeFile, scenarioFile] = process.argv.slice(2);
-  if (mode === 'batch') { batch(codeFile); return; }
   let job;
-  try { job = prepareJob(mode, codeFile, scenarioFile); } catch (e) { die(e.message); }
-  runJob(job).then((r) => (r.exit === 2 ? die(r.message) : emit(r.json, r.exit)));
+  try { job = obj(readInput()); } catch (e) { return die(`bad input: ${e.message}`); }
+  const { mode, code, packages } = job;
+  if (mode !== 'rule' && mode !== 'action') return answer({ failure: 'mode must be "rule" or "action"' });
+  if (typeof code !== 'string') return answer({ failure: 'code must be a string' });
+  let sc;
+  try { sc = normaliseScenario(job.scenario === undefined ? {} : job.scenario); } catch (e) {
+    return answer({ failure: `bad scenario: ${e.message}` });
+  }
+  try {
+    const R = createRun({ mode, code, sc, packages: typeof packages === 'string' ? packages : null });
+    installGlobals(R);
+    process.on('uncaughtException', R.fail);
+    process.on('unhandledRejection', (r) => R.setError('Unhandled rejection: ' + fmtError(r)));
+    R.timer = setTimeout(() => finishRun(R, false), Math.max(0, R.deadline - Date.now()));
+    if (R.mode === 'rule') runRule(R); else runAction(R);
+  } catch (e) {
+    answer({ failure: `internal error: ${e && e.stack ? e.stack : e}` });
+  }
 }
 
-if (isMainThread) main();
-else {
-  try { workerMain(workerData); } catch (e) { parentPort.postMessage({ type: 'fatal', message: e && e.stack ? e.stack : String(e) }); }
-}
+main();

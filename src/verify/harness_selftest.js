@@ -1,7 +1,9 @@
 'use strict';
 /*
- * Self-test for harness.js: writes small rules / actions / scenarios to a temp dir, runs
- * `node harness.js <mode> <code> <scenario>` on them and checks the effects.
+ * Self-test for harness.js: runs small rules / actions on scenarios, each in its own `node`
+ * process with the flags runner.rs uses (permission model, no code generation from strings in the
+ * harness's realm, frozen intrinsics), and checks the effects. The OS-level limits (namespaces,
+ * rlimits, process group) are runner.rs's and are tested by tests/sandbox.rs.
  *
  *   node src/verify/harness_selftest.js        → prints "N passed, 0 failed", exit 0 on success
  */
@@ -9,23 +11,29 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const assert = require('assert');
+const crypto = require('crypto');
 const { spawnSync } = require('child_process');
 
 const HARNESS = path.join(__dirname, 'harness.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'r2a-harness-selftest-'));
 let n = 0;
 
-/** Run the harness; returns {status, effects|null, stdout, stderr}. */
-function run(mode, code, scenario = {}) {
-  const id = ++n;
-  const codeFile = path.join(dir, `${id}.${mode}.js`);
-  const scFile = path.join(dir, `${id}.scenario.json`);
-  fs.writeFileSync(codeFile, code);
-  fs.writeFileSync(scFile, JSON.stringify(scenario));
-  const r = spawnSync(process.execPath, [HARNESS, mode, codeFile, scFile], { cwd: dir, encoding: 'utf8', timeout: 20000 });
-  let effects = null;
-  try { effects = JSON.parse(r.stdout); } catch (_) { /* asserted by callers */ }
-  return { status: r.status, effects, stdout: r.stdout, stderr: r.stderr };
+const PERMISSION = ['--permission', '--experimental-permission'].find((f) => process.allowedNodeEnvironmentFlags.has(f));
+const FLAGS = [...(PERMISSION ? [PERMISSION, `--allow-fs-read=${HARNESS}`] : []), '--disallow-code-generation-from-strings',
+  '--frozen-intrinsics', '--no-warnings', '--max-old-space-size=256'];
+
+/** Feeds the harness a token and a job; returns {status, signal, body|null, effects|null, stdout, stderr}. */
+function send(input, token, timeout = 20000) {
+  const r = spawnSync(process.execPath, [...FLAGS, HARNESS], { cwd: dir, input, encoding: 'utf8', timeout, env: {} });
+  const line = r.stdout.split('\n').find((l) => l.startsWith(`${token} `));
+  let body = null;
+  try { body = JSON.parse(line.slice(token.length + 1)); } catch (_) { /* asserted by callers */ }
+  return { status: r.status, signal: r.signal, body, effects: body && body.effects, stdout: r.stdout, stderr: r.stderr };
+}
+function run(mode, code, scenario = {}, timeout = 20000) {
+  n++;
+  const token = crypto.randomBytes(16).toString('hex');
+  return send(`${token}\n${JSON.stringify({ mode, code, scenario })}`, token, timeout);
 }
 function effects(mode, code, scenario) {
   const r = run(mode, code, scenario);
@@ -209,9 +217,10 @@ test('infinite loops: synchronous and after an await', () => {
   const r = effects('rule', 'function (u, c, cb) { while (true) {} }', { timeout_ms: 300 });
   assert.strictEqual(r.finished, false);
   assert.match(r.error, /timed out/);
-  const a = effects('action', 'exports.onExecutePostLogin = async () => { await null; for (;;) {} };', { timeout_ms: 300 });
-  assert.strictEqual(a.finished, false);
-  assert.match(a.error, /blocked the event loop/);
+  // Blocking the event loop after an await: the harness cannot answer; the caller kills it.
+  const a = run('action', 'exports.onExecutePostLogin = async () => { await null; for (;;) {} };', { timeout_ms: 300 }, 3000);
+  assert.strictEqual(a.body, null);
+  assert.strictEqual(a.signal, 'SIGTERM');
 });
 
 test('configuration vs event.secrets', () => {
@@ -337,18 +346,63 @@ test('Rules globals request / _ / jwt: available to a rule, not to an Action', (
   assert.ok(l.unsupported.length <= 1);
 });
 
-test('exit codes: compile error 3, bad scenario / usage 2', () => {
+test('answers: compile error, failure, no token', () => {
   const c = run('rule', 'function (user, context, callback) { callback(null, user, context) ');
-  assert.strictEqual(c.status, 3);
-  assert.ok(JSON.parse(c.stdout).compile_error);
-  const na = run('action', 'exports.somethingElse = 1;');
-  assert.strictEqual(na.status, 3);
-  const f = path.join(dir, 'bad.json');
-  fs.writeFileSync(f, '{not json');
-  const b = spawnSync(process.execPath, [HARNESS, 'rule', f, f], { encoding: 'utf8' });
-  assert.strictEqual(b.status, 2);
-  assert.strictEqual(b.stdout, '');
-  assert.strictEqual(spawnSync(process.execPath, [HARNESS, 'bogus'], { encoding: 'utf8' }).status, 2);
+  assert.ok(c.body.compile_error);
+  assert.ok(run('action', 'exports.somethingElse = 1;').body.compile_error);
+  assert.match(run('rule', 'x', 3).body.failure, /bad scenario/);
+  assert.match(run('bogus', 'x').body.failure, /mode/);
+  const token = 'a'.repeat(32);
+  const bad = send(`${token}\n{not json`, token);
+  assert.strictEqual(bad.status, 2);
+  assert.strictEqual(bad.stdout, '');
+  const none = send('{"mode": "rule", "code": "x"}', token);
+  assert.strictEqual(none.status, 2);
+  assert.match(none.stderr, /token/);
+});
+
+test('require loads no file: relative and absolute paths are stubs', () => {
+  fs.writeFileSync(path.join(dir, 'x.js'), 'module.exports = 42;');
+  const a = effects('action', `const x = require('./x'); const y = require('${path.join(dir, 'x.js')}');
+    exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim('x', typeof x === 'number' || typeof y === 'number'); };`);
+  assert.deepStrictEqual(a.id_token_claims, { x: false });
+  assert.deepStrictEqual(a.unsupported, ['require(./x)', `require(${path.join(dir, 'x.js')})`]);
+});
+
+test('the answer survives any text; Node classes shared with the harness are frozen', () => {
+  const a = effects('action', `exports.onExecutePostLogin = async (event, api) => {
+      const replacement = () => null;
+      try { Buffer.from = replacement; } catch (e) { /* strict code would throw */ }
+      api.idToken.setCustomClaim('text', 'é 😀 \\u2028 "q"').idToken.setCustomClaim('patched', Buffer.from === replacement);
+    };`);
+  assert.deepStrictEqual(a.id_token_claims, { text: 'é 😀 \u2028 "q"', patched: false });
+});
+
+// What the token's secrecy rests on, should a run ever reach the real process: bytes read into a
+// Uint8Array, as the harness reads its token, do not show in a heap snapshot (strings do).
+test('a token held as bytes is not in a heap snapshot', () => {
+  const file = path.join(dir, 'run.heapsnapshot');
+  const script = `const fs = require('fs'); const line = new Uint8Array(33); let got = 0;
+    while (got < 33) { const n = fs.readSync(0, line, got, 33 - got, null); if (!n) break; got += n; }
+    globalThis.rest = fs.readFileSync(0, 'utf8');
+    require('v8').writeHeapSnapshot(process.argv[1]);`;
+  const token = crypto.randomBytes(16).toString('hex');
+  const rest = `rest-${crypto.randomBytes(8).toString('hex')}`;
+  const r = spawnSync(process.execPath, ['-e', script, file], { input: `${token}\n${rest}`, encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const snapshot = fs.readFileSync(file, 'utf8');
+  assert.ok(snapshot.includes(rest), 'the control string is in the snapshot');
+  assert.ok(!snapshot.includes(token), 'the token is in the snapshot');
+});
+
+test('what user code holds is of its own realm', () => {
+  const a = effects('action', `exports.onExecutePostLogin = async (event, api) => {
+      const F = (function () { return this; })().constructor.constructor;
+      const held = [require, console.log, setTimeout, api.access.deny, api, event, process.nextTick, module];
+      api.idToken.setCustomClaim('own', held.every((v) => v.constructor.constructor === F || v.constructor === F));
+      api.idToken.setCustomClaim('env', Object.keys(F('return process')().env).length);
+    };`);
+  assert.deepStrictEqual(a.id_token_claims, { own: true, env: 0 });
 });
 
 // ---------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 //! (`harness.js`, run by Node.js), and compare what each does.
 //!
 //! - [`scenarios`] builds the default scenarios from the rule's text and reads a user's file.
-//! - [`runner`] writes the harness (shipped in the binary) to a temporary folder and runs one
-//!   `node` process per side and scenario, with a memory limit and a wall-clock kill.
+//! - [`runner`] writes the harness (shipped in the binary) to a private temporary folder and runs
+//!   one confined `node` process per side and scenario (README, "Isolation").
 //! - [`compare`] turns two effects documents into a verdict and the differing fields.
 //!
 //! The CLI (`src/cli/verify.rs`) owns files, conversion, rendering and exit codes.
@@ -13,17 +13,15 @@ pub mod runner;
 pub mod scenarios;
 
 use compare::{compare, Comparison};
-use runner::{Job, RunOutput, Runtime, Side};
+use runner::{RunOutput, Runtime, Side};
 use scenarios::Scenario;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Default time limit of one run, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
-/// At most this many runs share one `node` process.
-const MAX_BATCH: usize = 16;
 
 /// A rule and an Action (already written to the runtime's folder) and the scenarios to run.
 pub struct Pair {
@@ -50,11 +48,19 @@ fn timeout_of(scenario: &Scenario) -> u64 {
         .min(600_000)
 }
 
+/// One run: a side of a pair on a scenario.
+struct Job<'a> {
+    side: Side,
+    code: &'a Path,
+    scenario: &'a Value,
+    timeout_ms: u64,
+}
+
 /// Runs every (pair, scenario, side) on at most `threads` parallel `node` processes and compares
-/// the two sides of each scenario. The result has one list per pair, in scenario order. Runs are
-/// grouped into batches (one `node` process runs several, each in a fresh worker).
+/// the two sides of each scenario. The result has one list per pair, in scenario order. Each run
+/// has its own process: a run that escapes its sandbox must not reach another run.
 pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<ScenarioResult>> {
-    let tasks: Vec<Job<'_>> = pairs
+    let jobs: Vec<Job<'_>> = pairs
         .iter()
         .flat_map(|pair| {
             pair.scenarios.iter().flat_map(move |scenario| {
@@ -67,42 +73,35 @@ pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<S
             })
         })
         .collect();
-    let threads = threads.clamp(1, tasks.len().max(1));
-    // Several batches per thread, so that a slow batch does not leave the other threads idle.
-    let size = tasks.len().div_ceil(threads * 3).clamp(1, MAX_BATCH);
-    let batches: Vec<&[Job<'_>]> = tasks.chunks(size).collect();
-    let outputs: Vec<Mutex<Vec<RunOutput>>> = batches.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let outputs: Vec<Mutex<Option<RunOutput>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let work = || loop {
         let index = next.fetch_add(1, Ordering::Relaxed);
-        let Some(batch) = batches.get(index) else { break };
-        let result = runtime.run_batch(batch);
-        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = result;
+        let Some(job) = jobs.get(index) else { break };
+        let output = runtime.run(job.side, job.code, job.scenario, job.timeout_ms);
+        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
     };
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
             scope.spawn(work);
         }
     });
-    let mut outputs = outputs
-        .into_iter()
-        .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
-    let mut next_output = || {
-        outputs
-            .next()
+    let mut outputs = outputs.into_iter().map(|m| {
+        m.into_inner()
+            .unwrap_or_else(|e| e.into_inner())
             .unwrap_or_else(|| RunOutput::Failed("the run did not happen".into()))
-    };
+    });
     pairs
         .iter()
         .map(|pair| {
             pair.scenarios
                 .iter()
                 .map(|scenario| {
-                    let rule = next_output();
-                    let action = next_output();
+                    let (rule, action) = (outputs.next(), outputs.next());
+                    let missing = || RunOutput::Failed("the run did not happen".into());
                     ScenarioResult {
                         name: scenario.name.clone(),
-                        comparison: compare(&rule, &action),
+                        comparison: compare(&rule.unwrap_or_else(missing), &action.unwrap_or_else(missing)),
                     }
                 })
                 .collect()
