@@ -52,9 +52,14 @@ pub struct VerifyArgs {
     /// Runs in parallel (default: the number of cores)
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
-    /// The Node.js executable (18 or newer)
+    /// The Node.js executable (18 or newer; 20 or newer for Node's permission model)
     #[arg(long, default_value = "node", value_name = "PATH")]
     node: OsString,
+    /// A folder whose node_modules the code under test may require packages from, by bare name
+    /// (`DIR/node_modules/<name>`); without it, packages other than the HTTP clients are stubbed.
+    /// Only name packages you trust: they run with Node's API within the sandbox's limits
+    #[arg(long, value_name = "DIR")]
+    packages: Option<PathBuf>,
     /// When to colour the output
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -146,6 +151,23 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
         Ok(runtime) => runtime,
         Err(error) => return fail(io, &error.to_string()),
     };
+    let runtime = match runtime.with_packages(args.packages.clone()) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            let folder = args.packages.as_deref().unwrap_or(Path::new("")).display().to_string();
+            return fail(
+                io,
+                &format!("cannot use the packages folder {}: {error}", printable(&folder)),
+            );
+        }
+    };
+    if !runtime.network_isolated() {
+        writeln!(
+            io.stderr,
+            "rules2actions: warning: network {}",
+            runtime.network_isolation()
+        )?;
+    }
 
     let mut prepared = Vec::new();
     for (path, in_folder) in &paths {
