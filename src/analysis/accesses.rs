@@ -579,3 +579,110 @@ fn member_path(member: &MemberExpr) -> Option<Vec<String>> {
     }
     Some(names)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rule::{find_rule, RuleSearch};
+    use crate::analysis::scope::analyse;
+    use crate::parse::parse;
+
+    /// The role of the first access to the chain whose text is `chain`, in a rule with `body`,
+    /// with the text of the test when it is one.
+    fn role_of(body: &str, chain: &str) -> (Role, Option<String>) {
+        let text = format!("function (user, context, callback) {{ {body} }}");
+        let parsed = parse(&text).unwrap();
+        let RuleSearch::Found { rule, .. } = find_rule(&parsed) else {
+            panic!("no rule in {text}");
+        };
+        let bindings = analyse(&parsed, rule.function_lo, &rule.params);
+        let role = collect(&parsed, &bindings)
+            .into_iter()
+            .find_map(|found| match found {
+                ChainUse::Chain { segments, role, .. } => {
+                    let span = segments.last().unwrap().span;
+                    (text[parsed.range(span)] == *chain).then_some(role)
+                }
+                ChainUse::Bare { .. } => None,
+            })
+            .unwrap_or_else(|| panic!("no access to {chain} in {body}"));
+        let test = match role {
+            Role::Test(existence) => Some(text[parsed.range(existence.test)].to_string()),
+            _ => None,
+        };
+        (role, test)
+    }
+
+    fn existence(body: &str, chain: &str) -> Existence {
+        match role_of(body, chain).0 {
+            Role::Test(existence) => existence,
+            other => panic!("{chain} in {body} is {other:?}, not a test"),
+        }
+    }
+
+    #[test]
+    fn a_negation_is_a_test_of_absence_grouped_where_its_place_is_unknown() {
+        let meta = "user.app_metadata";
+        let (_, test) = role_of("if (!user.app_metadata) return;", meta);
+        assert_eq!(test.as_deref(), Some("!user.app_metadata"));
+        let in_if = existence("if (!user.app_metadata) return;", meta);
+        assert!(in_if.when_absent && !in_if.grouped && !in_if.guard);
+        assert!(existence("var fresh = !user.app_metadata;", meta).grouped);
+        let double = existence("if (!!user.app_metadata) return;", meta);
+        assert!(double.when_absent && double.grouped);
+        assert!(!existence("if (user.app_metadata) return;", meta).when_absent);
+    }
+
+    #[test]
+    fn comparisons_with_undefined_null_and_typeof_are_tests() {
+        let meta = "user.app_metadata";
+        for (body, when_absent) in [
+            ("f(typeof user.app_metadata === 'undefined')", true),
+            ("f('undefined' != typeof user.app_metadata)", false),
+            ("f(typeof user.app_metadata !== 'object')", true),
+            ("f(user.app_metadata === undefined)", true),
+            ("f(undefined !== user.app_metadata)", false),
+            ("f(user.app_metadata == null)", true),
+            ("f(user.app_metadata === void 0)", true),
+        ] {
+            let found = existence(body, meta);
+            assert_eq!(found.when_absent, when_absent, "{body}");
+            let (_, test) = role_of(body, meta);
+            assert_eq!(test.as_deref(), Some(&body[2..body.len() - 1]), "{body}");
+        }
+        // Rules never gave null: a strict comparison with it is an ordinary read.
+        assert_eq!(role_of("f(user.app_metadata === null)", meta).0, Role::Read);
+        assert_eq!(role_of("f(typeof user.app_metadata === 'string')", meta).0, Role::Read);
+    }
+
+    #[test]
+    fn a_test_guarding_one_key_read_with_the_same_result_is_a_guard() {
+        let meta = "user.app_metadata";
+        for (body, guard) in [
+            ("var p = user.app_metadata && user.app_metadata.plan;", true),
+            ("if (user.app_metadata && user.app_metadata['plan'] === 'pro') {}", true),
+            ("if (!user.app_metadata || !user.app_metadata.roles) {}", true),
+            ("if (!user.app_metadata || user.app_metadata.plan !== 'free') {}", true),
+            // Different results on an empty object than on a missing one:
+            ("var mfa = !user.app_metadata || user.app_metadata.use_mfa;", false),
+            ("if (user.app_metadata && !user.app_metadata.plan) {}", false),
+            ("if (user.app_metadata && user.app_metadata.plan !== 'free') {}", false),
+            ("if (user.app_metadata && user.app_metadata.a.b) {}", false),
+            ("if (user.app_metadata && user.app_metadata.plan == null) {}", false),
+        ] {
+            assert_eq!(existence(body, meta).guard, guard, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_default_is_a_read_and_filling_one_in_is_a_default_write() {
+        assert_eq!(
+            role_of("var m = user.app_metadata || {};", "user.app_metadata").0,
+            Role::Read
+        );
+        assert_eq!(role_of("user.roles = user.roles || [];", "user.roles").0, Role::Default);
+        assert_eq!(role_of("user.roles ??= [];", "user.roles").0, Role::Default);
+        assert_eq!(role_of("user.roles = user.groups || [];", "user.roles").0, Role::Write);
+        assert_eq!(role_of("delete user.roles;", "user.roles").0, Role::Delete);
+    }
+}

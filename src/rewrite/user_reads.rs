@@ -12,12 +12,14 @@ use crate::diagnostics::Code;
 use crate::mapping::{IDENTITY_TOKENS, USER_METADATA, USER_PROFILE_FIELDS};
 use rustc_hash::FxHashSet;
 use swc_atoms::Atom;
-use swc_common::Span;
+use swc_common::{BytePos, Span};
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
 struct UserReads<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
+    /// The user fields the rule maps into its SAML response, with where each mapping is made.
+    saml_fields: Vec<(String, BytePos)>,
 }
 
 impl UserReads<'_, '_> {
@@ -30,6 +32,12 @@ impl UserReads<'_, '_> {
         }
         let range = self.ctx.range(ident.span);
         self.ctx.edits.replace(range, "event.user");
+    }
+
+    fn mapped_later(&self, field: &str, write: Span) -> bool {
+        self.saml_fields
+            .iter()
+            .any(|(mapped, at)| mapped == field && *at > write.lo)
     }
 
     /// `user[key]`: the key is known only at run time, so it may name a profile field that Rules
@@ -90,6 +98,9 @@ impl ChainHandler for UserReads<'_, '_> {
             // `user.roles = user.roles || []` gives the rule's own code a default, which the
             // Action's code still sees; only a profile field's default reached the tokens.
             (Some(field), Role::Default) if !USER_PROFILE_FIELDS.contains(&field) => {}
+            // `user.awsRole = …` for the rule's own SAML mapping, made after it: the Action's
+            // `api.samlResponse.setAttribute(…, event.user.awsRole)` reads the value written.
+            (Some(field), Role::Write) if !USER_PROFILE_FIELDS.contains(&field) && self.mapped_later(field, first) => {}
             (Some(field), Role::Write | Role::Default) if !USER_METADATA.contains(&field) => self.ctx.flag(
                 Code::ProfileWrite,
                 &first,
@@ -311,11 +322,44 @@ fn flag_identity_tokens(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// The root user fields the rule maps into its SAML response, with where: the values of
+/// `context.samlConfiguration.mappings = { uri: 'field' }` and of `mappings[uri] = 'field'`.
+fn saml_mapped_fields(model: &Model) -> Vec<(String, BytePos)> {
+    let mut fields = Vec::new();
+    for write in &model.context_writes {
+        let names: Vec<Option<&str>> = write.names.iter().map(|name| name.as_deref()).collect();
+        let values: Vec<&Expr> = match (names.as_slice(), &*write.assign.right) {
+            ([Some("samlConfiguration"), Some("mappings")], Expr::Object(object)) => object
+                .props
+                .iter()
+                .filter_map(|prop| match prop {
+                    PropOrSpread::Prop(prop) => match &**prop {
+                        Prop::KeyValue(entry) => Some(&*entry.value),
+                        _ => None,
+                    },
+                    PropOrSpread::Spread(_) => None,
+                })
+                .collect(),
+            ([Some("samlConfiguration"), Some("mappings"), _], value) => vec![value],
+            _ => continue,
+        };
+        for value in values {
+            if let Expr::Lit(Lit::Str(field)) = value {
+                if let Some(field) = field.value.as_atom() {
+                    let root = field.split(['.', '[']).next().unwrap_or_default();
+                    fields.push((root.to_string(), write.assign.span.lo));
+                }
+            }
+        }
+    }
+    fields
+}
+
 pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
     if ctx.text.contains("identities") {
         flag_identity_tokens(ctx);
     }
-    let chain_uses = &model.accesses;
-    let mut handler = UserReads { ctx };
-    replay(chain_uses, &mut handler);
+    let saml_fields = saml_mapped_fields(model);
+    let mut handler = UserReads { ctx, saml_fields };
+    replay(&model.accesses, &mut handler);
 }
