@@ -7,8 +7,10 @@
 //! state) do not walk the tree: `replay` hands each the accesses it wants, in source order. A
 //! rewrite's `wants` is asked at replay time, so what an earlier rewrite claimed is left alone.
 
-use super::scope::Bindings;
+use super::scope::{Bindings, Param};
 use crate::parse::ParsedFile;
+use rustc_hash::FxHashMap;
+use swc_atoms::Atom;
 use swc_common::Span;
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
@@ -169,6 +171,88 @@ pub fn collect(parsed: &ParsedFile, bindings: &Bindings) -> Vec<ChainUse> {
     };
     parsed.visit(&mut ChainWalker { handler: &mut recorder });
     recorder.uses
+}
+
+/// A test of whether a local holding one property of a rule parameter is there:
+/// `var metadata = user.app_metadata; if (!metadata)`.
+pub struct HeldTest {
+    pub param: Param,
+    /// The property the local was given (`app_metadata`).
+    pub property: String,
+    pub local: Atom,
+    /// The whole test, as in [`Existence::test`].
+    pub test: Span,
+}
+
+/// Every test of whether a local declared as exactly `param.property` is there, except guards of
+/// one key read (see [`Existence::guard`]). Locals are matched by name.
+pub fn held_tests(parsed: &ParsedFile, bindings: &Bindings) -> Vec<HeldTest> {
+    let mut holders = Holders {
+        bindings,
+        held: FxHashMap::default(),
+    };
+    parsed.visit(&mut holders);
+    if holders.held.is_empty() {
+        return Vec::new();
+    }
+    let mut tests = HeldTests {
+        held: holders.held,
+        found: Vec::new(),
+    };
+    parsed.visit(&mut ChainWalker { handler: &mut tests });
+    tests.found
+}
+
+/// Locals declared as one property of a rule parameter: `var metadata = user.app_metadata`.
+struct Holders<'b> {
+    bindings: &'b Bindings,
+    held: FxHashMap<Atom, (Param, String)>,
+}
+
+impl Visit for Holders<'_> {
+    fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
+        if let (Pat::Ident(local), Some(Expr::Member(member))) = (&declarator.name, declarator.init.as_deref()) {
+            if let Some((root, segments)) = split_chain(member) {
+                if let (
+                    Some(param),
+                    [Segment {
+                        name: Some(property), ..
+                    }],
+                ) = (self.bindings.param(root), segments.as_slice())
+                {
+                    self.held.insert(local.id.sym.clone(), (param, property.clone()));
+                }
+            }
+        }
+        declarator.visit_children_with(self);
+    }
+}
+
+struct HeldTests {
+    held: FxHashMap<Atom, (Param, String)>,
+    found: Vec<HeldTest>,
+}
+
+impl ChainHandler for HeldTests {
+    fn wants(&self, ident: &Ident) -> bool {
+        self.held.contains_key(&ident.sym)
+    }
+
+    fn chain(&mut self, _root: &Ident, _segments: &[Segment], _role: Role) {}
+
+    fn bare(&mut self, ident: &Ident, _shorthand: bool, role: Role) {
+        let (Role::Test(existence), Some((param, property))) = (role, self.held.get(&ident.sym)) else {
+            return;
+        };
+        if !existence.guard {
+            self.found.push(HeldTest {
+                param: *param,
+                property: property.clone(),
+                local: ident.sym.clone(),
+                test: existence.test,
+            });
+        }
+    }
 }
 
 /// Hands `handler` the uses it wants, in order, as a walk of its own would.

@@ -174,6 +174,7 @@ pub const REWRITES: &[Rewrite] = {
             section: "§2",
             codes: &[
                 AlwaysPresent,
+                AlwaysPresentTest,
                 DeleteClaim,
                 IdentityProviderToken,
                 ProfileWrite,

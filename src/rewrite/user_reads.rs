@@ -4,12 +4,12 @@
 //! flagged. A test of whether the metadata is there becomes a test of whether it is empty.
 
 use super::Ctx;
-use crate::analysis::accesses::{replay, split_chain, ChainHandler, Existence, Role, Segment};
+use crate::analysis::accesses::{held_tests, replay, split_chain, ChainHandler, Existence, Role, Segment};
 use crate::analysis::aliases::AliasOrigin;
 use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
-use crate::mapping::{IDENTITY_TOKENS, USER_METADATA, USER_PROFILE_FIELDS};
+use crate::mapping::{CONTEXT_ALWAYS_PRESENT, IDENTITY_TOKENS, USER_METADATA, USER_PROFILE_FIELDS};
 use rustc_hash::FxHashSet;
 use swc_atoms::Atom;
 use swc_common::{BytePos, Span};
@@ -355,9 +355,33 @@ fn saml_mapped_fields(model: &Model) -> Vec<(String, BytePos)> {
     fields
 }
 
+/// Flags tests of a local holding an object Actions always provide (`var metadata =
+/// user.app_metadata; if (!metadata)`), for `user` and `context` alike: they always say it is
+/// there. Locals are matched by name, so these are flagged rather than rewritten.
+fn flag_held_metadata_tests(ctx: &mut Ctx<'_>) {
+    for held in held_tests(ctx.parsed, &ctx.bindings) {
+        let (object, always_present) = match held.param {
+            Param::User => ("user", USER_METADATA),
+            Param::Context => ("context", CONTEXT_ALWAYS_PRESENT),
+            Param::Callback => continue,
+        };
+        if always_present.contains(&held.property.as_str()) {
+            let local = &held.local;
+            ctx.flag(
+                Code::AlwaysPresentTest,
+                &held.test,
+                format!("`{local}` holds {object}.{}, which Actions always provide: this test always says it is there; test Object.keys({local}).length instead", held.property),
+            );
+        }
+    }
+}
+
 pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
     if ctx.text.contains("identities") {
         flag_identity_tokens(ctx);
+    }
+    if ctx.text.contains("etadata") {
+        flag_held_metadata_tests(ctx);
     }
     let saml_fields = saml_mapped_fields(model);
     let mut handler = UserReads { ctx, saml_fields };
