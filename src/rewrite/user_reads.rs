@@ -10,7 +10,7 @@ use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
 use crate::mapping::{CONTEXT_ALWAYS_PRESENT, IDENTITY_TOKENS, USER_METADATA, USER_PROFILE_FIELDS};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use swc_atoms::Atom;
 use swc_common::{BytePos, Span};
 use swc_ecma_ast::*;
@@ -20,6 +20,9 @@ struct UserReads<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
     /// The user fields the rule maps into its SAML response, with where each mapping is made.
     saml_fields: Vec<(String, BytePos)>,
+    /// The root fields written so far, in source order, with the statement of the first write:
+    /// a read of one in a later statement is the rule's own value, not a merged app_metadata key.
+    written: FxHashMap<String, Option<usize>>,
 }
 
 impl UserReads<'_, '_> {
@@ -32,6 +35,14 @@ impl UserReads<'_, '_> {
         }
         let range = self.ctx.range(ident.span);
         self.ctx.edits.replace(range, "event.user");
+    }
+
+    fn flag_unknown(&mut self, field: &str, first: Span) {
+        self.ctx.flag(
+            Code::UnknownUserProperty,
+            &first,
+            format!("user.{field} is not an Actions event.user field; if it is an app_metadata key, read event.user.app_metadata.{field}"),
+        );
     }
 
     fn mapped_later(&self, field: &str, write: Span) -> bool {
@@ -72,6 +83,14 @@ impl ChainHandler for UserReads<'_, '_> {
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
         let field = segments[0].name.as_deref();
         let first = segments[0].span;
+        // `user.groups = merge(user.groups, …)` reads the value from before its own write.
+        let statement = self.ctx.layout.statement_start(self.ctx.range(first).start);
+        let written_before = field
+            .and_then(|field| self.written.get(field))
+            .is_some_and(|&write| write != statement);
+        if let (Some(field), true) = (field, segments.len() == 1 && role.writes()) {
+            self.written.entry(field.to_string()).or_insert(statement);
+        }
         match (field, role) {
             // A guard (`user.app_metadata && user.app_metadata.plan`) gives the same result on an
             // empty object, and is left as it is.
@@ -97,7 +116,13 @@ impl ChainHandler for UserReads<'_, '_> {
             ),
             // `user.roles = user.roles || []` gives the rule's own code a default, which the
             // Action's code still sees; only a profile field's default reached the tokens.
-            (Some(field), Role::Default) if !USER_PROFILE_FIELDS.contains(&field) => {}
+            (Some(field), Role::Default) if !USER_PROFILE_FIELDS.contains(&field) => {
+                // `user.team ??= d` reads the field too, with no access of its own.
+                let after = &self.ctx.text[self.ctx.range(first).end..];
+                if !written_before && (after.trim_start().starts_with("??=") || after.trim_start().starts_with("||=")) {
+                    self.flag_unknown(field, first);
+                }
+            }
             // `user.awsRole = …` for the rule's own SAML mapping, made after it: the Action's
             // `api.samlResponse.setAttribute(…, event.user.awsRole)` reads the value written.
             (Some(field), Role::Write) if !USER_PROFILE_FIELDS.contains(&field) && self.mapped_later(field, first) => {}
@@ -106,11 +131,9 @@ impl ChainHandler for UserReads<'_, '_> {
                 &first,
                 format!("user.{field} is changed; in Actions this no longer reaches the tokens or the profile"),
             ),
-            (Some(field), Role::Read | Role::Test(_)) if !USER_PROFILE_FIELDS.contains(&field) => self.ctx.flag(
-                Code::UnknownUserProperty,
-                &first,
-                format!("user.{field} is not an Actions event.user field; if it is an app_metadata key, read event.user.app_metadata.{field}"),
-            ),
+            (Some(field), Role::Read | Role::Test(_)) if !USER_PROFILE_FIELDS.contains(&field) && !written_before => {
+                self.flag_unknown(field, first)
+            }
             _ => {}
         }
         self.rename(root);
@@ -384,6 +407,10 @@ pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
         flag_held_metadata_tests(ctx);
     }
     let saml_fields = saml_mapped_fields(model);
-    let mut handler = UserReads { ctx, saml_fields };
+    let mut handler = UserReads {
+        ctx,
+        saml_fields,
+        written: FxHashMap::default(),
+    };
     replay(&model.accesses, &mut handler);
 }
