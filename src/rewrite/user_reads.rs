@@ -37,6 +37,27 @@ impl UserReads<'_, '_> {
         self.ctx.edits.replace(range, "event.user");
     }
 
+    /// Whether `field` was written in an earlier statement (`user.groups = merge(user.groups, …)`
+    /// reads the value from before its own write), recording this access if it is a write.
+    fn note_write(&mut self, field: Option<&str>, writes: bool, first: Span) -> bool {
+        let Some(field) = field else {
+            return false;
+        };
+        let statement = self.ctx.layout.statement_start(self.ctx.range(first).start);
+        let written_before = self.written.get(field).is_some_and(|&write| write != statement);
+        if writes {
+            self.written.entry(field.to_string()).or_insert(statement);
+        }
+        written_before
+    }
+
+    /// Whether the write to `target` is `??=` or `||=`, which reads the target too, with no access
+    /// of its own.
+    fn is_compound(&self, target: Span) -> bool {
+        let after = self.ctx.text[self.ctx.range(target).end..].trim_start();
+        after.starts_with("??=") || after.starts_with("||=")
+    }
+
     fn flag_unknown(&mut self, field: &str, first: Span) {
         self.ctx.flag(
             Code::UnknownUserProperty,
@@ -83,14 +104,7 @@ impl ChainHandler for UserReads<'_, '_> {
     fn chain(&mut self, root: &Ident, segments: &[Segment], role: Role) {
         let field = segments[0].name.as_deref();
         let first = segments[0].span;
-        // `user.groups = merge(user.groups, …)` reads the value from before its own write.
-        let statement = self.ctx.layout.statement_start(self.ctx.range(first).start);
-        let written_before = field
-            .and_then(|field| self.written.get(field))
-            .is_some_and(|&write| write != statement);
-        if let (Some(field), true) = (field, segments.len() == 1 && role.writes()) {
-            self.written.entry(field.to_string()).or_insert(statement);
-        }
+        let written_before = self.note_write(field, segments.len() == 1 && role.writes(), first);
         match (field, role) {
             // A guard (`user.app_metadata && user.app_metadata.plan`) gives the same result on an
             // empty object, and is left as it is.
@@ -116,13 +130,12 @@ impl ChainHandler for UserReads<'_, '_> {
             ),
             // `user.roles = user.roles || []` gives the rule's own code a default, which the
             // Action's code still sees; only a profile field's default reached the tokens.
-            (Some(field), Role::Default) if !USER_PROFILE_FIELDS.contains(&field) => {
-                // `user.team ??= d` reads the field too, with no access of its own.
-                let after = &self.ctx.text[self.ctx.range(first).end..];
-                if !written_before && (after.trim_start().starts_with("??=") || after.trim_start().starts_with("||=")) {
-                    self.flag_unknown(field, first);
-                }
+            (Some(field), Role::Default)
+                if !USER_PROFILE_FIELDS.contains(&field) && !written_before && self.is_compound(first) =>
+            {
+                self.flag_unknown(field, first)
             }
+            (Some(field), Role::Default) if !USER_PROFILE_FIELDS.contains(&field) => {}
             // `user.awsRole = …` for the rule's own SAML mapping, made after it: the Action's
             // `api.samlResponse.setAttribute(…, event.user.awsRole)` reads the value written.
             (Some(field), Role::Write) if !USER_PROFILE_FIELDS.contains(&field) && self.mapped_later(field, first) => {}
