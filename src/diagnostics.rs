@@ -165,7 +165,7 @@ codes! {
     RulesConstructInAction = "R2A225", Warning, "an Action still refers to a Rules construct",
         "The file is an Action, but it still refers to user, context, callback, configuration, auth0 or UnauthorizedError, none of which exists when an Action runs: the statement throws a ReferenceError. Finish the conversion by hand (see `rules2actions explain` for the code of the TODO above it), or convert the original rule again.";
     AlwaysPresentTest = "R2A226", Warning, "test of an object Actions always provide",
-        "The tested local holds user.app_metadata, user.user_metadata or context.clientMetadata. Rules left them undefined when there was nothing in them; Actions always give an object, so this test always says it is there: a branch meant for users (or applications) without metadata never runs. Test whether it is empty instead: Object.keys(metadata).length === 0.";
+        "The tested local was declared as user.app_metadata, user.user_metadata or context.clientMetadata, but it is reassigned or its name is bound again elsewhere, so it was not rewritten. Rules left these objects undefined when there was nothing in them; Actions always give an object, so if the local still holds one, this test always says it is there: a branch meant for users (or applications) without metadata never runs. Test whether it is empty instead: Object.keys(metadata).length === 0.";
 
     ConnectionOptions = "R2A301", Error, "context.connectionOptions has no Action equivalent",
         "Actions expose no connection options (tenant_domain, domain_aliases). Keep the values the rule needs as Action secrets or in event.connection.metadata.";

@@ -179,9 +179,12 @@ pub struct HeldTest {
     pub param: Param,
     /// The property the local was given (`app_metadata`).
     pub property: String,
-    pub local: Atom,
-    /// The whole test, as in [`Existence::test`].
-    pub test: Span,
+    /// The local, where it is tested.
+    pub local: Ident,
+    pub existence: Existence,
+    /// Whether the name is bound once in the file and never assigned again, so that every use of
+    /// it is the property.
+    pub exact: bool,
 }
 
 /// Every test of whether a local declared as exactly `param.property` is there, except guards of
@@ -190,6 +193,8 @@ pub fn held_tests(parsed: &ParsedFile, bindings: &Bindings) -> Vec<HeldTest> {
     let mut holders = Holders {
         bindings,
         held: FxHashMap::default(),
+        bound: FxHashMap::default(),
+        assigned: Vec::new(),
     };
     parsed.visit(&mut holders);
     if holders.held.is_empty() {
@@ -200,16 +205,34 @@ pub fn held_tests(parsed: &ParsedFile, bindings: &Bindings) -> Vec<HeldTest> {
         found: Vec::new(),
     };
     parsed.visit(&mut ChainWalker { handler: &mut tests });
+    for test in &mut tests.found {
+        let name = &test.local.sym;
+        test.exact = holders.bound.get(name) == Some(&1) && !holders.assigned.contains(name);
+    }
     tests.found
 }
 
-/// Locals declared as one property of a rule parameter: `var metadata = user.app_metadata`.
+/// Locals declared as one property of a rule parameter: `var metadata = user.app_metadata`, with
+/// how often each name is bound and which are assigned.
 struct Holders<'b> {
     bindings: &'b Bindings,
     held: FxHashMap<Atom, (Param, String)>,
+    bound: FxHashMap<Atom, usize>,
+    assigned: Vec<Atom>,
 }
 
 impl Visit for Holders<'_> {
+    fn visit_binding_ident(&mut self, binding: &BindingIdent) {
+        *self.bound.entry(binding.id.sym.clone()).or_default() += 1;
+    }
+
+    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+        if let AssignTarget::Simple(SimpleAssignTarget::Ident(target)) = &assign.left {
+            self.assigned.push(target.id.sym.clone());
+        }
+        assign.visit_children_with(self);
+    }
+
     fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
         if let (Pat::Ident(local), Some(Expr::Member(member))) = (&declarator.name, declarator.init.as_deref()) {
             if let Some((root, segments)) = split_chain(member) {
@@ -248,8 +271,9 @@ impl ChainHandler for HeldTests {
             self.found.push(HeldTest {
                 param: *param,
                 property: property.clone(),
-                local: ident.sym.clone(),
-                test: existence.test,
+                local: ident.clone(),
+                existence,
+                exact: false,
             });
         }
     }

@@ -391,22 +391,29 @@ fn saml_mapped_fields(model: &Model) -> Vec<(String, BytePos)> {
     fields
 }
 
-/// Flags tests of a local holding an object Actions always provide (`var metadata =
-/// user.app_metadata; if (!metadata)`), for `user` and `context` alike: they always say it is
-/// there. Locals are matched by name, so these are flagged rather than rewritten.
-fn flag_held_metadata_tests(ctx: &mut Ctx<'_>) {
+/// Tests of a local holding an object Actions always provide (`var metadata =
+/// user.app_metadata; if (!metadata)`), for `user` and `context` alike: converted like a test of
+/// the property itself when the name is bound once and never reassigned, else flagged (locals are
+/// matched by name).
+fn held_metadata_tests(ctx: &mut Ctx<'_>) {
     for held in held_tests(ctx.parsed, &ctx.bindings) {
         let (object, always_present) = match held.param {
             Param::User => ("user", USER_METADATA),
             Param::Context => ("context", CONTEXT_ALWAYS_PRESENT),
             Param::Callback => continue,
         };
-        if always_present.contains(&held.property.as_str()) {
-            let local = &held.local;
+        if !always_present.contains(&held.property.as_str()) {
+            continue;
+        }
+        let (local, property) = (&held.local.sym, &held.property);
+        if held.exact {
+            let name = format!("`{local}` ({object}.{property})");
+            emptiness_test(ctx, held.existence, held.local.span, &name);
+        } else {
             ctx.flag(
                 Code::AlwaysPresentTest,
-                &held.test,
-                format!("`{local}` holds {object}.{}, which Actions always provide: this test always says it is there; test Object.keys({local}).length instead", held.property),
+                &held.existence.test,
+                format!("`{local}` may hold {object}.{property}, which Actions always provide: then this test always says it is there; test Object.keys({local}).length instead"),
             );
         }
     }
@@ -417,7 +424,7 @@ pub fn run(ctx: &mut Ctx<'_>, model: &Model) {
         flag_identity_tokens(ctx);
     }
     if ctx.text.contains("etadata") {
-        flag_held_metadata_tests(ctx);
+        held_metadata_tests(ctx);
     }
     let saml_fields = saml_mapped_fields(model);
     let mut handler = UserReads {
