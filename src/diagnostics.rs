@@ -115,6 +115,8 @@ codes! {
         "The Rules sandbox offered request, _ (lodash) and jwt (jsonwebtoken) as globals. The Action requires the package at module scope and lists it as a dependency, without a version: pin the version the rule was written against.";
     UnauthorizedDenied = "R2A115", Info, "the unauthorized error code becomes access_denied",
         "A rule's UnauthorizedError reached the application as error=unauthorized; api.access.deny always gives error=access_denied, with the same error_description. The Action denies the same logins with the same message; only applications that test the error code for 'unauthorized' need a change, once for all rules.";
+    AlwaysPresent = "R2A117", Info, "test of an object Actions always provide converted",
+        "Rules left user.app_metadata, user.user_metadata and context.clientMetadata undefined when there was nothing in them; Actions always give an object, empty then. A test of whether one is there (!user.app_metadata, typeof … === 'undefined', … == null) would always say it is, so it became a test of whether it is empty: Object.keys(event.user.app_metadata).length === 0. A test that only guards the read of one key (user.app_metadata && user.app_metadata.plan) gives the same result on an empty object and was left as it is.";
 
     ContextAsWhole = "R2A202", Warning, "context used as a whole",
         "The context object is passed on or read as a whole. Actions split it into event (read-only data) and api (side effects); rewrite the code that receives it.";
@@ -162,6 +164,8 @@ codes! {
         "require() is called with a name built at run time (often 'pkg@' + version). Actions install the dependencies listed on the Action: require the package by its literal name and list it, with its version, as a dependency.";
     RulesConstructInAction = "R2A225", Warning, "an Action still refers to a Rules construct",
         "The file is an Action, but it still refers to user, context, callback, configuration, auth0 or UnauthorizedError, none of which exists when an Action runs: the statement throws a ReferenceError. Finish the conversion by hand (see `rules2actions explain` for the code of the TODO above it), or convert the original rule again.";
+    AlwaysPresentTest = "R2A226", Warning, "test of an object Actions always provide",
+        "The tested local was declared as user.app_metadata, user.user_metadata or context.clientMetadata, but it is reassigned or its name is bound again elsewhere, so it was not rewritten. Rules left these objects undefined when there was nothing in them; Actions always give an object, so if the local still holds one, this test always says it is there: a branch meant for users (or applications) without metadata never runs. Test whether it is empty instead: Object.keys(metadata).length === 0.";
 
     ConnectionOptions = "R2A301", Error, "context.connectionOptions has no Action equivalent",
         "Actions expose no connection options (tenant_domain, domain_aliases). Keep the values the rule needs as Action secrets or in event.connection.metadata.";
@@ -173,6 +177,8 @@ codes! {
         "user.persistent and user.permissions have no documented Action counterpart. Store the data in app_metadata with api.user.setAppMetadata, or read permissions from the access token.";
     DeleteClaim = "R2A305", Error, "deleting a claim is not possible in Actions",
         "Actions cannot delete standard claims from the ID or access token. Stop requesting the scope that adds the claim instead.";
+    IdentityProviderToken = "R2A306", Error, "identity provider tokens are not in Actions",
+        "Rules gave the identity provider's tokens in user.identities[].access_token, refresh_token and access_token_secret; Actions do not (event.user.identities has no tokens). Read them from the Management API instead: GET /api/v2/users/{id} with a machine-to-machine application granted read:users and read:user_idp_tokens, its credentials stored as Action secrets (and the token cached with api.cache). Until then the Action sends undefined where the rule sent the token.";
 }
 
 impl Code {

@@ -144,8 +144,17 @@ pub const USER_PROFILE_FIELDS: &[&str] = &[
     "enrolledFactors",
 ];
 
-/// The user's metadata objects: in Rules, `app_metadata` keys were also merged into `user`.
+/// The user's metadata objects: in Rules, `app_metadata` keys were also merged into `user`. Rules
+/// left them undefined when empty; Actions always provide them.
 pub const USER_METADATA: &[&str] = &["app_metadata", "user_metadata"];
+
+/// The properties of `context` that Rules left undefined when empty and Actions always provide
+/// (an empty object then).
+pub const CONTEXT_ALWAYS_PRESENT: &[&str] = &["clientMetadata"];
+
+/// The identity provider's tokens that Rules kept in each entry of `user.identities`; Actions
+/// give the identities without them.
+pub const IDENTITY_TOKENS: &[&str] = &["access_token", "refresh_token", "access_token_secret"];
 
 #[cfg(test)]
 mod tests {

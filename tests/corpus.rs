@@ -83,8 +83,11 @@ fn corpus_figures() {
 }
 
 /// The share of the official templates (`auth0-rules`) that convert with nothing left for a
-/// human. Raise the floor as the converter improves; never lower it.
-const CLEAN_FLOOR_PERCENT: usize = 70;
+/// human. Raise the floor as the converter improves; never lower it for a false alarm. (Lowered
+/// once from 70: three templates that converted silently wrong now get errors they deserve: the
+/// identity provider's tokens in `linkedin-original-picture` and `google-refresh-token`, and
+/// `delete user[key]` in `remove-attributes`.)
+const CLEAN_FLOOR_PERCENT: usize = 68;
 
 #[test]
 fn most_official_templates_convert_with_nothing_left_to_do() {

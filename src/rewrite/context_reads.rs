@@ -3,12 +3,13 @@
 //! member out. Side-effect properties (tokens, MFA, redirect, SAML, primary user) belong to their
 //! own rewrites; whatever reaches this pass unhandled is flagged, never dropped.
 
+use super::user_reads::emptiness_test;
 use super::Ctx;
 use crate::analysis::accesses::{replay, ChainHandler, Role, Segment};
 use crate::analysis::model::Model;
 use crate::analysis::scope::Param;
 use crate::diagnostics::Code;
-use crate::mapping::{context_part, geoip_key, renamed_key, ContextPart};
+use crate::mapping::{context_part, geoip_key, renamed_key, ContextPart, CONTEXT_ALWAYS_PRESENT};
 use swc_ecma_ast::Ident;
 
 /// What a prefix of a context chain becomes.
@@ -63,6 +64,8 @@ fn verdict(names: &[Option<&str>], role: Role, reads_timestamps: bool) -> Verdic
             "context is indexed with a key computed at run time".into(),
         ),
         (Some("stats"), Some("loginsCount")) => map(2, "event.stats.logins_count"),
+        // `context.stats && context.stats.loginsCount`: a test of presence is not a use as a whole.
+        (Some("stats"), None) if role.tests() => map(1, "event.stats"),
         (Some("stats"), _) => Verdict::Flag(
             Code::ContextAsWhole,
             "context.stats is read as a whole; its loginsCount is event.stats.logins_count".into(),
@@ -215,6 +218,12 @@ impl ChainHandler for ContextReads<'_, '_> {
         match verdict(&names, role, self.reads_timestamps) {
             Verdict::Map(mapping) => {
                 let covered = segments[mapping.consumed - 1].span;
+                if let (Role::Test(existence), [Some(name)]) = (role, names.as_slice()) {
+                    if CONTEXT_ALWAYS_PRESENT.contains(name) && !existence.guard {
+                        // Before the rename: the test's replacement holds the renamed chain.
+                        emptiness_test(self.ctx, existence, covered, &format!("context.{name}"));
+                    }
+                }
                 let mut to = with_optional_segments(&mapping.to, &segments[..mapping.consumed]);
                 if role.writes() {
                     // `a?.b = v` is not valid JavaScript; a write needs the plain member.
@@ -229,8 +238,7 @@ impl ChainHandler for ContextReads<'_, '_> {
                     );
                 }
                 // Testing whether geoip or request is there does not depend on their keys.
-                let only_tested =
-                    role == Role::Test && mapping.note.is_some_and(|(code, _)| code == Code::ContextAsWhole);
+                let only_tested = role.tests() && mapping.note.is_some_and(|(code, _)| code == Code::ContextAsWhole);
                 if let Some((code, note)) = mapping.note.filter(|_| !only_tested) {
                     self.ctx.flag(code, &covered, note);
                 }

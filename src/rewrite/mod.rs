@@ -150,6 +150,7 @@ pub const REWRITES: &[Rewrite] = {
             name: "context reads",
             section: "§3",
             codes: &[
+                AlwaysPresent,
                 AuthenticationTimestamps,
                 ConnectionOptions,
                 ContextAsWhole,
@@ -171,7 +172,15 @@ pub const REWRITES: &[Rewrite] = {
         Rewrite {
             name: "user reads",
             section: "§2",
-            codes: &[ProfileWrite, UndocumentedUserField, UnknownUserProperty],
+            codes: &[
+                AlwaysPresent,
+                AlwaysPresentTest,
+                DeleteClaim,
+                IdentityProviderToken,
+                ProfileWrite,
+                UndocumentedUserField,
+                UnknownUserProperty,
+            ],
             run: user_reads::run,
         },
         Rewrite {
