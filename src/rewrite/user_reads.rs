@@ -66,10 +66,11 @@ impl UserReads<'_, '_> {
         );
     }
 
-    fn mapped_later(&self, field: &str, write: Span) -> bool {
-        self.saml_fields
-            .iter()
-            .any(|(mapped, at)| mapped == field && *at > write.lo)
+    /// Whether the rule's own SAML mappings send `field`: the saml rewrite sets the attribute after
+    /// the mapping and again after each later write of the field (flagging a write it cannot
+    /// follow), so the value written reaches the response, as in Rules.
+    fn mapped(&self, field: &str) -> bool {
+        self.saml_fields.iter().any(|(mapped, _)| mapped == field)
     }
 
     /// `user[key]`: the key is known only at run time, so it may name a profile field that Rules
@@ -136,9 +137,9 @@ impl ChainHandler for UserReads<'_, '_> {
                 self.flag_unknown(field, first)
             }
             (Some(field), Role::Default) if !USER_PROFILE_FIELDS.contains(&field) => {}
-            // `user.awsRole = …` for the rule's own SAML mapping, made after it: the Action's
+            // `user.awsRole = …` for the rule's own SAML mapping: the Action's
             // `api.samlResponse.setAttribute(…, event.user.awsRole)` reads the value written.
-            (Some(field), Role::Write) if !USER_PROFILE_FIELDS.contains(&field) && self.mapped_later(field, first) => {}
+            (Some(field), Role::Write) if !USER_PROFILE_FIELDS.contains(&field) && self.mapped(field) => {}
             (Some(field), Role::Write | Role::Default) if !USER_METADATA.contains(&field) => self.ctx.flag(
                 Code::ProfileWrite,
                 &first,
