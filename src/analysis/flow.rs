@@ -4,6 +4,7 @@
 use rustc_hash::FxHashSet;
 use swc_common::{BytePos, Spanned};
 use swc_ecma_ast::*;
+use swc_ecma_visit::{Visit, VisitWith};
 
 /// Where a statement's code continues inline: the success continuation of a folded metadata
 /// update (`update(…).then(function () { … })` becomes the update followed by that body).
@@ -83,4 +84,43 @@ pub fn does_something(stmt: &Stmt) -> bool {
 /// No statement is inlined.
 pub fn nothing_inlined(_: &Stmt) -> Option<&[Stmt]> {
     None
+}
+
+/// Whether evaluating an expression may do something besides computing its value: call, construct,
+/// assign, await. Functions written in it do nothing until they are called.
+pub fn may_have_effects(expr: &Expr) -> bool {
+    struct Effects(bool);
+    impl Visit for Effects {
+        fn visit_call_expr(&mut self, _: &CallExpr) {
+            self.0 = true;
+        }
+        fn visit_new_expr(&mut self, _: &NewExpr) {
+            self.0 = true;
+        }
+        fn visit_assign_expr(&mut self, _: &AssignExpr) {
+            self.0 = true;
+        }
+        fn visit_update_expr(&mut self, _: &UpdateExpr) {
+            self.0 = true;
+        }
+        fn visit_await_expr(&mut self, _: &AwaitExpr) {
+            self.0 = true;
+        }
+        fn visit_yield_expr(&mut self, _: &YieldExpr) {
+            self.0 = true;
+        }
+        fn visit_tagged_tpl(&mut self, _: &TaggedTpl) {
+            self.0 = true;
+        }
+        fn visit_unary_expr(&mut self, unary: &UnaryExpr) {
+            self.0 |= unary.op == UnaryOp::Delete;
+            unary.visit_children_with(self);
+        }
+        fn visit_function(&mut self, _: &Function) {}
+        fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
+        fn visit_class(&mut self, _: &Class) {}
+    }
+    let mut effects = Effects(false);
+    expr.visit_with(&mut effects);
+    effects.0
 }

@@ -4,9 +4,9 @@
 //! promise chain or a timer, the Action must not finish first: the body then runs inside an
 //! awaited Promise and every use of the callback becomes its resolver (see `signature`).
 
-use super::{metadata, CallbackMode, Ctx};
+use super::{metadata, print, CallbackMode, Ctx};
 use crate::analysis::aliases::AliasOrigin;
-use crate::analysis::flow::{does_something, tail_statements};
+use crate::analysis::flow::{does_something, may_have_effects, tail_statements};
 use crate::analysis::model::Model;
 use crate::analysis::scope::{Global, Param};
 use crate::diagnostics::Code;
@@ -28,13 +28,22 @@ enum Statement {
     Return,
 }
 
+/// A callback call that is a whole statement: its kind, its range, and whether it stands
+/// directly in a block (not as the body of an unbraced `if`).
+#[derive(Clone)]
+struct StatementAt {
+    kind: Statement,
+    range: Range<usize>,
+    in_block: bool,
+}
+
 struct CallbackUse {
     ident: Ident,
     call: Option<CallExpr>,
     /// `callback.bind(thisArg, …)`: a function that calls back when it is called.
     bind: Option<CallExpr>,
-    /// The statement the call is, with its range; `None` when the call is part of an expression.
-    statement: Option<(Statement, Range<usize>)>,
+    /// The statement the call is; `None` when the call is part of an expression.
+    statement: Option<StatementAt>,
     depth: Option<u32>,
 }
 
@@ -53,7 +62,14 @@ enum Message<'a> {
     ErrorValue(&'a Expr),
     /// An error built without a message.
     Empty,
+    /// A message of the converter's own, for a denial the rule expressed without one.
+    Text(&'static str),
 }
+
+/// Why the Action denies `callback(null, null, context)`: Rules failed a login that reached the
+/// end of the pipeline without a user.
+pub const NO_USER_MESSAGE: &str = "The login has no user";
+const NO_USER_NOTE: &str = "the rule called back without a user, which failed the login: the Action denies it";
 
 pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     let uses = collect(ctx);
@@ -108,7 +124,7 @@ fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
         inlined_depth: 0,
         uses: Vec::new(),
     };
-    collector.note_statements(&ctx.rule.body.stmts, true);
+    collector.note_statements(&ctx.rule.body.stmts, true, true);
     ctx.rule
         .body
         .stmts
@@ -120,7 +136,7 @@ fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
 struct Collector<'c, 'a> {
     ctx: &'c Ctx<'a>,
     /// Calls that are whole statements, by the position of the call.
-    statements: FxHashMap<BytePos, (Statement, Range<usize>)>,
+    statements: FxHashMap<BytePos, StatementAt>,
     /// Statements after which the rule body runs nothing more.
     tails: FxHashSet<BytePos>,
     /// How many folded continuations (functions whose body now runs inline) enclose the visit.
@@ -133,7 +149,7 @@ impl Collector<'_, '_> {
         matches!(expr, Expr::Ident(i) if self.ctx.bindings.param(i) == Some(Param::Callback))
     }
 
-    fn note_statements(&mut self, stmts: &[Stmt], in_rule_body: bool) {
+    fn note_statements(&mut self, stmts: &[Stmt], in_rule_body: bool, in_block: bool) {
         for (index, stmt) in stmts.iter().enumerate() {
             let followers = &stmts[index + 1..];
             let (call, statement) = match stmt {
@@ -151,8 +167,12 @@ impl Collector<'_, '_> {
             if let Expr::Call(call) = &**call {
                 let plain = matches!(&call.callee, Callee::Expr(callee) if self.is_callback(callee));
                 if plain || as_plain_call(self.ctx, call).is_some() {
-                    let range = self.ctx.range(stmt.span());
-                    self.statements.insert(call.span.lo, (statement, range));
+                    let at = StatementAt {
+                        kind: statement,
+                        range: self.ctx.range(stmt.span()),
+                        in_block,
+                    };
+                    self.statements.insert(call.span.lo, at);
                 }
             }
         }
@@ -203,7 +223,7 @@ impl Collector<'_, '_> {
     /// Visits a folded continuation's body as statements of the rule body.
     fn visit_inlined(&mut self, body: &FunctionBody, is_last: bool) {
         self.inlined_depth += 1;
-        self.note_statements(&body.stmts, is_last);
+        self.note_statements(&body.stmts, is_last, true);
         body.stmts.iter().for_each(|stmt| stmt.visit_with(self));
         self.inlined_depth -= 1;
     }
@@ -225,12 +245,12 @@ impl Visit for Collector<'_, '_> {
     }
 
     fn visit_block_stmt(&mut self, block: &BlockStmt) {
-        self.note_statements(&block.stmts, false);
+        self.note_statements(&block.stmts, false, true);
         block.visit_children_with(self);
     }
 
     fn visit_function_body(&mut self, body: &FunctionBody) {
-        self.note_statements(&body.stmts, false);
+        self.note_statements(&body.stmts, false, true);
         body.visit_children_with(self);
     }
 
@@ -238,14 +258,14 @@ impl Visit for Collector<'_, '_> {
         // An unbraced `if (c) callback(…); else callback(…);` holds the calls as statements too.
         for branch in std::iter::once(&if_stmt.cons).chain(&if_stmt.alt) {
             if !matches!(**branch, Stmt::Block(_)) {
-                self.note_statements(std::slice::from_ref(branch), false);
+                self.note_statements(std::slice::from_ref(branch), false, false);
             }
         }
         if_stmt.visit_children_with(self);
     }
 
     fn visit_switch_case(&mut self, case: &SwitchCase) {
-        self.note_statements(&case.cons, false);
+        self.note_statements(&case.cons, false, true);
         case.visit_children_with(self);
     }
 
@@ -413,11 +433,13 @@ fn outcome<'a>(ctx: &Ctx<'_>, call: &'a CallExpr) -> Outcome<'a> {
     }
     let expr = &*first.expr;
     match expr {
-        Expr::Lit(Lit::Null(_)) => Outcome::Allow,
-        _ if ctx.bindings.is_global(expr, Global::Undefined) => Outcome::Allow,
-        Expr::Unary(UnaryExpr {
-            op: UnaryOp::Void, arg, ..
-        }) if matches!(&**arg, Expr::Lit(_)) => Outcome::Allow,
+        _ if is_nothing(ctx, expr) => match call.args.get(1) {
+            // Rules failed a login that reached the end of the pipeline without a user.
+            Some(user) if user.spread.is_none() && is_nothing(ctx, &user.expr) => {
+                Outcome::Deny(Message::Text(NO_USER_MESSAGE))
+            }
+            _ => Outcome::Allow,
+        },
         Expr::New(new) if is_error_class(ctx, &new.callee) => match new.args.as_deref().and_then(|a| a.first()) {
             Some(arg) if arg.spread.is_none() => Outcome::Deny(Message::Expr(&arg.expr)),
             Some(_) => Outcome::Unknown,
@@ -426,6 +448,17 @@ fn outcome<'a>(ctx: &Ctx<'_>, call: &'a CallExpr) -> Outcome<'a> {
         Expr::Lit(Lit::Str(_)) | Expr::Tpl(_) => Outcome::Deny(Message::Expr(expr)),
         Expr::Ident(_) | Expr::Member(_) if call.args.len() == 1 => Outcome::Deny(Message::ErrorValue(expr)),
         _ => Outcome::Unknown,
+    }
+}
+
+/// `null`, `undefined` or `void 0`: no error, or no user.
+fn is_nothing(ctx: &Ctx<'_>, expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(Lit::Null(_)) => true,
+        Expr::Unary(UnaryExpr {
+            op: UnaryOp::Void, arg, ..
+        }) => matches!(&**arg, Expr::Lit(_)),
+        _ => ctx.bindings.is_global(expr, Global::Undefined),
     }
 }
 
@@ -444,8 +477,13 @@ fn unauthorized_error_ident(ctx: &Ctx<'_>, call: &CallExpr) -> Option<Ident> {
     }
 }
 
-/// Reports `callback(null, otherUser, context)`: Actions cannot hand a new object on.
+/// Reports `callback(null, otherUser, context)`: Actions cannot hand a new object on. (After an
+/// error, or without a user, the objects do not matter: the login fails.)
 fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
+    if !matches!(outcome(ctx, call), Outcome::Allow | Outcome::Unknown) {
+        claim_passed_objects(ctx, call);
+        return;
+    }
     let expected = [Param::User, Param::Context];
     for (arg, param) in call.args.iter().skip(1).zip(expected) {
         if !ctx.bindings.is_param(&arg.expr, param) {
@@ -460,17 +498,24 @@ fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
             );
         }
     }
+    claim_passed_objects(ctx, call);
+}
+
+/// The rule's own `user` and `context` handed to the callback go with it.
+fn claim_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
     for arg in call.args.iter().skip(1) {
-        mark_params_handled(ctx, &arg.expr);
+        if let Expr::Ident(ident) = &*arg.expr {
+            if ctx.bindings.param(ident).is_some() {
+                ctx.claim(ident);
+            }
+        }
     }
 }
 
-fn mark_params_handled(ctx: &mut Ctx<'_>, expr: &Expr) {
-    if let Expr::Ident(ident) = expr {
-        if ctx.bindings.param(ident).is_some() {
-            ctx.claim(ident);
-        }
-    }
+/// The arguments after the error that do something when evaluated
+/// (`callback(null, user, global.postError('x', context))`): the Action keeps them, in order.
+fn effects(call: &CallExpr) -> impl Iterator<Item = &ExprOrSpread> {
+    call.args.iter().skip(1).filter(|arg| may_have_effects(&arg.expr))
 }
 
 fn deny_pieces(ctx: &Ctx<'_>, message: &Message<'_>) -> Vec<Piece> {
@@ -482,9 +527,14 @@ fn deny_pieces(ctx: &Ctx<'_>, message: &Message<'_>) -> Vec<Piece> {
             pieces.push(Piece::Text(".message".into()));
         }
         Message::Empty => pieces.push(Piece::Text("''".into())),
+        Message::Text(text) => pieces.push(Piece::Text(quoted(ctx, text))),
     }
     pieces.push(Piece::Text(")".into()));
     pieces
+}
+
+fn quoted(ctx: &Ctx<'_>, text: &str) -> String {
+    print::string_literal(text, print::preferred_quote(ctx.text))
 }
 
 /// Extends a last argument's range over the comments between it and the closing parenthesis, so
@@ -499,41 +549,27 @@ fn with_trailing_comments(ctx: &Ctx<'_>, range: Range<usize>) -> Range<usize> {
 }
 
 fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
-    let (call, (statement, range)) = (
-        callback.call.as_ref().expect("checked"),
-        callback.statement.clone().expect("checked"),
-    );
-    let semicolon = if ctx.text[range.clone()].trim_end().ends_with(';') {
+    let call = callback.call.as_ref().expect("checked");
+    let at = callback.statement.clone().expect("checked");
+    let semicolon = if ctx.text[at.range.clone()].trim_end().ends_with(';') {
         ";"
     } else {
         ""
     };
-    match outcome(ctx, call) {
-        Outcome::Allow => {
-            check_passed_objects(ctx, call);
-            match statement {
-                Statement::Expression { is_last: true, .. } => ctx.delete_statement(range),
-                Statement::Expression { skips_code, .. } => {
-                    if skips_code {
-                        ctx.flag(
-                            Code::CodeAfterCallback,
-                            call,
-                            "the statements after this callback ran in the rule but are skipped in the Action",
-                        );
-                    }
-                    ctx.edits.replace(range, format!("return{semicolon}"));
-                }
-                Statement::Return => ctx.edits.replace(range, format!("return{semicolon}")),
-            }
-        }
+    if let Statement::Expression { skips_code: true, .. } = at.kind {
+        ctx.flag(
+            Code::CodeAfterCallback,
+            call,
+            "the statements after this callback ran in the rule but are skipped in the Action",
+        );
+    }
+    check_passed_objects(ctx, call);
+    let ending = match outcome(ctx, call) {
+        Outcome::Allow => match at.kind {
+            Statement::Expression { is_last: true, .. } => None,
+            _ => Some(vec![Piece::Text(format!("return{semicolon}"))]),
+        },
         Outcome::Deny(message) => {
-            if let Statement::Expression { skips_code: true, .. } = statement {
-                ctx.flag(
-                    Code::CodeAfterCallback,
-                    call,
-                    "the statements after this callback ran in the rule but are skipped in the Action",
-                );
-            }
             if let Some(class) = unauthorized_error_ident(ctx, call) {
                 ctx.claim(&class);
                 ctx.report(
@@ -545,12 +581,26 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
             let mut pieces = vec![Piece::Text("return ".into())];
             pieces.extend(deny_pieces(ctx, &message));
             pieces.push(Piece::Text(semicolon.into()));
-            ctx.edits.replace_with(range, pieces);
+            Some(pieces)
         }
         Outcome::Unknown => unreachable!("returnable calls have a known outcome"),
+    };
+    // What the arguments did still happens, before the Action returns.
+    let mut statements: Vec<Vec<Piece>> = effects(call)
+        .map(|arg| vec![Piece::Source(ctx.range(arg.expr.span())), Piece::Text(";".into())])
+        .collect();
+    statements.extend(ending);
+    if statements.is_empty() {
+        ctx.delete_statement(at.range);
+    } else {
+        ctx.replace_statement(at.range, at.in_block, statements);
     }
     ctx.claim(&callback.ident);
-    ctx.report(Code::CallbackReturn, &callback.ident, "callback converted");
+    let note = match outcome(ctx, call) {
+        Outcome::Deny(Message::Text(_)) => NO_USER_NOTE,
+        _ => "callback converted",
+    };
+    ctx.report(Code::CallbackReturn, &callback.ident, note);
 }
 
 fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
@@ -565,16 +615,24 @@ fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
         return;
     };
     let mut pieces = vec![Piece::Text(format!("{done}("))];
-    match outcome(ctx, call) {
-        Outcome::Allow => check_passed_objects(ctx, call),
-        _ => {
-            let first = &call.args[0];
-            pieces.push(Piece::Source(ctx.range(first.span())));
-            if call.args.len() > 1 {
-                check_passed_objects(ctx, call);
-            }
+    let outcome = outcome(ctx, call);
+    match outcome {
+        Outcome::Allow => {}
+        Outcome::Deny(Message::Text(text)) => {
+            ctx.report(Code::CallbackReturn, call, NO_USER_NOTE);
+            pieces.push(Piece::Text(format!("new Error({})", quoted(ctx, text))));
         }
+        _ => pieces.push(Piece::Source(ctx.range(call.args[0].span()))),
     }
+    // The resolver ignores the arguments after the error, but they are still evaluated, in order.
+    for (index, arg) in effects(call).enumerate() {
+        if index == 0 && matches!(outcome, Outcome::Allow) {
+            pieces.push(Piece::Text("null".into()));
+        }
+        pieces.push(Piece::Text(", ".into()));
+        pieces.push(Piece::Source(ctx.range(arg.expr.span())));
+    }
+    check_passed_objects(ctx, call);
     pieces.push(Piece::Text(")".into()));
     ctx.edits.replace_with(ctx.range(call.span), pieces);
 }

@@ -20,12 +20,24 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     let mut header = HANDLER_HEADER.to_string();
     if let CallbackMode::Awaited { done, error } = &ctx.callback_mode {
         let executor = if rule.is_async { "async " } else { "" };
+        let thrown = ctx.bindings.fresh_name("ruleThrown");
+        // Whatever the body throws denies the login at once: an `async` executor's exception
+        // would otherwise leave the Promise pending until the time limit. The error may be a
+        // string (`callback('No licence')`), an Error, or anything else thrown.
         header.push_str(&format!(
-            "{newline}{unit}const {error} = await new Promise({executor}({done}) => {{"
+            "{newline}{unit}const {error} = await new Promise({executor}({done}) => {{{newline}{unit}try {{"
         ));
         let close = rule.body_range.end - 1;
         let line_start = ctx.source.line_start(close);
-        let footer = format!("{unit}}});{newline}{unit}if ({error}) return api.access.deny({error}.message);{newline}");
+        let footer = [
+            format!("{unit}}} catch ({thrown}) {{"),
+            format!("{unit}{unit}{done}({thrown} || new Error(String({thrown})));"),
+            format!("{unit}}}"),
+            format!("{unit}}});"),
+            format!("{unit}if ({error}) return api.access.deny(String({error}.message ?? {error}));"),
+        ]
+        .map(|line| line + newline)
+        .concat();
         if ctx.text[line_start..close].trim().is_empty() {
             ctx.edits.insert(line_start, footer);
         } else {
