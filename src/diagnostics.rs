@@ -145,7 +145,7 @@ codes! {
     UnauthorizedErrorUse = "R2A215", Warning, "UnauthorizedError used other than to construct an error",
         "Actions have no UnauthorizedError class. Replace this use (for example an instanceof test) by plain Error handling.";
     CodeAfterCallback = "R2A216", Warning, "code after the callback no longer runs",
-        "The rule went on running after calling back; in the Action the callback became a return, so the statements after it are skipped. Move anything that must still happen before the return.";
+        "The rule went on running after calling back; in the Action the callback became a return, so the statements after it are skipped. Move anything that must still happen before the return. Also reported for work the rule leaves running when it calls back (a request's callback or a promise handler that updates metadata or sets a claim): Rules still made those calls, but an Action's api calls made after its handler has returned are lost. Await the work before calling back (the login then waits for it).";
     SessionId = "R2A217", Warning, "session id has a different meaning",
         "context.sessionID became event.session?.id. The Rules value was only meaningful with prompt=none; check what the code relies on.";
     TokenClaims = "R2A220", Warning, "token change not converted",

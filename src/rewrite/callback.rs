@@ -101,7 +101,7 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
         uses.iter().for_each(|u| rewrite_as_resolver(ctx, u, &done));
         ctx.callback_mode = CallbackMode::Awaited { done, error };
     }
-    deny_open_paths(ctx);
+    finish_paths(ctx);
 }
 
 /// A folded metadata update runs its success continuation inline, in tail position.
@@ -352,28 +352,40 @@ pub const NO_CALLBACK_MESSAGE: &str = "The rule ended without calling back";
 
 /// Denies the login on every path of the rule that ends without calling back. Rules waited for the
 /// callback until the time limit and failed the login; the Action denies it at once instead (in
-/// the awaited form, a Promise that is never resolved would wait for the limit too).
-fn deny_open_paths(ctx: &mut Ctx<'_>) {
+/// the awaited form, a Promise that is never resolved would wait for the limit too). Also flags
+/// the work the rule leaves running when it calls back.
+fn finish_paths(ctx: &mut Ctx<'_>) {
     let holders = callback_holders(ctx);
-    let mentions = |stmt: &Stmt| mentions_callback(ctx, &holders, stmt);
-    let awaited = matches!(ctx.callback_mode, CallbackMode::Awaited { .. });
-    // Every callback statement of the returning form becomes a `return`.
-    let leaf = |stmt: &Stmt| match () {
-        _ if !awaited && is_callback_statement(ctx, stmt) => Leaf::CallsBack,
-        _ if mentions(stmt) => Leaf::HandsOn,
-        _ => Leaf::Plain,
-    };
-    let rules = PathRules {
-        leaf: &leaf,
-        mentions: &mentions,
-        inlined: &|stmt| inlined_body(ctx, stmt),
-    };
-    let close = ctx.rule.body.span.hi - BytePos(1);
-    let mut ends = open_ends(&ctx.rule.body.stmts, close, &rules);
-    if awaited {
-        for body in &continuations(ctx, &mentions) {
-            ends.extend(open_ends(&body.stmts, body.span.hi - BytePos(1), &rules));
+    let (ends, late) = {
+        let ctx = &*ctx;
+        let mentions = |stmt: &Stmt| mentions_callback(ctx, &holders, stmt);
+        let awaited = matches!(ctx.callback_mode, CallbackMode::Awaited { .. });
+        // Every callback statement of the returning form becomes a `return`.
+        let leaf = |stmt: &Stmt| match () {
+            _ if !awaited && is_callback_statement(ctx, stmt) => Leaf::CallsBack,
+            _ if mentions(stmt) => Leaf::HandsOn,
+            _ => Leaf::Plain,
+        };
+        let rules = PathRules {
+            leaf: &leaf,
+            mentions: &mentions,
+            inlined: &|stmt| inlined_body(ctx, stmt),
+        };
+        let close = ctx.rule.body.span.hi - BytePos(1);
+        let mut ends = open_ends(&ctx.rule.body.stmts, close, &rules);
+        if awaited {
+            for body in &continuations(ctx, &mentions) {
+                ends.extend(open_ends(&body.stmts, body.span.hi - BytePos(1), &rules));
+            }
         }
+        (ends, late_work(ctx, &mentions))
+    };
+    for span in late {
+        ctx.flag(
+            Code::CodeAfterCallback,
+            &span,
+            "this function runs later, but the rule calls back without waiting for it: its api calls would come after the Action has returned, and are lost (Rules still made them); await the work before calling back",
+        );
     }
     let deny = match &ctx.callback_mode {
         CallbackMode::Awaited { done, .. } => format!("{done}(new Error({}))", quoted(ctx, NO_CALLBACK_MESSAGE)),
@@ -550,8 +562,16 @@ fn root_ident(expr: &Expr) -> Option<&Ident> {
 /// the callback: promise handlers, timers, and Node-style callbacks (`function (err, …)` last).
 /// A path through one of them that does not call back leaves the login waiting.
 fn continuations(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<FunctionBody> {
+    let mut found = later_functions(ctx);
+    found.retain(|(_, body)| body.stmts.iter().any(mentions));
+    found.into_iter().map(|(_, body)| body).collect()
+}
+
+/// The functions the rule hands to code that calls them once, later (promise handlers, timers,
+/// Node-style callbacks: `function (err, …)` given last), with their span.
+fn later_functions(ctx: &Ctx<'_>) -> Vec<(Span, FunctionBody)> {
     struct Finder {
-        found: Vec<FunctionBody>,
+        found: Vec<(Span, FunctionBody)>,
     }
     impl Visit for Finder {
         fn visit_call_expr(&mut self, call: &CallExpr) {
@@ -579,7 +599,7 @@ fn continuations(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<Functio
                     }
                 };
                 if called_once {
-                    self.found.push(body.clone());
+                    self.found.push((arg.expr.span(), body.clone()));
                 }
             }
             call.visit_children_with(self);
@@ -587,8 +607,51 @@ fn continuations(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<Functio
     }
     let mut finder = Finder { found: Vec::new() };
     ctx.rule.body.visit_with(&mut finder);
-    finder.found.retain(|body| body.stmts.iter().any(mentions));
     finder.found
+}
+
+/// Work left running when the rule calls back: a request's callback or a promise handler that
+/// does not call back but changes the login (`auth0.users.updateAppMetadata`, a token claim).
+/// Rules still made those calls after calling back; an Action's `api` calls made after the
+/// handler has returned are lost.
+fn late_work(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<Span> {
+    let folded = |span: Span| {
+        let start = ctx.range(span).start;
+        ctx.folds
+            .iter()
+            .any(|fold| fold.then_function == Some(span.lo) || fold.dropped.iter().any(|range| range.contains(&start)))
+    };
+    let late: Vec<Span> = later_functions(ctx)
+        .into_iter()
+        .filter(|(span, body)| !folded(*span) && !body.stmts.iter().any(mentions) && changes_login(ctx, body))
+        .map(|(span, _)| span)
+        .collect();
+    // One finding for a request made in another's callback: the outer one.
+    let outermost = |span: &Span| !late.iter().any(|outer| outer != span && outer.contains(*span));
+    late.iter().copied().filter(outermost).collect()
+}
+
+/// Whether code uses the Management API or writes to `context`: what becomes an `api` call.
+fn changes_login(ctx: &Ctx<'_>, body: &FunctionBody) -> bool {
+    struct Changes<'c, 'a> {
+        ctx: &'c Ctx<'a>,
+        found: bool,
+    }
+    impl Visit for Changes<'_, '_> {
+        fn visit_ident(&mut self, ident: &Ident) {
+            self.found |= self.ctx.bindings.global(ident) == Some(Global::Auth0);
+        }
+        fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+            if let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left {
+                self.found |=
+                    root_ident(&member.obj).is_some_and(|root| self.ctx.bindings.param(root) == Some(Param::Context));
+            }
+            assign.visit_children_with(self);
+        }
+    }
+    let mut changes = Changes { ctx, found: false };
+    body.visit_with(&mut changes);
+    changes.found
 }
 
 /// A function expression's first parameter and block body.
