@@ -890,20 +890,26 @@ fn resolver_name(ctx: &Ctx<'_>, ident: &Ident, done: &str) -> String {
 
 /// `callback.bind(thisArg, error, user, context)` becomes `done.bind(thisArg, error)`: the
 /// resolver takes only the error, and the objects Actions do not hand on are dropped (they
-/// are checked to be the rule's own, as for a call).
+/// are checked to be the rule's own, as for a call; arguments that do something stay).
 fn rewrite_bind(ctx: &mut Ctx<'_>, bind: &CallExpr, done: &str) {
-    let mut pieces = vec![Piece::Text(format!("{done}.bind("))];
-    for (index, arg) in bind.args.iter().take(2).enumerate() {
-        if index > 0 {
-            pieces.push(Piece::Text(", ".into()));
-        }
-        pieces.push(Piece::Source(ctx.range(arg.span())));
-    }
-    pieces.push(Piece::Text(")".into()));
     let after_this = CallExpr {
         args: bind.args.iter().skip(1).cloned().collect(),
         ..bind.clone()
     };
+    let error = match outcome(ctx, &after_this) {
+        Outcome::Deny(Message::Text(text)) => Some(Piece::Text(format!("new Error({})", quoted(ctx, text)))),
+        _ => after_this.args.first().map(|arg| Piece::Source(ctx.range(arg.span()))),
+    };
+    let this = bind.args.first().map(|arg| Piece::Source(ctx.range(arg.span())));
+    let effects = effects(&after_this).map(|arg| Piece::Source(ctx.range(arg.span())));
+    let mut pieces = vec![Piece::Text(format!("{done}.bind("))];
+    for (index, piece) in this.into_iter().chain(error).chain(effects).enumerate() {
+        if index > 0 {
+            pieces.push(Piece::Text(", ".into()));
+        }
+        pieces.push(piece);
+    }
+    pieces.push(Piece::Text(")".into()));
     check_passed_objects(ctx, &after_this);
     ctx.edits.replace_with(ctx.range(bind.span), pieces);
 }
