@@ -397,3 +397,103 @@ fn returns_in(stmt: &Stmt) -> Vec<OpenEnd> {
     stmt.visit_children_with(&mut returns);
     returns.found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rule::{find_rule, RuleSearch};
+    use crate::parse::{parse, ParsedProgram};
+
+    /// Names `cb` anywhere: here, the callback.
+    fn names_cb(stmt: &Stmt) -> bool {
+        struct Finder(bool);
+        impl Visit for Finder {
+            fn visit_ident(&mut self, ident: &Ident) {
+                self.0 |= &*ident.sym == "cb";
+            }
+        }
+        let mut finder = Finder(false);
+        stmt.visit_with(&mut finder);
+        finder.0
+    }
+
+    /// The open ends of a rule body, each as its kind and the text it points at.
+    fn open_ends_of(body: &str) -> Vec<(&'static str, String)> {
+        let text = format!("function (user, context, cb) {{\n{body}\n}}");
+        let parsed = parse(&text).expect("the rule parses");
+        let RuleSearch::Found { rule, .. } = find_rule(&parsed) else {
+            panic!("no rule function");
+        };
+        let leaf = |stmt: &Stmt| if names_cb(stmt) { Leaf::HandsOn } else { Leaf::Plain };
+        let rules = PathRules {
+            leaf: &leaf,
+            mentions: &names_cb,
+            inlined: &nothing_inlined,
+        };
+        let close = rule.body.span.hi - BytePos(1);
+        open_ends(&rule.body.stmts, close, &rules)
+            .into_iter()
+            .map(|end| {
+                let kind = match end {
+                    OpenEnd::Return { .. } => "return",
+                    OpenEnd::BlockEnd { .. } => "block end",
+                    OpenEnd::MissingElse { .. } => "missing else",
+                    OpenEnd::Unplaced { .. } => "unplaced",
+                };
+                (kind, text[parsed.range(end.span())].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_path_that_never_calls_back_ends_where_it_leaves() {
+        assert_eq!(
+            open_ends_of("if (a) return; cb();"),
+            [("return", "return;".to_string())]
+        );
+        assert_eq!(open_ends_of("if (a) { cb(); }"), [("missing else", "}".to_string())]);
+        assert_eq!(
+            open_ends_of("if (a) { cb(); } else { log(); }"),
+            [("block end", "}".to_string())]
+        );
+        assert_eq!(open_ends_of("log();"), [("block end", "}".to_string())]);
+    }
+
+    #[test]
+    fn paths_that_all_call_back_have_no_open_end() {
+        assert!(open_ends_of("if (a) { cb(); } else { cb(); }").is_empty());
+        assert!(open_ends_of("if (a) return cb(1); cb();").is_empty());
+        assert!(open_ends_of("if (a) { cb(); } cb();").is_empty());
+        assert!(open_ends_of("function f() { return; } cb();").is_empty());
+    }
+
+    #[test]
+    fn an_end_reached_after_calling_back_too_is_not_denied() {
+        assert_eq!(
+            open_ends_of("if (a) { cb(); }\nif (b) return;\ncb();"),
+            [("unplaced", "return;".to_string())]
+        );
+    }
+
+    #[test]
+    fn effects_are_calls_assignments_and_updates_but_not_functions() {
+        let effects = |source: &str| {
+            let parsed = parse(&format!("({source});")).expect("parses");
+            let ParsedProgram::Script(script) = &parsed.program else {
+                panic!("a script");
+            };
+            let Stmt::Expr(ExprStmt { expr, .. }) = &script.body[0] else {
+                panic!("an expression");
+            };
+            may_have_effects(expr)
+        };
+        assert!(effects("global.postError('x', context)"));
+        assert!(effects("{ id: make() }"));
+        assert!(effects("n++"));
+        assert!(effects("x = 1"));
+        assert!(!effects("user"));
+        assert!(!effects("a.b[c]"));
+        assert!(!effects("function () { return f(); }"));
+        assert!(!effects("cond ? user : null"));
+    }
+}
