@@ -3,10 +3,16 @@
 //! `return api.access.deny(message)`. When the rule calls back later, from a request callback, a
 //! promise chain or a timer, the Action must not finish first: the body then runs inside an
 //! awaited Promise and every use of the callback becomes its resolver (see `signature`).
+//!
+//! Either way the Action fails closed: a null user denies, the arguments after the error that do
+//! something are still evaluated, in order, and every path that ends without calling back denies
+//! the login there (`paths`).
+
+mod paths;
 
 use super::{metadata, print, CallbackMode, Ctx};
 use crate::analysis::aliases::AliasOrigin;
-use crate::analysis::flow::{does_something, may_have_effects, open_ends, tail_statements, Leaf, OpenEnd, PathRules};
+use crate::analysis::flow::{does_something, may_have_effects, tail_statements};
 use crate::analysis::model::Model;
 use crate::analysis::scope::{Global, Param};
 use crate::diagnostics::Code;
@@ -14,8 +20,7 @@ use crate::edits::Piece;
 use crate::parse::first_code_after;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
-use swc_atoms::Atom;
-use swc_common::{BytePos, Span, Spanned};
+use swc_common::{BytePos, Spanned};
 use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -101,7 +106,7 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
         uses.iter().for_each(|u| rewrite_as_resolver(ctx, u, &done));
         ctx.callback_mode = CallbackMode::Awaited { done, error };
     }
-    finish_paths(ctx);
+    paths::finish_paths(ctx);
 }
 
 /// A folded metadata update runs its success continuation inline, in tail position.
@@ -345,325 +350,6 @@ fn as_plain_call(ctx: &Ctx<'_>, call: &CallExpr) -> Option<(Ident, CallExpr)> {
 fn bound_callback(ctx: &Ctx<'_>, call: &CallExpr) -> Option<Ident> {
     let (ident, method) = callback_method(ctx, call)?;
     (method == "bind").then(|| ident.clone())
-}
-
-/// Why the Action denies a login on a path where the rule never called back.
-pub const NO_CALLBACK_MESSAGE: &str = "The rule ended without calling back";
-
-/// Denies the login on every path of the rule that ends without calling back. Rules waited for the
-/// callback until the time limit and failed the login; the Action denies it at once instead (in
-/// the awaited form, a Promise that is never resolved would wait for the limit too). Also flags
-/// the work the rule leaves running when it calls back.
-fn finish_paths(ctx: &mut Ctx<'_>) {
-    let holders = callback_holders(ctx);
-    let (ends, late) = {
-        let ctx = &*ctx;
-        let mentions = |stmt: &Stmt| mentions_callback(ctx, &holders, stmt);
-        let awaited = matches!(ctx.callback_mode, CallbackMode::Awaited { .. });
-        // Every callback statement of the returning form becomes a `return`.
-        let leaf = |stmt: &Stmt| match () {
-            _ if !awaited && is_callback_statement(ctx, stmt) => Leaf::CallsBack,
-            _ if mentions(stmt) => Leaf::HandsOn,
-            _ => Leaf::Plain,
-        };
-        let rules = PathRules {
-            leaf: &leaf,
-            mentions: &mentions,
-            inlined: &|stmt| inlined_body(ctx, stmt),
-        };
-        let close = ctx.rule.body.span.hi - BytePos(1);
-        let mut ends = open_ends(&ctx.rule.body.stmts, close, &rules);
-        if awaited {
-            for body in &continuations(ctx, &mentions) {
-                ends.extend(open_ends(&body.stmts, body.span.hi - BytePos(1), &rules));
-            }
-        }
-        (ends, late_work(ctx, &mentions))
-    };
-    for span in late {
-        ctx.flag(
-            Code::CodeAfterCallback,
-            &span,
-            "this function runs later, but the rule calls back without waiting for it: its api calls would come after the Action has returned, and are lost (Rules still made them); await the work before calling back",
-        );
-    }
-    let deny = match &ctx.callback_mode {
-        CallbackMode::Awaited { done, .. } => format!("{done}(new Error({}))", quoted(ctx, NO_CALLBACK_MESSAGE)),
-        CallbackMode::Return => format!("api.access.deny({})", quoted(ctx, NO_CALLBACK_MESSAGE)),
-    };
-    ends.into_iter().for_each(|end| deny_at(ctx, end, &deny));
-}
-
-fn deny_at(ctx: &mut Ctx<'_>, end: OpenEnd, deny: &str) {
-    const ENDS_HERE: &str =
-        "the rule can end here without calling back: Rules failed the login after a time-out; the Action denies it";
-    let span = end.span();
-    match end {
-        OpenEnd::Return { value, in_block, .. } => {
-            ctx.flag(
-                Code::ReturnWithoutCallback,
-                &span,
-                "the rule returns here without calling back: Rules failed the login after a time-out; the Action denies it",
-            );
-            let range = ctx.range(span);
-            let semicolon = if ctx.text[range.clone()].ends_with(';') { ";" } else { "" };
-            let mut statements = Vec::new();
-            if let Some(value) = value {
-                statements.push(vec![Piece::Source(ctx.range(value)), Piece::Text(";".into())]);
-            }
-            statements.push(vec![Piece::Text(format!("return {deny}{semicolon}"))]);
-            ctx.replace_statement(range, in_block, statements);
-        }
-        OpenEnd::BlockEnd { close } => {
-            let at = ctx.range(Span::new(close, close)).start;
-            let line_start = ctx.source.line_start(at);
-            if ctx.text[line_start..at].trim().is_empty() {
-                let indent = format!("{}{}", ctx.indentation_at(at), ctx.indent_unit);
-                let newline = ctx.newline;
-                let code = Code::ReturnWithoutCallback;
-                ctx.edits.insert(
-                    line_start,
-                    format!("{indent}// TODO({code}): {ENDS_HERE}{newline}{indent}{deny};{newline}"),
-                );
-                ctx.report(code, &span, ENDS_HERE);
-            } else {
-                ctx.edits.insert(at, format!("{deny}; "));
-                ctx.flag(Code::ReturnWithoutCallback, &span, ENDS_HERE);
-            }
-        }
-        OpenEnd::MissingElse { end } => {
-            let at = ctx.range(Span::new(end, end)).start;
-            let indent = ctx.indentation_at(at).to_string();
-            let inner = format!("{indent}{}", ctx.indent_unit);
-            let newline = ctx.newline;
-            let code = Code::ReturnWithoutCallback;
-            ctx.edits.insert(
-                at,
-                format!(" else {{{newline}{inner}// TODO({code}): {ENDS_HERE}{newline}{inner}{deny};{newline}{indent}}}"),
-            );
-            ctx.report(code, &span, ENDS_HERE);
-        }
-        OpenEnd::Unplaced { .. } => ctx.flag(
-            Code::ReturnWithoutCallback,
-            &span,
-            "a path that has not called back can end the rule here, which failed the login after a time-out; paths that called back earlier pass here too, so the Action does not deny: deny on the others",
-        ),
-    }
-}
-
-/// `callback(…);` or `return callback(…);`.
-fn is_callback_statement(ctx: &Ctx<'_>, stmt: &Stmt) -> bool {
-    let expr = match stmt {
-        Stmt::Expr(ExprStmt { expr, .. }) => &**expr,
-        Stmt::Return(ReturnStmt { arg: Some(arg), .. }) => &**arg,
-        _ => return false,
-    };
-    match expr {
-        Expr::Call(call) => {
-            matches!(&call.callee, Callee::Expr(callee) if ctx.bindings.is_param(callee, Param::Callback))
-                || as_plain_call(ctx, call).is_some()
-        }
-        _ => false,
-    }
-}
-
-/// Whether a statement may call back: it names the callback, `arguments`, or a function or
-/// variable that does ([`callback_holders`]). Shadowing is ignored, which only makes it say yes more.
-fn mentions_callback<'c, 'a>(
-    ctx: &'c Ctx<'a>,
-    holders: &'c FxHashSet<Atom>,
-    node: &impl VisitWith<Mentions<'c, 'a>>,
-) -> bool {
-    let mut mentions = Mentions {
-        ctx,
-        holders,
-        found: false,
-    };
-    node.visit_with(&mut mentions);
-    mentions.found
-}
-
-struct Mentions<'c, 'a> {
-    ctx: &'c Ctx<'a>,
-    holders: &'c FxHashSet<Atom>,
-    found: bool,
-}
-
-impl Visit for Mentions<'_, '_> {
-    fn visit_ident(&mut self, ident: &Ident) {
-        self.found |= self.ctx.bindings.param(ident) == Some(Param::Callback)
-            || &*ident.sym == "arguments"
-            || self.holders.contains(&ident.sym);
-    }
-}
-
-/// The names whose value calls back when used: `function finish() { callback(…) }`,
-/// `const done = () => callback(…)`, `handlers.done = …`, and, in turn, those that use them.
-fn callback_holders(ctx: &Ctx<'_>) -> FxHashSet<Atom> {
-    struct Holders<'c, 'a> {
-        ctx: &'c Ctx<'a>,
-        known: &'c FxHashSet<Atom>,
-        found: Vec<Atom>,
-    }
-    impl<'a> Holders<'_, 'a> {
-        fn note(&mut self, name: &Ident, value: &impl for<'m> VisitWith<Mentions<'m, 'a>>) {
-            if !self.known.contains(&name.sym) && mentions_callback(self.ctx, self.known, value) {
-                self.found.push(name.sym.clone());
-            }
-        }
-    }
-    impl Visit for Holders<'_, '_> {
-        fn visit_fn_decl(&mut self, decl: &FnDecl) {
-            self.note(&decl.ident, &decl.function);
-            decl.visit_children_with(self);
-        }
-        fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
-            if let (Pat::Ident(name), Some(init)) = (&declarator.name, &declarator.init) {
-                self.note(&name.id, init);
-            }
-            declarator.visit_children_with(self);
-        }
-        fn visit_assign_expr(&mut self, assign: &AssignExpr) {
-            let target = match &assign.left {
-                AssignTarget::Simple(SimpleAssignTarget::Ident(name)) => Some(&name.id),
-                AssignTarget::Simple(SimpleAssignTarget::Member(member)) => root_ident(&member.obj),
-                _ => None,
-            };
-            if let Some(target) = target {
-                self.note(target, &assign.right);
-            }
-            assign.visit_children_with(self);
-        }
-    }
-    let mut known = FxHashSet::default();
-    loop {
-        let mut holders = Holders {
-            ctx,
-            known: &known,
-            found: Vec::new(),
-        };
-        ctx.rule.body.visit_with(&mut holders);
-        if holders.found.is_empty() {
-            return known;
-        }
-        known.extend(holders.found);
-    }
-}
-
-fn root_ident(expr: &Expr) -> Option<&Ident> {
-    match expr {
-        Expr::Ident(ident) => Some(ident),
-        Expr::Member(member) => root_ident(&member.obj),
-        _ => None,
-    }
-}
-
-/// The bodies of the functions the rule hands to code that calls them once, later, and that use
-/// the callback: promise handlers, timers, and Node-style callbacks (`function (err, …)` last).
-/// A path through one of them that does not call back leaves the login waiting.
-fn continuations(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<FunctionBody> {
-    let mut found = later_functions(ctx);
-    found.retain(|(_, body)| body.stmts.iter().any(mentions));
-    found.into_iter().map(|(_, body)| body).collect()
-}
-
-/// The functions the rule hands to code that calls them once, later (promise handlers, timers,
-/// Node-style callbacks: `function (err, …)` given last), with their span.
-fn later_functions(ctx: &Ctx<'_>) -> Vec<(Span, FunctionBody)> {
-    struct Finder {
-        found: Vec<(Span, FunctionBody)>,
-    }
-    impl Visit for Finder {
-        fn visit_call_expr(&mut self, call: &CallExpr) {
-            let callee = match &call.callee {
-                Callee::Expr(callee) => match &**callee {
-                    Expr::Ident(ident) => Some(&*ident.sym),
-                    Expr::Member(MemberExpr {
-                        prop: MemberProp::Ident(prop),
-                        ..
-                    }) => Some(&*prop.sym),
-                    _ => None,
-                },
-                _ => None,
-            };
-            for (index, arg) in call.args.iter().enumerate() {
-                let Some((first_param, body)) = function_parts(&arg.expr) else {
-                    continue;
-                };
-                let called_once = match callee {
-                    Some("then" | "catch" | "finally") => true,
-                    Some("setTimeout" | "setImmediate" | "nextTick") => index == 0,
-                    _ => {
-                        index + 1 == call.args.len()
-                            && matches!(first_param, Some(Pat::Ident(p)) if matches!(&*p.id.sym, "err" | "error" | "er"))
-                    }
-                };
-                if called_once {
-                    self.found.push((arg.expr.span(), body.clone()));
-                }
-            }
-            call.visit_children_with(self);
-        }
-    }
-    let mut finder = Finder { found: Vec::new() };
-    ctx.rule.body.visit_with(&mut finder);
-    finder.found
-}
-
-/// Work left running when the rule calls back: a request's callback or a promise handler that
-/// does not call back but changes the login (`auth0.users.updateAppMetadata`, a token claim).
-/// Rules still made those calls after calling back; an Action's `api` calls made after the
-/// handler has returned are lost.
-fn late_work(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<Span> {
-    let folded = |span: Span| {
-        let start = ctx.range(span).start;
-        ctx.folds
-            .iter()
-            .any(|fold| fold.then_function == Some(span.lo) || fold.dropped.iter().any(|range| range.contains(&start)))
-    };
-    let late: Vec<Span> = later_functions(ctx)
-        .into_iter()
-        .filter(|(span, body)| !folded(*span) && !body.stmts.iter().any(mentions) && changes_login(ctx, body))
-        .map(|(span, _)| span)
-        .collect();
-    // One finding for a request made in another's callback: the outer one.
-    let outermost = |span: &Span| !late.iter().any(|outer| outer != span && outer.contains(*span));
-    late.iter().copied().filter(outermost).collect()
-}
-
-/// Whether code uses the Management API or writes to `context`: what becomes an `api` call.
-fn changes_login(ctx: &Ctx<'_>, body: &FunctionBody) -> bool {
-    struct Changes<'c, 'a> {
-        ctx: &'c Ctx<'a>,
-        found: bool,
-    }
-    impl Visit for Changes<'_, '_> {
-        fn visit_ident(&mut self, ident: &Ident) {
-            self.found |= self.ctx.bindings.global(ident) == Some(Global::Auth0);
-        }
-        fn visit_assign_expr(&mut self, assign: &AssignExpr) {
-            if let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left {
-                self.found |=
-                    root_ident(&member.obj).is_some_and(|root| self.ctx.bindings.param(root) == Some(Param::Context));
-            }
-            assign.visit_children_with(self);
-        }
-    }
-    let mut changes = Changes { ctx, found: false };
-    body.visit_with(&mut changes);
-    changes.found
-}
-
-/// A function expression's first parameter and block body.
-fn function_parts(expr: &Expr) -> Option<(Option<&Pat>, &FunctionBody)> {
-    match expr {
-        Expr::Fn(FnExpr { function, .. }) => Some((function.params.first().map(|p| &p.pat), function.body.as_ref()?)),
-        Expr::Arrow(ArrowExpr { params, body, .. }) => match &**body {
-            ArrowFunctionBody::FunctionBody(body) => Some((params.first(), body)),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 fn outcome<'a>(ctx: &Ctx<'_>, call: &'a CallExpr) -> Outcome<'a> {
