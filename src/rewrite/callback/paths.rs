@@ -234,6 +234,21 @@ fn continuations(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<Functio
     found.into_iter().map(|(_, body)| body).collect()
 }
 
+/// Methods whose function argument is called many times, even when it takes an error first.
+const CALLED_MANY_TIMES: &[&str] = &[
+    "addListener",
+    "each",
+    "eachSeries",
+    "forEach",
+    "map",
+    "on",
+    "once",
+    "prependListener",
+    "setInterval",
+    "subscribe",
+    "watch",
+];
+
 /// The functions the rule hands to code that calls them once, later (promise handlers, timers,
 /// Node-style callbacks: `function (err, …)` given last), with their span.
 fn later_functions(ctx: &Ctx<'_>) -> Vec<(Span, FunctionBody)> {
@@ -260,6 +275,8 @@ fn later_functions(ctx: &Ctx<'_>) -> Vec<(Span, FunctionBody)> {
                 let called_once = match callee {
                     Some("then" | "catch" | "finally") => true,
                     Some("setTimeout" | "setImmediate" | "nextTick") => index == 0,
+                    // Events and iterations call back many times (`cursor.each((err, doc) => …)`).
+                    Some(name) if CALLED_MANY_TIMES.contains(&name) => false,
                     _ => {
                         index + 1 == call.args.len()
                             && matches!(first_param, Some(Pat::Ident(p)) if matches!(&*p.id.sym, "err" | "error" | "er"))
