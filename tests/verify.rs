@@ -19,8 +19,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The number of corpus rules that must verify identical. Set from the first measurement; raise
-/// it when the conversion improves, never lower it.
-const CORPUS_IDENTICAL_FLOOR: usize = 64;
+/// it when the conversion improves, never lower it. (It went from 64 to 62 once, when appery.js and
+/// the HubSpot template left the warning-free pool for real findings: a path that never calls
+/// back, and metadata written after the rule has called back.)
+const CORPUS_IDENTICAL_FLOOR: usize = 62;
 
 fn skip_without_node(test: &str) -> bool {
     if node_available() {
