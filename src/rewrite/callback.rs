@@ -76,6 +76,8 @@ enum Message<'a> {
 /// end of the pipeline without a user.
 pub const NO_USER_MESSAGE: &str = "The login has no user";
 const NO_USER_NOTE: &str = "the rule called back without a user, which failed the login: the Action denies it";
+const MAYBE_NO_USER_NOTE: &str =
+    "the rule may call back without a user, which failed the login: the Action denies it when the user is missing";
 
 pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     let uses = collect(ctx);
@@ -413,8 +415,10 @@ fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
         return;
     }
     let expected = [Param::User, Param::Context];
+    let user = maybe_no_user(ctx, call).map(|(_, present)| present);
     for (arg, param) in call.args.iter().skip(1).zip(expected) {
-        if !ctx.bindings.is_param(&arg.expr, param) {
+        let passed = user.filter(|_| param == Param::User).unwrap_or(&arg.expr);
+        if !ctx.bindings.is_param(passed, param) {
             ctx.flag(
                 Code::CallbackReplacesObjects,
                 &*arg.expr,
@@ -427,6 +431,31 @@ fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
         }
     }
     claim_passed_objects(ctx, call);
+}
+
+/// `cond ? user : null`, `found || null`: a user that may be missing when the rule calls back
+/// without an error. Gives the whole expression and the branch that is not nothing.
+fn maybe_no_user<'c>(ctx: &Ctx<'_>, call: &'c CallExpr) -> Option<(&'c Expr, &'c Expr)> {
+    if !call.args.first().is_some_and(|error| is_nothing(ctx, &error.expr)) {
+        return None;
+    }
+    let user = call.args.get(1).filter(|arg| arg.spread.is_none())?;
+    let present = match &*user.expr {
+        Expr::Cond(cond) if is_nothing(ctx, &cond.alt) => &cond.cons,
+        Expr::Cond(cond) if is_nothing(ctx, &cond.cons) => &cond.alt,
+        Expr::Bin(bin) if bin.op == BinaryOp::LogicalOr && is_nothing(ctx, &bin.right) => &bin.left,
+        _ => return None,
+    };
+    Some((&user.expr, present))
+}
+
+/// `(user) == null`: whether a user that may be missing is.
+fn user_missing_test(ctx: &Ctx<'_>, user: &Expr) -> Vec<Piece> {
+    vec![
+        Piece::Text("(".into()),
+        Piece::Source(ctx.range(user.span())),
+        Piece::Text(") == null".into()),
+    ]
 }
 
 /// The rule's own `user` and `context` handed to the callback go with it.
@@ -492,6 +521,19 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
         );
     }
     check_passed_objects(ctx, call);
+    // What the arguments did still happens, before the Action returns.
+    let mut statements: Vec<Vec<Piece>> = effects(call)
+        .map(|arg| vec![Piece::Source(ctx.range(arg.expr.span())), Piece::Text(";".into())])
+        .collect();
+    if let Some((user, _)) = maybe_no_user(ctx, call) {
+        ctx.report(Code::CallbackReturn, user, MAYBE_NO_USER_NOTE);
+        let mut test = vec![Piece::Text("if (".into())];
+        test.extend(user_missing_test(ctx, user));
+        test.push(Piece::Text(") return ".into()));
+        test.extend(deny_pieces(ctx, &Message::Text(NO_USER_MESSAGE)));
+        test.push(Piece::Text(";".into()));
+        statements.push(test);
+    }
     let ending = match outcome(ctx, call) {
         Outcome::Allow => match at.kind {
             Statement::Expression { is_last: true, .. } => None,
@@ -513,10 +555,6 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
         }
         Outcome::Unknown => unreachable!("returnable calls have a known outcome"),
     };
-    // What the arguments did still happens, before the Action returns.
-    let mut statements: Vec<Vec<Piece>> = effects(call)
-        .map(|arg| vec![Piece::Source(ctx.range(arg.expr.span())), Piece::Text(";".into())])
-        .collect();
     statements.extend(ending);
     if statements.is_empty() {
         ctx.delete_statement(at.range);
@@ -545,7 +583,16 @@ fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
     let mut pieces = vec![Piece::Text(format!("{done}("))];
     let outcome = outcome(ctx, call);
     match outcome {
-        Outcome::Allow => {}
+        Outcome::Allow => {
+            if let Some((user, _)) = maybe_no_user(ctx, call) {
+                ctx.report(Code::CallbackReturn, user, MAYBE_NO_USER_NOTE);
+                pieces.extend(user_missing_test(ctx, user));
+                pieces.push(Piece::Text(format!(
+                    " ? new Error({}) : null",
+                    quoted(ctx, NO_USER_MESSAGE)
+                )));
+            }
+        }
         Outcome::Deny(Message::Text(text)) => {
             ctx.report(Code::CallbackReturn, call, NO_USER_NOTE);
             pieces.push(Piece::Text(format!("new Error({})", quoted(ctx, text))));
@@ -553,8 +600,9 @@ fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
         _ => pieces.push(Piece::Source(ctx.range(call.args[0].span()))),
     }
     // The resolver ignores the arguments after the error, but they are still evaluated, in order.
+    let error_written = pieces.len() > 1;
     for (index, arg) in effects(call).enumerate() {
-        if index == 0 && matches!(outcome, Outcome::Allow) {
+        if index == 0 && !error_written {
             pieces.push(Piece::Text("null".into()));
         }
         pieces.push(Piece::Text(", ".into()));
