@@ -479,15 +479,24 @@ fn deny_pieces(ctx: &Ctx<'_>, message: &Message<'_>) -> Vec<Piece> {
     let mut pieces = vec![Piece::Text("api.access.deny(".into())];
     match message {
         Message::Expr(expr) => pieces.push(Piece::Source(with_trailing_comments(ctx, ctx.range(expr.span())))),
-        Message::ErrorValue(expr) => {
-            pieces.push(Piece::Source(ctx.range(expr.span())));
-            pieces.push(Piece::Text(".message".into()));
-        }
+        Message::ErrorValue(expr) => pieces.extend(message_of(Piece::Source(ctx.range(expr.span())))),
         Message::Empty => pieces.push(Piece::Text("''".into())),
         Message::Text(text) => pieces.push(Piece::Text(quoted(ctx, text))),
     }
     pieces.push(Piece::Text(")".into()));
     pieces
+}
+
+/// The text of what the rule called back with: an Error's message, or the value itself (Rules
+/// took `callback('No licence')` as the message too).
+pub fn message_of(value: Piece) -> Vec<Piece> {
+    vec![
+        Piece::Text("String(".into()),
+        value.clone(),
+        Piece::Text(".message ?? ".into()),
+        value,
+        Piece::Text(")".into()),
+    ]
 }
 
 fn quoted(ctx: &Ctx<'_>, text: &str) -> String {
