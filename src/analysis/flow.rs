@@ -159,9 +159,11 @@ pub enum OpenEnd {
     BlockEnd { close: BytePos },
     /// An `if` with no `else` whose false test leaves the rule without calling back.
     MissingElse { end: BytePos },
-    /// Where a path that has not called back ends, but paths that have called back pass too: no
-    /// denial can go there.
+    /// A statement that some paths finish without calling back, with no place for a denial in
+    /// it (a loop, an unbraced `if`).
     Unplaced { span: Span },
+    /// An end that paths which have called back reach too: no denial can go there.
+    Shared(Box<OpenEnd>),
 }
 
 impl OpenEnd {
@@ -171,6 +173,7 @@ impl OpenEnd {
             OpenEnd::Return { span, .. } | OpenEnd::Unplaced { span } => *span,
             OpenEnd::BlockEnd { close } => Span::new(*close, *close + BytePos(1)),
             OpenEnd::MissingElse { end } => Span::new(*end - BytePos(1), *end),
+            OpenEnd::Shared(end) => end.span(),
         }
     }
 }
@@ -295,7 +298,10 @@ fn place_list(stmts: &[Stmt], end: Option<OpenEnd>, rules: &PathRules<'_>, ends:
             // Only when the code after it may end without calling back is there work left.
             let mut after = Vec::new();
             place_list(&stmts[index + 1..], end, rules, &mut after);
-            ends.extend(after.iter().map(|end| OpenEnd::Unplaced { span: end.span() }));
+            ends.extend(after.into_iter().map(|end| match end {
+                OpenEnd::Unplaced { .. } | OpenEnd::Shared(_) => end,
+                _ => OpenEnd::Shared(Box::new(end)),
+            }));
         } else {
             // Some paths through it have called back: deny inside it, on the others.
             place_statement(stmt, true, true, rules, ends);
@@ -439,6 +445,7 @@ mod tests {
                     OpenEnd::BlockEnd { .. } => "block end",
                     OpenEnd::MissingElse { .. } => "missing else",
                     OpenEnd::Unplaced { .. } => "unplaced",
+                    OpenEnd::Shared(_) => "shared",
                 };
                 (kind, text[parsed.range(end.span())].to_string())
             })
@@ -471,7 +478,7 @@ mod tests {
     fn an_end_reached_after_calling_back_too_is_not_denied() {
         assert_eq!(
             open_ends_of("if (a) { cb(); }\nif (b) return;\ncb();"),
-            [("unplaced", "return;".to_string())]
+            [("shared", "return;".to_string())]
         );
     }
 

@@ -64,11 +64,13 @@ pub(super) fn finish_paths(ctx: &mut Ctx<'_>) {
 fn deny_at(ctx: &mut Ctx<'_>, end: OpenEnd, deny: &str) {
     const ENDS_HERE: &str =
         "the rule can end here without calling back: Rules failed the login after a time-out; the Action denies it";
+    const SHARED: &str = "a path that has not called back can end the rule here, which failed the login after a time-out; paths that called back earlier pass here too, so the Action does not deny: deny on the others";
+    let code = Code::ReturnWithoutCallback;
     let span = end.span();
     match end {
         OpenEnd::Return { value, in_block, .. } => {
             ctx.flag(
-                Code::ReturnWithoutCallback,
+                code,
                 &span,
                 "the rule returns here without calling back: Rules failed the login after a time-out; the Action denies it",
             );
@@ -82,39 +84,48 @@ fn deny_at(ctx: &mut Ctx<'_>, end: OpenEnd, deny: &str) {
             ctx.replace_statement(range, in_block, statements);
         }
         OpenEnd::BlockEnd { close } => {
-            let at = ctx.range(Span::new(close, close)).start;
-            let line_start = ctx.source.line_start(at);
-            if ctx.text[line_start..at].trim().is_empty() {
-                let indent = format!("{}{}", ctx.indentation_at(at), ctx.indent_unit);
-                let newline = ctx.newline;
-                let code = Code::ReturnWithoutCallback;
-                ctx.edits.insert(
-                    line_start,
-                    format!("{indent}// TODO({code}): {ENDS_HERE}{newline}{indent}{deny};{newline}"),
-                );
-                ctx.report(code, &span, ENDS_HERE);
-            } else {
-                ctx.edits.insert(at, format!("{deny}; "));
-                ctx.flag(Code::ReturnWithoutCallback, &span, ENDS_HERE);
-            }
+            ctx.report(code, &span, ENDS_HERE);
+            let lines = [format!("// TODO({code}): {ENDS_HERE}"), format!("{deny};")];
+            insert_before_close(ctx, close, &lines);
         }
         OpenEnd::MissingElse { end } => {
+            ctx.report(code, &span, ENDS_HERE);
             let at = ctx.range(Span::new(end, end)).start;
             let indent = ctx.indentation_at(at).to_string();
             let inner = format!("{indent}{}", ctx.indent_unit);
             let newline = ctx.newline;
-            let code = Code::ReturnWithoutCallback;
             ctx.edits.insert(
                 at,
                 format!(" else {{{newline}{inner}// TODO({code}): {ENDS_HERE}{newline}{inner}{deny};{newline}{indent}}}"),
             );
-            ctx.report(code, &span, ENDS_HERE);
         }
+        OpenEnd::Shared(end) => match *end {
+            OpenEnd::BlockEnd { close } => {
+                ctx.report(code, &span, SHARED);
+                insert_before_close(ctx, close, &[format!("// TODO({code}): {SHARED}")]);
+            }
+            _ => ctx.flag(code, &span, SHARED),
+        },
         OpenEnd::Unplaced { .. } => ctx.flag(
-            Code::ReturnWithoutCallback,
+            code,
             &span,
-            "a path that has not called back can end the rule here, which failed the login after a time-out; paths that called back earlier pass here too, so the Action does not deny: deny on the others",
+            "some paths finish this statement without calling back and may end the rule, which failed the login after a time-out; deny the login on them",
         ),
+    }
+}
+
+/// Puts lines at the end of a block, before its closing brace, one level deeper than the brace.
+fn insert_before_close(ctx: &mut Ctx<'_>, close: BytePos, lines: &[String]) {
+    let at = ctx.range(Span::new(close, close)).start;
+    let line_start = ctx.source.line_start(at);
+    let outer = ctx.indentation_at(at).to_string();
+    let inner = format!("{outer}{}", ctx.indent_unit);
+    let newline = ctx.newline;
+    let body: String = lines.iter().map(|line| format!("{inner}{line}{newline}")).collect();
+    if ctx.text[line_start..at].trim().is_empty() {
+        ctx.edits.insert(line_start, body);
+    } else {
+        ctx.edits.insert(at, format!("{newline}{body}{outer}"));
     }
 }
 
