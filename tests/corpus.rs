@@ -83,8 +83,11 @@ fn corpus_figures() {
 }
 
 /// The share of the official templates (`auth0-rules`) that convert with nothing left for a
-/// human. Raise the floor as the converter improves; never lower it.
-const CLEAN_FLOOR_PERCENT: usize = 70;
+/// human. Raise the floor as the converter improves; never lower it. (It went from 70 to 68 once,
+/// for real findings the converter had missed: appery.js and cumulio-add-metadata-to-tokens.js
+/// have paths that never call back, and the HubSpot and Salesforce templates write metadata after
+/// the rule has called back, which an Action loses.)
+const CLEAN_FLOOR_PERCENT: usize = 68;
 
 #[test]
 fn most_official_templates_convert_with_nothing_left_to_do() {
