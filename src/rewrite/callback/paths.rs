@@ -196,8 +196,11 @@ fn callback_holders(ctx: &Ctx<'_>) -> FxHashSet<Atom> {
             decl.visit_children_with(self);
         }
         fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
-            if let (Pat::Ident(name), Some(init)) = (&declarator.name, &declarator.init) {
-                self.note(&name.id, init);
+            if let Some(init) = &declarator.init {
+                // `const { done } = { done: callback }` binds every name of the pattern.
+                for name in bound_names(&declarator.name) {
+                    self.note(&name, init);
+                }
             }
             declarator.visit_children_with(self);
         }
@@ -228,6 +231,21 @@ fn callback_holders(ctx: &Ctx<'_>) -> FxHashSet<Atom> {
     }
 }
 
+/// The names a declaration's pattern binds.
+fn bound_names(pat: &Pat) -> Vec<Ident> {
+    struct Names(Vec<Ident>);
+    impl Visit for Names {
+        fn visit_binding_ident(&mut self, binding: &BindingIdent) {
+            self.0.push(binding.id.clone());
+        }
+        // Default values are expressions, not names the pattern binds.
+        fn visit_expr(&mut self, _: &Expr) {}
+    }
+    let mut names = Names(Vec::new());
+    pat.visit_with(&mut names);
+    names.0
+}
+
 fn root_ident(expr: &Expr) -> Option<&Ident> {
     match expr {
         Expr::Ident(ident) => Some(ident),
@@ -238,11 +256,14 @@ fn root_ident(expr: &Expr) -> Option<&Ident> {
 
 /// The bodies of the functions the rule hands to code that calls them once, later, and that use
 /// the callback: promise handlers, timers, and Node-style callbacks (`function (err, …)` last).
-/// A path through one of them that does not call back leaves the login waiting.
+/// A path through one of them that does not call back leaves the login waiting, unless what it
+/// returns goes on to more code (`.then(…)` after it, or a chain whose value is used).
 fn continuations(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<FunctionBody> {
-    let mut found = later_functions(ctx);
-    found.retain(|(_, body)| body.stmts.iter().any(mentions));
-    found.into_iter().map(|(_, body)| body).collect()
+    later_functions(ctx)
+        .into_iter()
+        .filter(|later| later.last && later.body.stmts.iter().any(mentions))
+        .map(|later| later.body)
+        .collect()
 }
 
 /// Methods whose function argument is called many times, even when it takes an error first.
@@ -260,47 +281,76 @@ const CALLED_MANY_TIMES: &[&str] = &[
     "watch",
 ];
 
-/// The functions the rule hands to code that calls them once, later (promise handlers, timers,
-/// Node-style callbacks: `function (err, …)` given last), with their span.
-fn later_functions(ctx: &Ctx<'_>) -> Vec<(Span, FunctionBody)> {
+/// A function the rule hands to code that calls it once, later.
+struct Later {
+    span: Span,
+    body: FunctionBody,
+    /// Whether nothing runs after it with what it returns: a timer, a Node-style callback, a
+    /// promise handler of a chain whose value is dropped, with no `.then` or `.finally` after it.
+    last: bool,
+}
+
+/// The functions the rule hands to code that calls them once, later: promise handlers, timers,
+/// and Node-style callbacks (`function (err, …)` given last).
+fn later_functions(ctx: &Ctx<'_>) -> Vec<Later> {
+    #[derive(Default)]
     struct Finder {
-        found: Vec<(Span, FunctionBody)>,
+        found: Vec<Later>,
+        /// Promise chains whose value is dropped, by the span of the call: what their handlers
+        /// return reaches no code.
+        dropped: FxHashSet<Span>,
     }
     impl Visit for Finder {
+        fn visit_expr_stmt(&mut self, stmt: &ExprStmt) {
+            if let Expr::Call(call) = &*stmt.expr {
+                self.dropped.insert(call.span);
+            }
+            stmt.visit_children_with(self);
+        }
+
         fn visit_call_expr(&mut self, call: &CallExpr) {
-            let callee = match &call.callee {
+            let (object, method) = match &call.callee {
                 Callee::Expr(callee) => match &**callee {
-                    Expr::Ident(ident) => Some(&*ident.sym),
+                    Expr::Ident(ident) => (None, Some(&*ident.sym)),
                     Expr::Member(MemberExpr {
+                        obj,
                         prop: MemberProp::Ident(prop),
                         ..
-                    }) => Some(&*prop.sym),
-                    _ => None,
+                    }) => (Some(&**obj), Some(&*prop.sym)),
+                    _ => (None, None),
                 },
-                _ => None,
+                _ => (None, None),
             };
+            let dropped = self.dropped.contains(&call.span);
+            // `p.then(f).catch(g)`: f's value reaches no code either; after `.then(h)` it does.
+            if let (Some(Expr::Call(inner)), Some("catch"), true) = (object, method, dropped) {
+                self.dropped.insert(inner.span);
+            }
             for (index, arg) in call.args.iter().enumerate() {
                 let Some((first_param, body)) = function_parts(&arg.expr) else {
                     continue;
                 };
-                let called_once = match callee {
-                    Some("then" | "catch" | "finally") => true,
-                    Some("setTimeout" | "setImmediate" | "nextTick") => index == 0,
+                let last = match method {
+                    Some("then" | "catch" | "finally") => Some(dropped),
+                    Some("setTimeout" | "setImmediate" | "nextTick") => (index == 0).then_some(true),
                     // Events and iterations call back many times (`cursor.each((err, doc) => …)`).
-                    Some(name) if CALLED_MANY_TIMES.contains(&name) => false,
-                    _ => {
-                        index + 1 == call.args.len()
-                            && matches!(first_param, Some(Pat::Ident(p)) if matches!(&*p.id.sym, "err" | "error" | "er"))
-                    }
+                    Some(name) if CALLED_MANY_TIMES.contains(&name) => None,
+                    _ => (index + 1 == call.args.len()
+                        && matches!(first_param, Some(Pat::Ident(p)) if matches!(&*p.id.sym, "err" | "error" | "er")))
+                    .then_some(true),
                 };
-                if called_once {
-                    self.found.push((arg.expr.span(), body.clone()));
+                if let Some(last) = last {
+                    self.found.push(Later {
+                        span: arg.expr.span(),
+                        body: body.clone(),
+                        last,
+                    });
                 }
             }
             call.visit_children_with(self);
         }
     }
-    let mut finder = Finder { found: Vec::new() };
+    let mut finder = Finder::default();
     ctx.rule.body.visit_with(&mut finder);
     finder.found
 }
@@ -318,8 +368,10 @@ fn late_work(ctx: &Ctx<'_>, mentions: &dyn Fn(&Stmt) -> bool) -> Vec<Span> {
     };
     let late: Vec<Span> = later_functions(ctx)
         .into_iter()
-        .filter(|(span, body)| !folded(*span) && !body.stmts.iter().any(mentions) && changes_login(ctx, body))
-        .map(|(span, _)| span)
+        .filter(|later| {
+            !folded(later.span) && !later.body.stmts.iter().any(mentions) && changes_login(ctx, &later.body)
+        })
+        .map(|later| later.span)
         .collect();
     // One finding for a request made in another's callback: the outer one.
     let outermost = |span: &Span| !late.iter().any(|outer| outer != span && outer.contains(*span));
