@@ -114,18 +114,21 @@ fn deny_at(ctx: &mut Ctx<'_>, end: OpenEnd, deny: &str) {
     }
 }
 
-/// Puts lines at the end of a block, before its closing brace, one level deeper than the brace.
+/// Puts lines at the end of a block, before its closing brace: one level deeper than a brace that
+/// stands alone on its line, else at the indentation of the code the brace follows.
 fn insert_before_close(ctx: &mut Ctx<'_>, close: BytePos, lines: &[String]) {
     let at = ctx.range(Span::new(close, close)).start;
     let line_start = ctx.source.line_start(at);
-    let outer = ctx.indentation_at(at).to_string();
-    let inner = format!("{outer}{}", ctx.indent_unit);
+    let indent = ctx.indentation_at(at).to_string();
     let newline = ctx.newline;
-    let body: String = lines.iter().map(|line| format!("{inner}{line}{newline}")).collect();
     if ctx.text[line_start..at].trim().is_empty() {
+        let inner = format!("{indent}{}", ctx.indent_unit);
+        let body: String = lines.iter().map(|line| format!("{inner}{line}{newline}")).collect();
         ctx.edits.insert(line_start, body);
     } else {
-        ctx.edits.insert(at, format!("{newline}{body}{outer}"));
+        // The brace goes on a line of its own: the last line may be a `//` comment.
+        let body: String = lines.iter().map(|line| format!("{newline}{indent}{line}")).collect();
+        ctx.edits.insert(at, format!("{body}{newline}{indent}"));
     }
 }
 
