@@ -147,7 +147,7 @@ codes! {
     UnauthorizedErrorUse = "R2A215", Warning, "UnauthorizedError used other than to construct an error",
         "Actions have no UnauthorizedError class. Replace this use (for example an instanceof test) by plain Error handling.";
     CodeAfterCallback = "R2A216", Warning, "code after the callback no longer runs",
-        "The rule went on running after calling back; in the Action the callback became a return, so the statements after it are skipped. Move anything that must still happen before the return.";
+        "The rule went on running after calling back; in the Action the callback became a return, so the statements after it are skipped. Move anything that must still happen before the return. Also reported for work the rule leaves running when it calls back (a request's callback or a promise handler that updates metadata or sets a claim): Rules still made those calls, but an Action's api calls made after its handler has returned are lost. Await the work before calling back (the login then waits for it).";
     SessionId = "R2A217", Warning, "session id has a different meaning",
         "context.sessionID became event.session?.id. The Rules value was only meaningful with prompt=none; check what the code relies on.";
     TokenClaims = "R2A220", Warning, "token change not converted",
@@ -157,7 +157,7 @@ codes! {
     Saml = "R2A222", Warning, "SAML configuration not converted",
         "context.samlConfiguration.X = v becomes api.samlResponse.setX(v); mappings become api.samlResponse.setAttribute(uri, value).";
     ReturnWithoutCallback = "R2A218", Warning, "the rule returns without calling back",
-        "A rule that returned without calling the callback left the login waiting until it timed out and failed. The Action's return lets the login go on. If the rule meant to stop the login, deny it with api.access.deny; if it meant to go on, nothing needs to change.";
+        "A path of the rule ended without calling the callback (a bare return, or the end of a branch or of a request's callback): Rules left the login waiting until it timed out and failed. The Action denies the login there at once, with api.access.deny (in the awaited form, by resolving with an error), instead of letting it go on or waiting for the time limit. If the rule meant to let the login go on, replace the denial with a return. Where no single place can deny (some paths through the statement have called back and others go on), the TODO marks the statement: deny on the paths that do not call back.";
     PrimaryUser = "R2A223", Warning, "primary user not converted",
         "context.primaryUser = id becomes api.authentication.setPrimaryUser(id).";
     DynamicRequire = "R2A224", Warning, "module name computed at run time",

@@ -155,12 +155,14 @@ pub fn first_code_after(text: &str, from: usize) -> Option<usize> {
         match bytes[i] {
             b' ' | b'\t' | b'\n' | b'\r' | b';' => i += 1,
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+                // Any line terminator ends the comment: a file may use lone CRs.
+                let end = text[i..].find(['\n', '\r', '\u{2028}', '\u{2029}']);
+                i = end.map_or(bytes.len(), |n| i + n);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = text[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
             }
-            _ if text[i..].starts_with('\u{feff}') || text[i..].starts_with('\u{a0}') => {
+            _ if text[i..].starts_with(['\u{feff}', '\u{a0}', '\u{2028}', '\u{2029}']) => {
                 i += text[i..].chars().next().map_or(1, char::len_utf8)
             }
             _ => return Some(i),
@@ -192,6 +194,13 @@ mod tests {
         };
         assert!(error.message.contains("after the rule"), "{error:?}");
         assert_eq!(error.range.start, 24);
+    }
+
+    #[test]
+    fn a_line_comment_ends_at_any_line_terminator() {
+        assert_eq!(first_code_after("// c\rx", 0), Some(5));
+        assert_eq!(first_code_after("// c\u{2028}x", 0), Some(7));
+        assert_eq!(first_code_after("// c\r", 0), None);
     }
 
     #[test]

@@ -84,10 +84,12 @@ fn corpus_figures() {
 
 /// The share of the official templates (`auth0-rules`) that convert with nothing left for a
 /// human. Raise the floor as the converter improves; never lower it for a false alarm. (Lowered
-/// once from 70: three templates that converted silently wrong now get errors they deserve: the
-/// identity provider's tokens in `linkedin-original-picture` and `google-refresh-token`, and
-/// `delete user[key]` in `remove-attributes`.)
-const CLEAN_FLOOR_PERCENT: usize = 68;
+/// once, from 70, for real findings the converter had missed, in this session's work on issue 13:
+/// the identity provider's tokens in `linkedin-original-picture` and `google-refresh-token`,
+/// `delete user[key]` in `remove-attributes`, paths that never call back in `appery` and
+/// `cumulio-add-metadata-to-tokens`, and metadata written after the rule has called back in the
+/// HubSpot and Salesforce templates, which an Action loses.)
+const CLEAN_FLOOR_PERCENT: usize = 65;
 
 #[test]
 fn most_official_templates_convert_with_nothing_left_to_do() {
@@ -130,8 +132,10 @@ fn the_leftover_check_sees_unmarked_constructs() {
 
 /// The share of the real-world rules (`real-world/`, production rules from public repositories)
 /// that convert with nothing left for a human, measured when the test was written. Raise it as
-/// the converter improves; never lower it.
-const REAL_WORLD_CLEAN_FLOOR_PERCENT: usize = 44;
+/// the converter improves; never lower it for a false alarm. (44% when it was written; 41% once
+/// the converter found, in the same session, what it had missed: the identity provider's tokens
+/// the GitHub rules read, which Actions do not have.)
+const REAL_WORLD_CLEAN_FLOOR_PERCENT: usize = 41;
 
 fn real_world_dir() -> std::path::PathBuf {
     corpus_dir().join("real-world")
@@ -232,10 +236,6 @@ fn real_world_rules_convert_to_code_that_parses_and_mostly_clean() {
 /// listed file that no longer crashes (take it off the list).
 const KNOWN_ACTION_CRASHES: &[(&str, &str)] = &[
     (
-        "Techbikers-auth0/rules/link-accounts.js",
-        "R2A204: auth0.accessToken is left for a human (no Management API token in Actions); `auth0` is undefined",
-    ),
-    (
         "algorox-auth0-julianwilliam-tenant-files/rules/10-Yoti-Redirect-For-SPA.js",
         "R2A203: the rule's typo context.protocal (undefined under Rules) is left as is; `context` is undefined",
     ),
@@ -250,14 +250,6 @@ const KNOWN_ACTION_CRASHES: &[(&str, &str)] = &[
     (
         "dancinnamon-okta-auth0-smartfhir-demo/_removed/deploy/auth0/rules/Add fhirUser Claim.js",
         "R2A202: console.log(context) uses context as a whole, left as is; `context` is undefined",
-    ),
-    (
-        "is444-smartfin-auth0-rules/first-login-onboarding-rule.js",
-        "R2A202: `context.stats && …` reads context.stats as a whole, left as is; `context` is undefined",
-    ),
-    (
-        "pixlise-pixlise-ui/auth0/rule-set-unassigned-role-in-new-users.js",
-        "R2A202: `context.stats && …` reads context.stats as a whole, left as is; `context` is undefined",
     ),
     (
         "zmarkan-chatkit-sample-auth0-rules/chatkit_add_user_to_room.js",

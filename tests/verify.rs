@@ -19,10 +19,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The number of corpus rules that must verify identical. Set from the first measurement; raise
-/// it when the conversion improves, never lower it for a worse conversion. (Lowered once from 64:
-/// `remove-attributes` verified identical only because verify does not compare the profile, and
-/// its `delete user[key]` is now an error, which takes it out of the warning-free set.)
-const CORPUS_IDENTICAL_FLOOR: usize = 63;
+/// it when the conversion improves, never lower it for a worse conversion. (Lowered once from 64,
+/// when rules left the warning-free pool for real findings: `remove-attributes` verified identical
+/// only because verify does not compare the profile, and its `delete user[key]` is now an error;
+/// appery.js has a path that never calls back, and the HubSpot template writes metadata after the
+/// rule has called back.)
+const CORPUS_IDENTICAL_FLOOR: usize = 61;
 
 fn skip_without_node(test: &str) -> bool {
     if node_available() {

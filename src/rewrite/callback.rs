@@ -3,10 +3,16 @@
 //! `return api.access.deny(message)`. When the rule calls back later, from a request callback, a
 //! promise chain or a timer, the Action must not finish first: the body then runs inside an
 //! awaited Promise and every use of the callback becomes its resolver (see `signature`).
+//!
+//! Either way the Action fails closed: a null user denies, the arguments after the error that do
+//! something are still evaluated, in order, and every path that ends without calling back denies
+//! the login there (`paths`).
 
-use super::{metadata, CallbackMode, Ctx};
+mod paths;
+
+use super::{metadata, print, CallbackMode, Ctx};
 use crate::analysis::aliases::AliasOrigin;
-use crate::analysis::flow::{does_something, tail_statements};
+use crate::analysis::flow::{does_something, may_have_effects, tail_statements};
 use crate::analysis::model::Model;
 use crate::analysis::scope::{Global, Param};
 use crate::diagnostics::Code;
@@ -28,13 +34,22 @@ enum Statement {
     Return,
 }
 
+/// A callback call that is a whole statement: its kind, its range, and whether it stands
+/// directly in a block (not as the body of an unbraced `if`).
+#[derive(Clone)]
+struct StatementAt {
+    kind: Statement,
+    range: Range<usize>,
+    in_block: bool,
+}
+
 struct CallbackUse {
     ident: Ident,
     call: Option<CallExpr>,
     /// `callback.bind(thisArg, …)`: a function that calls back when it is called.
     bind: Option<CallExpr>,
-    /// The statement the call is, with its range; `None` when the call is part of an expression.
-    statement: Option<(Statement, Range<usize>)>,
+    /// The statement the call is; `None` when the call is part of an expression.
+    statement: Option<StatementAt>,
     depth: Option<u32>,
 }
 
@@ -53,7 +68,16 @@ enum Message<'a> {
     ErrorValue(&'a Expr),
     /// An error built without a message.
     Empty,
+    /// A message of the converter's own, for a denial the rule expressed without one.
+    Text(&'static str),
 }
+
+/// Why the Action denies `callback(null, null, context)`: Rules failed a login that reached the
+/// end of the pipeline without a user.
+pub const NO_USER_MESSAGE: &str = "The login has no user";
+const NO_USER_NOTE: &str = "the rule called back without a user, which failed the login: the Action denies it";
+const MAYBE_NO_USER_NOTE: &str =
+    "the rule may call back without a user, which failed the login: the Action denies it when the user is missing";
 
 pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     let uses = collect(ctx);
@@ -69,7 +93,6 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     });
     if returnable {
         uses.iter().for_each(|u| rewrite_as_return(ctx, u));
-        flag_returns_without_callback(ctx);
     } else {
         let done = ctx.bindings.fresh_name("ruleDone");
         let error = ctx.bindings.fresh_name("ruleError");
@@ -85,6 +108,7 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
         uses.iter().for_each(|u| rewrite_as_resolver(ctx, u, &done));
         ctx.callback_mode = CallbackMode::Awaited { done, error };
     }
+    paths::finish_paths(ctx);
 }
 
 /// A folded metadata update runs its success continuation inline, in tail position.
@@ -108,7 +132,7 @@ fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
         inlined_depth: 0,
         uses: Vec::new(),
     };
-    collector.note_statements(&ctx.rule.body.stmts, true);
+    collector.note_statements(&ctx.rule.body.stmts, true, true);
     ctx.rule
         .body
         .stmts
@@ -120,7 +144,7 @@ fn collect(ctx: &Ctx<'_>) -> Vec<CallbackUse> {
 struct Collector<'c, 'a> {
     ctx: &'c Ctx<'a>,
     /// Calls that are whole statements, by the position of the call.
-    statements: FxHashMap<BytePos, (Statement, Range<usize>)>,
+    statements: FxHashMap<BytePos, StatementAt>,
     /// Statements after which the rule body runs nothing more.
     tails: FxHashSet<BytePos>,
     /// How many folded continuations (functions whose body now runs inline) enclose the visit.
@@ -133,7 +157,7 @@ impl Collector<'_, '_> {
         matches!(expr, Expr::Ident(i) if self.ctx.bindings.param(i) == Some(Param::Callback))
     }
 
-    fn note_statements(&mut self, stmts: &[Stmt], in_rule_body: bool) {
+    fn note_statements(&mut self, stmts: &[Stmt], in_rule_body: bool, in_block: bool) {
         for (index, stmt) in stmts.iter().enumerate() {
             let followers = &stmts[index + 1..];
             let (call, statement) = match stmt {
@@ -151,8 +175,12 @@ impl Collector<'_, '_> {
             if let Expr::Call(call) = &**call {
                 let plain = matches!(&call.callee, Callee::Expr(callee) if self.is_callback(callee));
                 if plain || as_plain_call(self.ctx, call).is_some() {
-                    let range = self.ctx.range(stmt.span());
-                    self.statements.insert(call.span.lo, (statement, range));
+                    let at = StatementAt {
+                        kind: statement,
+                        range: self.ctx.range(stmt.span()),
+                        in_block,
+                    };
+                    self.statements.insert(call.span.lo, at);
                 }
             }
         }
@@ -203,7 +231,7 @@ impl Collector<'_, '_> {
     /// Visits a folded continuation's body as statements of the rule body.
     fn visit_inlined(&mut self, body: &FunctionBody, is_last: bool) {
         self.inlined_depth += 1;
-        self.note_statements(&body.stmts, is_last);
+        self.note_statements(&body.stmts, is_last, true);
         body.stmts.iter().for_each(|stmt| stmt.visit_with(self));
         self.inlined_depth -= 1;
     }
@@ -225,12 +253,12 @@ impl Visit for Collector<'_, '_> {
     }
 
     fn visit_block_stmt(&mut self, block: &BlockStmt) {
-        self.note_statements(&block.stmts, false);
+        self.note_statements(&block.stmts, false, true);
         block.visit_children_with(self);
     }
 
     fn visit_function_body(&mut self, body: &FunctionBody) {
-        self.note_statements(&body.stmts, false);
+        self.note_statements(&body.stmts, false, true);
         body.visit_children_with(self);
     }
 
@@ -238,14 +266,14 @@ impl Visit for Collector<'_, '_> {
         // An unbraced `if (c) callback(…); else callback(…);` holds the calls as statements too.
         for branch in std::iter::once(&if_stmt.cons).chain(&if_stmt.alt) {
             if !matches!(**branch, Stmt::Block(_)) {
-                self.note_statements(std::slice::from_ref(branch), false);
+                self.note_statements(std::slice::from_ref(branch), false, false);
             }
         }
         if_stmt.visit_children_with(self);
     }
 
     fn visit_switch_case(&mut self, case: &SwitchCase) {
-        self.note_statements(&case.cons, false);
+        self.note_statements(&case.cons, false, true);
         case.visit_children_with(self);
     }
 
@@ -326,84 +354,6 @@ fn bound_callback(ctx: &Ctx<'_>, call: &CallExpr) -> Option<Ident> {
     (method == "bind").then(|| ident.clone())
 }
 
-/// In Rules a `return` that did not call back left the login hanging until it failed; the
-/// Action's `return` lets it go on. (Inside the awaited Promise such a return still never
-/// resolves it, so the awaited form needs no such warning.)
-fn flag_returns_without_callback(ctx: &mut Ctx<'_>) {
-    struct Returns<'c, 'a> {
-        ctx: &'c Ctx<'a>,
-        found: Vec<ReturnStmt>,
-    }
-    impl Returns<'_, '_> {
-        fn is_callback_call(&self, expr: Option<&Expr>) -> bool {
-            match expr {
-                Some(Expr::Call(call)) => {
-                    matches!(&call.callee, Callee::Expr(callee) if self.ctx.bindings.is_param(callee, Param::Callback))
-                        || as_plain_call(self.ctx, call).is_some()
-                }
-                _ => false,
-            }
-        }
-
-        /// Whether a statement uses the callback: calls it, or hands it on to code that will.
-        fn uses_callback(&self, stmt: &Stmt) -> bool {
-            struct Finder<'f, 'c, 'a> {
-                returns: &'f Returns<'c, 'a>,
-                found: bool,
-            }
-            impl Visit for Finder<'_, '_, '_> {
-                fn visit_ident(&mut self, ident: &Ident) {
-                    self.found |= self.returns.ctx.bindings.param(ident) == Some(Param::Callback);
-                }
-            }
-            let mut finder = Finder {
-                returns: self,
-                found: false,
-            };
-            stmt.visit_with(&mut finder);
-            finder.found
-        }
-    }
-    impl Visit for Returns<'_, '_> {
-        fn visit_stmts(&mut self, stmts: &[Stmt]) {
-            // `callback(…); return;`, or `update().then(() => callback(…)); return;`: the rule
-            // has called back, or will.
-            let mut called_back = false;
-            for stmt in stmts {
-                if matches!(stmt, Stmt::Return(_)) && called_back {
-                    continue;
-                }
-                called_back |= !matches!(stmt, Stmt::Return(_)) && self.uses_callback(stmt);
-                stmt.visit_with(self);
-            }
-        }
-        fn visit_return_stmt(&mut self, stmt: &ReturnStmt) {
-            if !self.is_callback_call(stmt.arg.as_deref()) {
-                self.found.push(stmt.clone());
-            }
-        }
-        fn visit_function(&mut self, function: &Function) {
-            if self.ctx.folds.iter().any(|f| f.then_function == Some(function.span.lo)) {
-                function.visit_children_with(self);
-            }
-        }
-        fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
-            if self.ctx.folds.iter().any(|f| f.then_function == Some(arrow.span.lo)) {
-                arrow.visit_children_with(self);
-            }
-        }
-    }
-    let mut returns = Returns { ctx, found: Vec::new() };
-    returns.visit_stmts(&ctx.rule.body.stmts);
-    for stmt in returns.found {
-        ctx.flag(
-            Code::ReturnWithoutCallback,
-            &stmt,
-            "the rule returns here without calling back: the login waited until it failed; the Action goes on",
-        );
-    }
-}
-
 fn outcome<'a>(ctx: &Ctx<'_>, call: &'a CallExpr) -> Outcome<'a> {
     let Some(first) = call.args.first() else {
         return Outcome::Allow;
@@ -413,11 +363,13 @@ fn outcome<'a>(ctx: &Ctx<'_>, call: &'a CallExpr) -> Outcome<'a> {
     }
     let expr = &*first.expr;
     match expr {
-        Expr::Lit(Lit::Null(_)) => Outcome::Allow,
-        _ if ctx.bindings.is_global(expr, Global::Undefined) => Outcome::Allow,
-        Expr::Unary(UnaryExpr {
-            op: UnaryOp::Void, arg, ..
-        }) if matches!(&**arg, Expr::Lit(_)) => Outcome::Allow,
+        _ if is_nothing(ctx, expr) => match call.args.get(1) {
+            // Rules failed a login that reached the end of the pipeline without a user.
+            Some(user) if user.spread.is_none() && is_nothing(ctx, &user.expr) => {
+                Outcome::Deny(Message::Text(NO_USER_MESSAGE))
+            }
+            _ => Outcome::Allow,
+        },
         Expr::New(new) if is_error_class(ctx, &new.callee) => match new.args.as_deref().and_then(|a| a.first()) {
             Some(arg) if arg.spread.is_none() => Outcome::Deny(Message::Expr(&arg.expr)),
             Some(_) => Outcome::Unknown,
@@ -426,6 +378,17 @@ fn outcome<'a>(ctx: &Ctx<'_>, call: &'a CallExpr) -> Outcome<'a> {
         Expr::Lit(Lit::Str(_)) | Expr::Tpl(_) => Outcome::Deny(Message::Expr(expr)),
         Expr::Ident(_) | Expr::Member(_) if call.args.len() == 1 => Outcome::Deny(Message::ErrorValue(expr)),
         _ => Outcome::Unknown,
+    }
+}
+
+/// `null`, `undefined` or `void 0`: no error, or no user.
+fn is_nothing(ctx: &Ctx<'_>, expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(Lit::Null(_)) => true,
+        Expr::Unary(UnaryExpr {
+            op: UnaryOp::Void, arg, ..
+        }) => matches!(&**arg, Expr::Lit(_)),
+        _ => ctx.bindings.is_global(expr, Global::Undefined),
     }
 }
 
@@ -444,11 +407,18 @@ fn unauthorized_error_ident(ctx: &Ctx<'_>, call: &CallExpr) -> Option<Ident> {
     }
 }
 
-/// Reports `callback(null, otherUser, context)`: Actions cannot hand a new object on.
+/// Reports `callback(null, otherUser, context)`: Actions cannot hand a new object on. (After an
+/// error, or without a user, the objects do not matter: the login fails.)
 fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
+    if !matches!(outcome(ctx, call), Outcome::Allow | Outcome::Unknown) {
+        claim_passed_objects(ctx, call);
+        return;
+    }
     let expected = [Param::User, Param::Context];
+    let user = maybe_no_user(ctx, call).map(|(_, present)| present);
     for (arg, param) in call.args.iter().skip(1).zip(expected) {
-        if !ctx.bindings.is_param(&arg.expr, param) {
+        let passed = user.filter(|_| param == Param::User).unwrap_or(&arg.expr);
+        if !ctx.bindings.is_param(passed, param) {
             ctx.flag(
                 Code::CallbackReplacesObjects,
                 &*arg.expr,
@@ -460,31 +430,77 @@ fn check_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
             );
         }
     }
+    claim_passed_objects(ctx, call);
+}
+
+/// `cond ? user : null`, `found || null`: a user that may be missing when the rule calls back
+/// without an error. Gives the whole expression and the branch that is not nothing.
+fn maybe_no_user<'c>(ctx: &Ctx<'_>, call: &'c CallExpr) -> Option<(&'c Expr, &'c Expr)> {
+    if !call.args.first().is_some_and(|error| is_nothing(ctx, &error.expr)) {
+        return None;
+    }
+    let user = call.args.get(1).filter(|arg| arg.spread.is_none())?;
+    let present = match &*user.expr {
+        Expr::Cond(cond) if is_nothing(ctx, &cond.alt) => &cond.cons,
+        Expr::Cond(cond) if is_nothing(ctx, &cond.cons) => &cond.alt,
+        Expr::Bin(bin) if bin.op == BinaryOp::LogicalOr && is_nothing(ctx, &bin.right) => &bin.left,
+        _ => return None,
+    };
+    Some((&user.expr, present))
+}
+
+/// `(user) == null`: whether a user that may be missing is.
+fn user_missing_test(ctx: &Ctx<'_>, user: &Expr) -> Vec<Piece> {
+    vec![
+        Piece::Text("(".into()),
+        Piece::Source(ctx.range(user.span())),
+        Piece::Text(") == null".into()),
+    ]
+}
+
+/// The rule's own `user` and `context` handed to the callback go with it.
+fn claim_passed_objects(ctx: &mut Ctx<'_>, call: &CallExpr) {
     for arg in call.args.iter().skip(1) {
-        mark_params_handled(ctx, &arg.expr);
+        if let Expr::Ident(ident) = &*arg.expr {
+            if ctx.bindings.param(ident).is_some() {
+                ctx.claim(ident);
+            }
+        }
     }
 }
 
-fn mark_params_handled(ctx: &mut Ctx<'_>, expr: &Expr) {
-    if let Expr::Ident(ident) = expr {
-        if ctx.bindings.param(ident).is_some() {
-            ctx.claim(ident);
-        }
-    }
+/// The arguments after the error that do something when evaluated
+/// (`callback(null, user, global.postError('x', context))`): the Action keeps them, in order.
+fn effects(call: &CallExpr) -> impl Iterator<Item = &ExprOrSpread> {
+    call.args.iter().skip(1).filter(|arg| may_have_effects(&arg.expr))
 }
 
 fn deny_pieces(ctx: &Ctx<'_>, message: &Message<'_>) -> Vec<Piece> {
     let mut pieces = vec![Piece::Text("api.access.deny(".into())];
     match message {
         Message::Expr(expr) => pieces.push(Piece::Source(with_trailing_comments(ctx, ctx.range(expr.span())))),
-        Message::ErrorValue(expr) => {
-            pieces.push(Piece::Source(ctx.range(expr.span())));
-            pieces.push(Piece::Text(".message".into()));
-        }
+        Message::ErrorValue(expr) => pieces.extend(message_of(Piece::Source(ctx.range(expr.span())))),
         Message::Empty => pieces.push(Piece::Text("''".into())),
+        Message::Text(text) => pieces.push(Piece::Text(quoted(ctx, text))),
     }
     pieces.push(Piece::Text(")".into()));
     pieces
+}
+
+/// The text of what the rule called back with: an Error's message, or the value itself (Rules
+/// took `callback('No licence')` as the message too).
+pub fn message_of(value: Piece) -> Vec<Piece> {
+    vec![
+        Piece::Text("String(".into()),
+        value.clone(),
+        Piece::Text(".message ?? ".into()),
+        value,
+        Piece::Text(")".into()),
+    ]
+}
+
+fn quoted(ctx: &Ctx<'_>, text: &str) -> String {
+    print::string_literal(text, print::preferred_quote(ctx.text))
 }
 
 /// Extends a last argument's range over the comments between it and the closing parenthesis, so
@@ -499,41 +515,40 @@ fn with_trailing_comments(ctx: &Ctx<'_>, range: Range<usize>) -> Range<usize> {
 }
 
 fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
-    let (call, (statement, range)) = (
-        callback.call.as_ref().expect("checked"),
-        callback.statement.clone().expect("checked"),
-    );
-    let semicolon = if ctx.text[range.clone()].trim_end().ends_with(';') {
+    let call = callback.call.as_ref().expect("checked");
+    let at = callback.statement.clone().expect("checked");
+    let semicolon = if ctx.text[at.range.clone()].trim_end().ends_with(';') {
         ";"
     } else {
         ""
     };
-    match outcome(ctx, call) {
-        Outcome::Allow => {
-            check_passed_objects(ctx, call);
-            match statement {
-                Statement::Expression { is_last: true, .. } => ctx.delete_statement(range),
-                Statement::Expression { skips_code, .. } => {
-                    if skips_code {
-                        ctx.flag(
-                            Code::CodeAfterCallback,
-                            call,
-                            "the statements after this callback ran in the rule but are skipped in the Action",
-                        );
-                    }
-                    ctx.edits.replace(range, format!("return{semicolon}"));
-                }
-                Statement::Return => ctx.edits.replace(range, format!("return{semicolon}")),
-            }
-        }
+    if let Statement::Expression { skips_code: true, .. } = at.kind {
+        ctx.flag(
+            Code::CodeAfterCallback,
+            call,
+            "the statements after this callback ran in the rule but are skipped in the Action",
+        );
+    }
+    check_passed_objects(ctx, call);
+    // What the arguments did still happens, before the Action returns.
+    let mut statements: Vec<Vec<Piece>> = effects(call)
+        .map(|arg| vec![Piece::Source(ctx.range(arg.expr.span())), Piece::Text(";".into())])
+        .collect();
+    if let Some((user, _)) = maybe_no_user(ctx, call) {
+        ctx.report(Code::CallbackReturn, user, MAYBE_NO_USER_NOTE);
+        let mut test = vec![Piece::Text("if (".into())];
+        test.extend(user_missing_test(ctx, user));
+        test.push(Piece::Text(") return ".into()));
+        test.extend(deny_pieces(ctx, &Message::Text(NO_USER_MESSAGE)));
+        test.push(Piece::Text(";".into()));
+        statements.push(test);
+    }
+    let ending = match outcome(ctx, call) {
+        Outcome::Allow => match at.kind {
+            Statement::Expression { is_last: true, .. } => None,
+            _ => Some(vec![Piece::Text(format!("return{semicolon}"))]),
+        },
         Outcome::Deny(message) => {
-            if let Statement::Expression { skips_code: true, .. } = statement {
-                ctx.flag(
-                    Code::CodeAfterCallback,
-                    call,
-                    "the statements after this callback ran in the rule but are skipped in the Action",
-                );
-            }
             if let Some(class) = unauthorized_error_ident(ctx, call) {
                 ctx.claim(&class);
                 ctx.report(
@@ -545,12 +560,22 @@ fn rewrite_as_return(ctx: &mut Ctx<'_>, callback: &CallbackUse) {
             let mut pieces = vec![Piece::Text("return ".into())];
             pieces.extend(deny_pieces(ctx, &message));
             pieces.push(Piece::Text(semicolon.into()));
-            ctx.edits.replace_with(range, pieces);
+            Some(pieces)
         }
         Outcome::Unknown => unreachable!("returnable calls have a known outcome"),
+    };
+    statements.extend(ending);
+    if statements.is_empty() {
+        ctx.delete_statement(at.range);
+    } else {
+        ctx.replace_statement(at.range, at.in_block, statements);
     }
     ctx.claim(&callback.ident);
-    ctx.report(Code::CallbackReturn, &callback.ident, "callback converted");
+    let note = match outcome(ctx, call) {
+        Outcome::Deny(Message::Text(_)) => NO_USER_NOTE,
+        _ => "callback converted",
+    };
+    ctx.report(Code::CallbackReturn, &callback.ident, note);
 }
 
 fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
@@ -565,16 +590,34 @@ fn rewrite_as_resolver(ctx: &mut Ctx<'_>, callback: &CallbackUse, done: &str) {
         return;
     };
     let mut pieces = vec![Piece::Text(format!("{done}("))];
-    match outcome(ctx, call) {
-        Outcome::Allow => check_passed_objects(ctx, call),
-        _ => {
-            let first = &call.args[0];
-            pieces.push(Piece::Source(ctx.range(first.span())));
-            if call.args.len() > 1 {
-                check_passed_objects(ctx, call);
+    let outcome = outcome(ctx, call);
+    match outcome {
+        Outcome::Allow => {
+            if let Some((user, _)) = maybe_no_user(ctx, call) {
+                ctx.report(Code::CallbackReturn, user, MAYBE_NO_USER_NOTE);
+                pieces.extend(user_missing_test(ctx, user));
+                pieces.push(Piece::Text(format!(
+                    " ? new Error({}) : null",
+                    quoted(ctx, NO_USER_MESSAGE)
+                )));
             }
         }
+        Outcome::Deny(Message::Text(text)) => {
+            ctx.report(Code::CallbackReturn, call, NO_USER_NOTE);
+            pieces.push(Piece::Text(format!("new Error({})", quoted(ctx, text))));
+        }
+        _ => pieces.push(Piece::Source(ctx.range(call.args[0].span()))),
     }
+    // The resolver ignores the arguments after the error, but they are still evaluated, in order.
+    let error_written = pieces.len() > 1;
+    for (index, arg) in effects(call).enumerate() {
+        if index == 0 && !error_written {
+            pieces.push(Piece::Text("null".into()));
+        }
+        pieces.push(Piece::Text(", ".into()));
+        pieces.push(Piece::Source(ctx.range(arg.expr.span())));
+    }
+    check_passed_objects(ctx, call);
     pieces.push(Piece::Text(")".into()));
     ctx.edits.replace_with(ctx.range(call.span), pieces);
 }
@@ -590,20 +633,26 @@ fn resolver_name(ctx: &Ctx<'_>, ident: &Ident, done: &str) -> String {
 
 /// `callback.bind(thisArg, error, user, context)` becomes `done.bind(thisArg, error)`: the
 /// resolver takes only the error, and the objects Actions do not hand on are dropped (they
-/// are checked to be the rule's own, as for a call).
+/// are checked to be the rule's own, as for a call; arguments that do something stay).
 fn rewrite_bind(ctx: &mut Ctx<'_>, bind: &CallExpr, done: &str) {
-    let mut pieces = vec![Piece::Text(format!("{done}.bind("))];
-    for (index, arg) in bind.args.iter().take(2).enumerate() {
-        if index > 0 {
-            pieces.push(Piece::Text(", ".into()));
-        }
-        pieces.push(Piece::Source(ctx.range(arg.span())));
-    }
-    pieces.push(Piece::Text(")".into()));
     let after_this = CallExpr {
         args: bind.args.iter().skip(1).cloned().collect(),
         ..bind.clone()
     };
+    let error = match outcome(ctx, &after_this) {
+        Outcome::Deny(Message::Text(text)) => Some(Piece::Text(format!("new Error({})", quoted(ctx, text)))),
+        _ => after_this.args.first().map(|arg| Piece::Source(ctx.range(arg.span()))),
+    };
+    let this = bind.args.first().map(|arg| Piece::Source(ctx.range(arg.span())));
+    let effects = effects(&after_this).map(|arg| Piece::Source(ctx.range(arg.span())));
+    let mut pieces = vec![Piece::Text(format!("{done}.bind("))];
+    for (index, piece) in this.into_iter().chain(error).chain(effects).enumerate() {
+        if index > 0 {
+            pieces.push(Piece::Text(", ".into()));
+        }
+        pieces.push(piece);
+    }
+    pieces.push(Piece::Text(")".into()));
     check_passed_objects(ctx, &after_this);
     ctx.edits.replace_with(ctx.range(bind.span), pieces);
 }

@@ -4,11 +4,13 @@
 //! denies the login once the body has called back. The body's own lines are left as they are, so
 //! the diff shows only what changed.
 
+use super::callback::message_of;
 use super::redirect::CONTINUE_HANDLER;
 use super::{CallbackMode, Ctx};
 use crate::analysis::model::Model;
 use crate::analysis::rule::RuleForm;
 use crate::diagnostics::Code;
+use crate::edits::Piece;
 
 /// The first line of every converted Action's handler.
 pub const HANDLER_HEADER: &str = "exports.onExecutePostLogin = async (event, api) => {";
@@ -20,16 +22,31 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
     let mut header = HANDLER_HEADER.to_string();
     if let CallbackMode::Awaited { done, error } = &ctx.callback_mode {
         let executor = if rule.is_async { "async " } else { "" };
+        let thrown = ctx.bindings.fresh_name("ruleThrown");
+        // Whatever the body throws denies the login at once: an `async` executor's exception
+        // would otherwise leave the Promise pending until the time limit. The error may be a
+        // string (`callback('No licence')`), an Error, or anything else thrown.
         header.push_str(&format!(
-            "{newline}{unit}const {error} = await new Promise({executor}({done}) => {{"
+            "{newline}{unit}const {error} = await new Promise({executor}({done}) => {{{newline}{unit}try {{"
         ));
         let close = rule.body_range.end - 1;
         let line_start = ctx.source.line_start(close);
-        let footer = format!("{unit}}});{newline}{unit}if ({error}) return api.access.deny({error}.message);{newline}");
+        let catch = [
+            format!("{unit}}} catch ({thrown}) {{"),
+            format!("{unit}{unit}{done}({thrown} || new Error(String({thrown})));"),
+            format!("{unit}}}"),
+            format!("{unit}}});"),
+            format!("{unit}if ({error}) return api.access.deny("),
+        ]
+        .join(newline);
+        let mut footer = vec![Piece::Text(catch)];
+        footer.extend(message_of(Piece::Text(error.clone())));
+        footer.push(Piece::Text(format!(");{newline}")));
         if ctx.text[line_start..close].trim().is_empty() {
-            ctx.edits.insert(line_start, footer);
+            ctx.edits.replace_with(line_start..line_start, footer);
         } else {
-            ctx.edits.insert(close, format!("{newline}{footer}"));
+            footer.insert(0, Piece::Text(newline.to_string()));
+            ctx.edits.replace_with(close..close, footer);
         }
     }
     ctx.edits.replace(rule.header.clone(), header);
