@@ -156,7 +156,7 @@ codes! {
         "context.redirect = { url } becomes api.redirect.sendUserTo(url, { query }), and the context.protocol === 'redirect-callback' branch becomes exports.onContinuePostLogin in the same Action.";
     Saml = "R2A222", Warning, "SAML configuration not converted",
         "context.samlConfiguration.X = v becomes api.samlResponse.setX(v); mappings become api.samlResponse.setAttribute(uri, value).";
-    ReturnWithoutCallback = "R2A218", Warning, "the rule returns without calling back",
+    ReturnWithoutCallback = "R2A218", Warning, "a path of the rule ends without calling back",
         "A path of the rule ended without calling the callback (a bare return, or the end of a branch or of a request's callback): Rules left the login waiting until it timed out and failed. The Action denies the login there at once, with api.access.deny (in the awaited form, by resolving with an error), instead of letting it go on or waiting for the time limit. If the rule meant to let the login go on, replace the denial with a return. Where no single place can deny (some paths through the statement have called back and others go on), the TODO marks the statement: deny on the paths that do not call back.";
     PrimaryUser = "R2A223", Warning, "primary user not converted",
         "context.primaryUser = id becomes api.authentication.setPrimaryUser(id).";
