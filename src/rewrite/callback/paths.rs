@@ -25,7 +25,8 @@ pub(super) fn finish_paths(ctx: &mut Ctx<'_>) {
     let holders = callback_holders(ctx);
     let (ends, late) = {
         let ctx = &*ctx;
-        let mentions = |stmt: &Stmt| mentions_callback(ctx, &holders, stmt);
+        let mentioning = statements_mentioning_callback(ctx, &holders);
+        let mentions = |stmt: &Stmt| mentioning.contains(&(stmt.span().lo, stmt.span().hi));
         let awaited = matches!(ctx.callback_mode, CallbackMode::Awaited { .. });
         // Every callback statement of the returning form becomes a `return`.
         let leaf = |stmt: &Stmt| match () {
@@ -162,6 +163,50 @@ fn mentions_callback<'c, 'a>(
     };
     node.visit_with(&mut mentions);
     mentions.found
+}
+
+/// Every statement (by its span) whose code mentions the callback, found in one walk of the file:
+/// the path analysis asks it of each statement on every path, and walking each statement's subtree
+/// on each question made it quadratic in the nesting of the rule.
+fn statements_mentioning_callback(ctx: &Ctx<'_>, holders: &FxHashSet<Atom>) -> FxHashSet<(BytePos, BytePos)> {
+    struct Index<'c, 'a> {
+        mentions: Mentions<'c, 'a>,
+        /// Whether the statement being visited (innermost last) mentions it so far.
+        open: Vec<bool>,
+        found: FxHashSet<(BytePos, BytePos)>,
+    }
+    impl Visit for Index<'_, '_> {
+        fn visit_stmt(&mut self, stmt: &Stmt) {
+            self.open.push(false);
+            stmt.visit_children_with(self);
+            if self.open.pop() == Some(true) {
+                self.found.insert((stmt.span().lo, stmt.span().hi));
+                if let Some(parent) = self.open.last_mut() {
+                    *parent = true;
+                }
+            }
+        }
+        fn visit_ident(&mut self, ident: &Ident) {
+            self.mentions.found = false;
+            self.mentions.visit_ident(ident);
+            if self.mentions.found {
+                if let Some(innermost) = self.open.last_mut() {
+                    *innermost = true;
+                }
+            }
+        }
+    }
+    let mut index = Index {
+        mentions: Mentions {
+            ctx,
+            holders,
+            found: false,
+        },
+        open: Vec::new(),
+        found: FxHashSet::default(),
+    };
+    ctx.parsed.visit(&mut index);
+    index.found
 }
 
 struct Mentions<'c, 'a> {
