@@ -182,7 +182,9 @@ pub fn compare_effects(r: &Effects, a: &Effects) -> Comparison {
             });
         }
     };
-    whole("outcome", json(&r.outcome), json(&a.outcome), &mut differences);
+    if !same_outcome(&r.outcome, &a.outcome) {
+        whole("outcome", json(&r.outcome), json(&a.outcome), &mut differences);
+    }
     whole("finished", json(&r.finished), json(&a.finished), &mut differences);
     whole("crashed", json(&crashed(r)), json(&crashed(a)), &mut differences);
     whole("mfa", json(&r.mfa), json(&a.mfa), &mut differences);
@@ -261,6 +263,13 @@ pub fn compare_effects(r: &Effects, a: &Effects) -> Comparison {
         notes,
         reasons,
     }
+}
+
+/// The same decision and message; a rule's deny without a message (a rule that passed on no user:
+/// the login fails with a message the docs do not give) matches any deny.
+fn same_outcome(rule: &Outcome, action: &Outcome) -> bool {
+    let unknown_message = rule.decision == Decision::Deny && rule.message.is_none();
+    rule.decision == action.decision && (unknown_message || rule.message == action.message)
 }
 
 /// An uncaught error (not a timeout, not a stray rejection) ended the run: the login fails.
@@ -348,6 +357,17 @@ mod tests {
         let c = compare_effects(&r, &a);
         assert_eq!(c.verdict, Verdict::Inconclusive);
         assert_eq!(c.notes.len(), 2);
+    }
+
+    #[test]
+    fn a_rule_deny_without_a_message_matches_any_deny_only() {
+        let no_user = effects(json!({ "outcome": { "decision": "deny", "message": null } }));
+        let deny = effects(json!({ "outcome": { "decision": "deny", "message": "No user" } }));
+        assert_eq!(compare_effects(&no_user, &deny).verdict, Verdict::Identical);
+        let c = compare_effects(&no_user, &effects(json!({})));
+        assert_eq!(c.differences[0].field, "outcome");
+        // A message on the rule's side must be matched exactly, both ways round.
+        assert_eq!(compare_effects(&deny, &no_user).verdict, Verdict::Different);
     }
 
     #[test]

@@ -722,10 +722,11 @@ function runRule(R) {
   const callback = (...args) => {
     if (R.snap || R.done) return; // only the first call counts
     const [err, u, c] = args;
-    if (!err && args.length >= 2 && u == null) R.setError('the rule passed on no user (callback(null, null, …)): the login fails');
+    // No user: the login fails with a message the docs do not give (null: any deny matches it).
+    const noUser = !err && args.length >= 2 && u == null;
     // Snapshot now, like the Rules runtime serialising the result at callback time.
     R.snap = {
-      denied: !!err, message: err ? (typeof err.message === 'string' ? err.message : String(err)) : null,
+      denied: !!err || noUser, message: err ? (typeof err.message === 'string' ? err.message : String(err)) : null,
       user: toPlain(u && typeof u === 'object' ? u : R.user), context: toPlain(c && typeof c === 'object' ? c : R.context),
     };
     finishRun(R, true);
