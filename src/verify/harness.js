@@ -153,7 +153,7 @@ function netChanges(written, original) {
 function emptyEffects() {
   return {
     outcome: { decision: 'allow', message: null }, finished: false, error: null, mfa: null,
-    id_token_claims: {}, access_token_claims: {}, scopes: null, app_metadata: {}, user_metadata: {},
+    id_token_claims: {}, access_token_claims: {}, claims_changed_later: { id_token_claims: {}, access_token_claims: {} }, scopes: null, app_metadata: {}, user_metadata: {},
     redirect: null, primary_user: null, saml: {}, unsupported: [], http_requests: [],
   };
 }
@@ -243,7 +243,7 @@ function createRun({ mode, code, sc, packages }) {
   const R = {
     mode, code, sc, packages, deadline: Date.now() + sc.timeoutMs, done: false, settled: false, timer: null,
     rec: { error: null, unsupported: [], http: [], logs: [], app: {}, usr: {}, outcome: { decision: 'allow', message: null },
-      mfa: null, idClaims: {}, atClaims: {}, redirect: null, primaryUser: null, saml: {} },
+      mfa: null, id_token_claims: {}, access_token_claims: {}, redirect: null, primaryUser: null, saml: {} },
   };
   R.note = (s) => { if (!R.rec.unsupported.includes(s) && R.rec.unsupported.length < MAX_LIST) R.rec.unsupported.push(s); };
   R.setError = (msg) => { if (R.rec.error === null) R.rec.error = msg; };
@@ -596,7 +596,7 @@ function makeRequire(R) {
 // What Rules really did, from Auth0's documentation; the converter's assumptions play no part.
 
 /** An empty object stands for "none": the Actions event always shows `{}` where Rules had nothing.
- *  https://auth0.com/docs/actions/reference/post-login/post-login-event-object
+ *  https://auth0.com/docs/customize/actions/reference/post-login/post-login-event-object
  *  (`event.user.app_metadata`, `event.client.metadata` are always objects). */
 const absentIfEmpty = (v) => (isObj(v) && Object.keys(v).length === 0 ? undefined : v);
 
@@ -785,12 +785,13 @@ function buildApi(R) {
   /* A claim "will be issued upon completion of the login flow"
    * (https://auth0.com/docs/customize/actions/reference/post-login/post-login-api-object), but the
    * docs do not say whether the value is copied at setCustomClaim or read at the end. The value at
-   * the call is recorded; an object changed afterwards is reported (inconclusive), not guessed. */
-  const claim = (target, label) => (k, v) => {
+   * the call is recorded; for an object changed afterwards, its value at the end is reported too
+   * (`claims_changed_later`), and the comparison does not guess between the two. */
+  const claim = (field) => (k, v) => {
     const key = String(k); const p = toPlain(v);
-    if (p === undefined) delete target[key]; else target[key] = p;
-    if (v !== null && typeof v === 'object') R.liveClaims.set(`${label} ${key}`, { label, key, live: v, taken: p });
-    else R.liveClaims.delete(`${label} ${key}`);
+    if (p === undefined) delete rec[field][key]; else rec[field][key] = p;
+    if (v !== null && typeof v === 'object') R.liveClaims.set(`${field} ${key}`, { field, key, live: v, taken: p });
+    else R.liveClaims.delete(`${field} ${key}`);
   };
   R.liveClaims = new Map(); // the object last set per claim
   R.scopes = new Set(sc.requestedScopes);
@@ -808,9 +809,9 @@ function buildApi(R) {
       rec.mfa = { provider: provider == null ? null : String(provider), options: opts };
     }),
   };
-  api.idToken = { setCustomClaim: m(claim(rec.idClaims, 'api.idToken')) };
+  api.idToken = { setCustomClaim: m(claim('id_token_claims')) };
   api.accessToken = {
-    setCustomClaim: m(claim(rec.atClaims, 'api.accessToken')),
+    setCustomClaim: m(claim('access_token_claims')),
     addScope: m((s) => { R.scopesTouched = true; R.scopes.add(String(s)); }),
     removeScope: m((s) => { R.scopesTouched = true; R.scopes.delete(String(s)); }),
   };
@@ -876,11 +877,12 @@ function runAction(R) {
 
 function actionEffects(R, e) {
   const { rec } = R;
-  for (const { label, key, live, taken } of R.liveClaims.values()) {
-    if (!deepEqual(toPlain(live), taken)) R.note(`claim ${JSON.stringify(key)} changed after ${label}.setCustomClaim (the docs do not say which value is issued)`);
+  for (const { field, key, live, taken } of R.liveClaims.values()) {
+    const atEnd = toPlain(live);
+    if (!deepEqual(atEnd, taken)) e.claims_changed_later[field][key] = atEnd;
   }
   Object.assign(e, {
-    outcome: { ...rec.outcome }, mfa: rec.mfa, id_token_claims: { ...rec.idClaims }, access_token_claims: { ...rec.atClaims },
+    outcome: { ...rec.outcome }, mfa: rec.mfa, id_token_claims: { ...rec.id_token_claims }, access_token_claims: { ...rec.access_token_claims },
     scopes: R.scopesTouched ? scopeResult(R.sc.requestedScopes, [...R.scopes]) : null,
     redirect: rec.redirect, primary_user: rec.primaryUser, saml: toPlain(rec.saml),
   });

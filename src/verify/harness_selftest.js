@@ -92,19 +92,19 @@ test('a claim object changed after setCustomClaim is reported, not guessed', () 
     const same = { x: 1 }; api.accessToken.setCustomClaim('same', same);
   };`);
   assert.deepStrictEqual(changed.id_token_claims.roles, ['a']);
-  assert.deepStrictEqual(changed.unsupported,
-    ['claim "roles" changed after api.idToken.setCustomClaim (the docs do not say which value is issued)']);
+  assert.deepStrictEqual(changed.claims_changed_later, { id_token_claims: { roles: ['a', 'b'] }, access_token_claims: {} });
   const replaced = effects('action', `exports.onExecutePostLogin = async (event, api) => {
     const roles = ['a']; api.idToken.setCustomClaim('roles', roles); api.idToken.setCustomClaim('roles', 'b'); roles.push('c');
   };`);
-  assert.deepStrictEqual(replaced.unsupported, []);
+  assert.deepStrictEqual(replaced.claims_changed_later, { id_token_claims: {}, access_token_claims: {} });
 });
 
 test('allow rule vs action, full schema and key order', () => {
   const { r } = pair('function (user, context, callback) {\n  callback(null, user, context);\n}',
     'exports.onExecutePostLogin = async (event, api) => {};', {}, ALL);
   assert.deepStrictEqual(Object.keys(r), ['outcome', 'finished', 'error', 'mfa', 'id_token_claims', 'access_token_claims',
-    'scopes', 'app_metadata', 'user_metadata', 'redirect', 'primary_user', 'saml', 'unsupported', 'http_requests']);
+    'claims_changed_later', 'scopes', 'app_metadata', 'user_metadata', 'redirect', 'primary_user', 'saml', 'unsupported',
+    'http_requests']);
   assert.deepStrictEqual(r.outcome, { decision: 'allow', message: null });
   assert.strictEqual(r.finished, true);
 });
