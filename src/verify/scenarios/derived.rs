@@ -96,13 +96,14 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         logins_count: false,
         redirects: false,
         reads_metadata: false,
+        reads_client_metadata: false,
         merged: Vec::new(),
         idp_tokens: false,
     };
     parsed.visit(&mut collector);
     let mut variants = Vec::new();
     if collector.reads_metadata {
-        variants.push(with_metadata(&collector.flags));
+        variants.push(with_metadata(&collector.flags, collector.reads_client_metadata));
     }
     if collector.redirects {
         variants.push(redirect_callback());
@@ -154,11 +155,14 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
     }
 }
 
-/// A user who has metadata, for a rule that reads it: every key it reads set to `true` (a key of
-/// its own when it reads none), and the application's metadata keys it reads set to `"true"`
-/// (client metadata values are strings). The plain login is the user who has none.
-fn with_metadata(flags: &[(String, String)]) -> Variant {
+/// A user who has metadata, for a rule that reads it: every key it reads set to `true`, besides a
+/// key of its own; likewise the application's metadata when the rule reads it (its values are
+/// strings). The plain login is the user, and the application, who have none.
+fn with_metadata(flags: &[(String, String)], client: bool) -> Variant {
     let mut event = json!({ "user": { "app_metadata": { "rules2actions_seen": true }, "user_metadata": { "rules2actions_seen": true } } });
+    if client {
+        set_path(&mut event, &["client", "metadata", "rules2actions_seen"], json!("true"));
+    }
     for (kind, key) in flags {
         let (path, value) = flag(kind, key);
         set_path(&mut event, &path, value);
@@ -607,6 +611,8 @@ struct Collector<'a, 'b> {
     redirects: bool,
     /// The rule reads user or application metadata.
     reads_metadata: bool,
+    /// The rule reads the application's metadata.
+    reads_client_metadata: bool,
     /// Keys read as `user.X` that are no profile attribute (merged `app_metadata` in Rules).
     merged: Vec<String>,
     /// The rule reads an identity provider's token (`identities[i].access_token`).
@@ -696,7 +702,8 @@ impl Visit for Collector<'_, '_> {
         match prop.as_str() {
             "email_verified" => self.email_verified = true,
             "loginsCount" => self.logins_count = true,
-            "app_metadata" | "user_metadata" | "clientMetadata" => self.reads_metadata = true,
+            "app_metadata" | "user_metadata" => self.reads_metadata = true,
+            "clientMetadata" => (self.reads_metadata, self.reads_client_metadata) = (true, true),
             "access_token" => self.idp_tokens = true,
             _ => {}
         }
@@ -886,7 +893,7 @@ mod tests {
         );
         assert_eq!(
             scenarios[1].json["event"]["client"],
-            json!({ "metadata": { "beta": "true" } })
+            json!({ "metadata": { "beta": "true", "rules2actions_seen": "true" } })
         );
         assert_eq!(scenarios[2].json["continue"], json!(true));
         assert_eq!(
