@@ -6,7 +6,10 @@
 //! `primary_user` and each SAML setting. `error` (the message), `unsupported` and `http_requests`
 //! do not decide the verdict; they are listed as notes when they differ. A scenario where either
 //! side used something the harness only stubs (`unsupported`), or where neither side finished, is
-//! *inconclusive* when nothing else differs.
+//! *inconclusive* when nothing else differs. Two things the docs leave open are not guessed: the
+//! message of a login failed by a rule that passed on no user (any deny matches it), and which
+//! value an Action's claim takes when its object changes after `setCustomClaim` (the rule must
+//! match one of the two readings; the scenario is then inconclusive).
 
 use super::runner::RunOutput;
 use serde::{Deserialize, Serialize};

@@ -153,7 +153,8 @@ function netChanges(written, original) {
 function emptyEffects() {
   return {
     outcome: { decision: 'allow', message: null }, finished: false, error: null, mfa: null,
-    id_token_claims: {}, access_token_claims: {}, claims_changed_later: { id_token_claims: {}, access_token_claims: {} }, scopes: null, app_metadata: {}, user_metadata: {},
+    id_token_claims: {}, access_token_claims: {}, claims_changed_later: { id_token_claims: {}, access_token_claims: {} },
+    scopes: null, app_metadata: {}, user_metadata: {},
     redirect: null, primary_user: null, saml: {}, unsupported: [], http_requests: [],
   };
 }
@@ -600,7 +601,7 @@ function makeRequire(R) {
  *  (`event.user.app_metadata`, `event.client.metadata` are always objects). */
 const absentIfEmpty = (v) => (isObj(v) && Object.keys(v).length === 0 ? undefined : v);
 
-/** A placeholder upstream token: Rules showed the identity provider's tokens on each identity. */
+/** The identity provider's tokens a Rules identity carried (placeholder values on this side). */
 const IDP_TOKENS = ['access_token'];
 
 /**
@@ -642,7 +643,8 @@ function buildRuleContext(sc) {
   const list = (v) => (Array.isArray(v) ? v : []);
   const context = {
     tenant: obj(ev.tenant).id,
-    clientID: obj(ev.client).client_id, clientName: obj(ev.client).name, clientMetadata: absentIfEmpty(obj(ev.client).metadata),
+    clientID: obj(ev.client).client_id, clientName: obj(ev.client).name,
+    clientMetadata: absentIfEmpty(obj(ev.client).metadata),
     connection: obj(ev.connection).name, connectionID: obj(ev.connection).id,
     connectionStrategy: obj(ev.connection).strategy, connectionMetadata: obj(ev.connection).metadata,
     protocol: sc.isContinue ? 'redirect-callback' : obj(ev.transaction).protocol,
@@ -878,11 +880,13 @@ function runAction(R) {
 function actionEffects(R, e) {
   const { rec } = R;
   for (const { field, key, live, taken } of R.liveClaims.values()) {
-    const atEnd = toPlain(live);
+    let atEnd; // read under the time limit: the object may have a `toJSON` of its own
+    try { atEnd = R.guarded(() => toPlain(live)); } catch (_) { atEnd = '[Unserializable]'; }
     if (!deepEqual(atEnd, taken)) e.claims_changed_later[field][key] = atEnd;
   }
   Object.assign(e, {
-    outcome: { ...rec.outcome }, mfa: rec.mfa, id_token_claims: { ...rec.id_token_claims }, access_token_claims: { ...rec.access_token_claims },
+    outcome: { ...rec.outcome }, mfa: rec.mfa,
+    id_token_claims: { ...rec.id_token_claims }, access_token_claims: { ...rec.access_token_claims },
     scopes: R.scopesTouched ? scopeResult(R.sc.requestedScopes, [...R.scopes]) : null,
     redirect: rec.redirect, primary_user: rec.primaryUser, saml: toPlain(rec.saml),
   });

@@ -97,6 +97,11 @@ test('a claim object changed after setCustomClaim is reported, not guessed', () 
     const roles = ['a']; api.idToken.setCustomClaim('roles', roles); api.idToken.setCustomClaim('roles', 'b'); roles.push('c');
   };`);
   assert.deepStrictEqual(replaced.claims_changed_later, { id_token_claims: {}, access_token_claims: {} });
+  const hostile = run('action', `exports.onExecutePostLogin = async (event, api) => {
+    const v = { toJSON() { if (this.late) for (;;); return 1; } }; api.idToken.setCustomClaim('v', v); v.late = true;
+  };`, { timeout_ms: 300 });
+  assert.strictEqual(hostile.status, 0, hostile.stderr);
+  assert.deepStrictEqual(hostile.effects.claims_changed_later.id_token_claims, { v: '[Unserializable]' });
 });
 
 test('allow rule vs action, full schema and key order', () => {
