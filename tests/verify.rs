@@ -300,3 +300,124 @@ fn harness_self_test_passes() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+/// One pair of the faithful-Rules test set (`fixtures/verify/faithful/{wrong,correct}/<case>/`):
+/// its name, its expectation, and what the default scenarios found.
+struct FaithfulResult {
+    name: String,
+    expect: Value,
+    verdict: Verdict,
+    fields: BTreeSet<String>,
+    report: String,
+}
+
+/// Runs every pair under `fixtures/verify/faithful/<kind>` on its rule's default scenarios only.
+fn faithful_pairs(kind: &str) -> Vec<FaithfulResult> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/verify/faithful")
+        .join(kind);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("fixtures/verify/faithful")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    cases.sort();
+    let runtime = Runtime::new("node".as_ref()).expect("node");
+    let pairs: Vec<Pair> = cases
+        .iter()
+        .map(|case| {
+            let rule = read_to_string(&case.join("rule.rule.js"));
+            Pair {
+                rule: runtime.write_code(Side::Rule, &rule).unwrap(),
+                action: runtime
+                    .write_code(Side::Action, &read_to_string(&case.join("action.js")))
+                    .unwrap(),
+                scenarios: default_scenarios(rule_facts(&rule), &[], 1000),
+            }
+        })
+        .collect();
+    let results = run_pairs(&runtime, &pairs, default_threads());
+    cases
+        .iter()
+        .zip(results)
+        .map(|(case, scenarios)| {
+            let verdict = scenarios
+                .iter()
+                .map(|s| s.comparison.verdict)
+                .max()
+                .unwrap_or(Verdict::Identical);
+            let differences = scenarios.iter().flat_map(|s| &s.comparison.differences);
+            let fields = differences.map(|d| d.field.clone()).collect();
+            let report = scenarios
+                .iter()
+                .map(|s| format!("    {}: {} {:?}", s.name, s.comparison.verdict.as_str(), s.comparison))
+                .collect::<Vec<_>>()
+                .join("\n");
+            FaithfulResult {
+                name: case.file_name().unwrap().to_string_lossy().into_owned(),
+                expect: serde_json::from_str(&read_to_string(&case.join("expect.json"))).unwrap(),
+                verdict,
+                fields,
+                report,
+            }
+        })
+        .collect()
+}
+
+/// Issue 14: a verifier that models Rules as the converter does proves nothing. Each wrong Action
+/// is a mistake a converter could make; the default scenarios must report at least 90% of them
+/// different, each on the field its `expect.json` names.
+#[test]
+fn default_scenarios_catch_wrong_actions() {
+    if skip_without_node("default_scenarios_catch_wrong_actions") {
+        return;
+    }
+    let results = faithful_pairs("wrong");
+    assert!(results.len() >= 15, "only {} wrong Actions", results.len());
+    let mut missed = Vec::new();
+    for r in &results {
+        let want: BTreeSet<String> = r.expect["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect();
+        if r.verdict != Verdict::Different || !want.is_subset(&r.fields) {
+            missed.push(format!(
+                "  {}: {} {:?}, want different {want:?}\n{}",
+                r.name,
+                r.verdict.as_str(),
+                r.fields,
+                r.report
+            ));
+        }
+    }
+    let caught = results.len() - missed.len();
+    eprintln!("verify: {caught} of {} wrong Actions reported different", results.len());
+    assert!(
+        caught * 10 >= results.len() * 9,
+        "only {caught} of {} wrong Actions reported different:\n{}",
+        results.len(),
+        missed.join("\n")
+    );
+}
+
+/// The other half: a correct Action is never reported different (no false alarm).
+#[test]
+fn default_scenarios_raise_no_false_alarm() {
+    if skip_without_node("default_scenarios_raise_no_false_alarm") {
+        return;
+    }
+    let results = faithful_pairs("correct");
+    assert!(results.len() >= 10, "only {} correct Actions", results.len());
+    let alarms: Vec<String> = results
+        .iter()
+        .filter(|r| r.verdict.as_str() != r.expect["verdict"])
+        .map(|r| format!("  {}: {} {:?}\n{}", r.name, r.verdict.as_str(), r.fields, r.report))
+        .collect();
+    assert!(
+        alarms.is_empty(),
+        "correct Actions not identical:\n{}",
+        alarms.join("\n")
+    );
+}

@@ -6,7 +6,10 @@
 //! `primary_user` and each SAML setting. `error` (the message), `unsupported` and `http_requests`
 //! do not decide the verdict; they are listed as notes when they differ. A scenario where either
 //! side used something the harness only stubs (`unsupported`), or where neither side finished, is
-//! *inconclusive* when nothing else differs.
+//! *inconclusive* when nothing else differs. Two things the docs leave open are not guessed: the
+//! message of a login failed by a rule that passed on no user (any deny matches it), and which
+//! value an Action's claim takes when its object changes after `setCustomClaim` (the rule must
+//! match one of the two readings; the scenario is then inconclusive).
 
 use super::runner::RunOutput;
 use serde::{Deserialize, Serialize};
@@ -25,6 +28,8 @@ pub struct Effects {
     pub mfa: Option<Mfa>,
     pub id_token_claims: Map<String, Value>,
     pub access_token_claims: Map<String, Value>,
+    /// An Action's claims whose object changed after `setCustomClaim`: their value at the end.
+    pub claims_changed_later: ChangedClaims,
     /// The final scopes, when they differ from the requested ones.
     pub scopes: Option<Vec<String>>,
     /// Metadata keys written whose value changed.
@@ -37,6 +42,15 @@ pub struct Effects {
     /// What the code used that the harness only stubs.
     pub unsupported: Vec<String>,
     pub http_requests: Vec<HttpRequest>,
+}
+
+/// The docs do not say whether an Action's claim is the value at `setCustomClaim` or at the end
+/// of the login; for an object changed in between, the harness reports both.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangedClaims {
+    pub id_token_claims: Map<String, Value>,
+    pub access_token_claims: Map<String, Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +102,7 @@ impl Effects {
             mfa: None,
             id_token_claims: Map::new(),
             access_token_claims: Map::new(),
+            claims_changed_later: ChangedClaims::default(),
             scopes: None,
             app_metadata: Map::new(),
             user_metadata: Map::new(),
@@ -182,22 +197,30 @@ pub fn compare_effects(r: &Effects, a: &Effects) -> Comparison {
             });
         }
     };
-    whole("outcome", json(&r.outcome), json(&a.outcome), &mut differences);
+    if !same_outcome(&r.outcome, &a.outcome) {
+        whole("outcome", json(&r.outcome), json(&a.outcome), &mut differences);
+    }
     whole("finished", json(&r.finished), json(&a.finished), &mut differences);
     whole("crashed", json(&crashed(r)), json(&crashed(a)), &mut differences);
     whole("mfa", json(&r.mfa), json(&a.mfa), &mut differences);
-    keyed(
-        "id_token_claims",
-        &r.id_token_claims,
-        &a.id_token_claims,
-        &mut differences,
-    );
-    keyed(
-        "access_token_claims",
-        &r.access_token_claims,
-        &a.access_token_claims,
-        &mut differences,
-    );
+    let mut reasons = Vec::new();
+    let changed = &a.claims_changed_later;
+    for (field, rule, action, later) in [
+        (
+            "id_token_claims",
+            &r.id_token_claims,
+            &a.id_token_claims,
+            &changed.id_token_claims,
+        ),
+        (
+            "access_token_claims",
+            &r.access_token_claims,
+            &a.access_token_claims,
+            &changed.access_token_claims,
+        ),
+    ] {
+        claims(field, rule, action, later, &mut differences, &mut reasons);
+    }
     whole("scopes", json(&r.scopes), json(&a.scopes), &mut differences);
     keyed("app_metadata", &r.app_metadata, &a.app_metadata, &mut differences);
     keyed("user_metadata", &r.user_metadata, &a.user_metadata, &mut differences);
@@ -234,7 +257,6 @@ pub fn compare_effects(r: &Effects, a: &Effects) -> Comparison {
         &mut notes,
     );
 
-    let mut reasons = Vec::new();
     let (ru, au) = (&r.unsupported, &a.unsupported);
     if !ru.is_empty() && ru == au {
         reasons.push(format!("both sides used what verify only stubs: {}", ru.join(", ")));
@@ -261,6 +283,40 @@ pub fn compare_effects(r: &Effects, a: &Effects) -> Comparison {
         notes,
         reasons,
     }
+}
+
+/// Compares claims key by key. For a claim the Action changed after setting it, the rule's value
+/// may match either reading (at the call, at the end): that is inconclusive, not a guess; a value
+/// that matches neither is a difference whichever the platform does.
+fn claims(
+    field: &str,
+    rule: &Map<String, Value>,
+    action: &Map<String, Value>,
+    later: &Map<String, Value>,
+    differences: &mut Vec<FieldDiff>,
+    reasons: &mut Vec<String>,
+) {
+    let mut found = Vec::new();
+    keyed(field, rule, action, &mut found);
+    for (key, at_end) in later {
+        let path = key_path(field, key);
+        let at_call = action.get(key);
+        if rule.get(key) == Some(at_end) || rule.get(key) == at_call {
+            found.retain(|d| d.field != path);
+            reasons.push(format!(
+                "the action changed {path} after setCustomClaim; the docs do not say whether the value \
+                 at the call or at the end is issued, and the rule's value is one of them"
+            ));
+        }
+    }
+    differences.extend(found);
+}
+
+/// The same decision and message; a rule's deny without a message (a rule that passed on no user:
+/// the login fails with a message the docs do not give) matches any deny.
+fn same_outcome(rule: &Outcome, action: &Outcome) -> bool {
+    let unknown_message = rule.decision == Decision::Deny && rule.message.is_none();
+    rule.decision == action.decision && (unknown_message || rule.message == action.message)
 }
 
 /// An uncaught error (not a timeout, not a stray rejection) ended the run: the login fails.
@@ -348,6 +404,32 @@ mod tests {
         let c = compare_effects(&r, &a);
         assert_eq!(c.verdict, Verdict::Inconclusive);
         assert_eq!(c.notes.len(), 2);
+    }
+
+    #[test]
+    fn a_claim_changed_after_set_custom_claim_is_inconclusive_unless_neither_reading_matches() {
+        let rule = |v: Value| effects(json!({ "id_token_claims": { "roles": v } }));
+        let action = effects(json!({ "id_token_claims": { "roles": ["a"] },
+            "claims_changed_later": { "id_token_claims": { "roles": ["a", "b"] }, "access_token_claims": {} } }));
+        for reading in [json!(["a", "b"]), json!(["a"])] {
+            let c = compare_effects(&rule(reading), &action);
+            assert_eq!(c.verdict, Verdict::Inconclusive, "{c:?}");
+            assert!(c.reasons[0].contains("id_token_claims.roles"), "{:?}", c.reasons);
+        }
+        let c = compare_effects(&rule(json!(["c"])), &action);
+        assert_eq!(c.verdict, Verdict::Different);
+        assert_eq!(c.differences[0].field, "id_token_claims.roles");
+    }
+
+    #[test]
+    fn a_rule_deny_without_a_message_matches_any_deny_only() {
+        let no_user = effects(json!({ "outcome": { "decision": "deny", "message": null } }));
+        let deny = effects(json!({ "outcome": { "decision": "deny", "message": "No user" } }));
+        assert_eq!(compare_effects(&no_user, &deny).verdict, Verdict::Identical);
+        let c = compare_effects(&no_user, &effects(json!({})));
+        assert_eq!(c.differences[0].field, "outcome");
+        // A message on the rule's side must be matched exactly, both ways round.
+        assert_eq!(compare_effects(&deny, &no_user).verdict, Verdict::Different);
     }
 
     #[test]

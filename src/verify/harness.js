@@ -153,7 +153,8 @@ function netChanges(written, original) {
 function emptyEffects() {
   return {
     outcome: { decision: 'allow', message: null }, finished: false, error: null, mfa: null,
-    id_token_claims: {}, access_token_claims: {}, scopes: null, app_metadata: {}, user_metadata: {},
+    id_token_claims: {}, access_token_claims: {}, claims_changed_later: { id_token_claims: {}, access_token_claims: {} },
+    scopes: null, app_metadata: {}, user_metadata: {},
     redirect: null, primary_user: null, saml: {}, unsupported: [], http_requests: [],
   };
 }
@@ -209,6 +210,7 @@ function normaliseScenario(raw) {
     now: Number.isFinite(now) ? now : DEFAULT_NOW,   // the sandbox clock (frozen), ms since 1970
     isContinue: raw.continue === true,           // onContinuePostLogin / context.protocol 'redirect-callback'
     ruleContext: obj(toPlain(raw.rule_context)), // extra rule-only context fields (e.g. connectionOptions)
+    ruleUser: obj(toPlain(raw.rule_user)), // root attributes the identity provider gave the Rules user only
   };
 }
 
@@ -242,7 +244,7 @@ function createRun({ mode, code, sc, packages }) {
   const R = {
     mode, code, sc, packages, deadline: Date.now() + sc.timeoutMs, done: false, settled: false, timer: null,
     rec: { error: null, unsupported: [], http: [], logs: [], app: {}, usr: {}, outcome: { decision: 'allow', message: null },
-      mfa: null, idClaims: {}, atClaims: {}, redirect: null, primaryUser: null, saml: {} },
+      mfa: null, id_token_claims: {}, access_token_claims: {}, redirect: null, primaryUser: null, saml: {} },
   };
   R.note = (s) => { if (!R.rec.unsupported.includes(s) && R.rec.unsupported.length < MAX_LIST) R.rec.unsupported.push(s); };
   R.setError = (msg) => { if (R.rec.error === null) R.rec.error = msg; };
@@ -592,7 +594,46 @@ function makeRequire(R) {
 }
 
 // ===== Rule mode ============================================================================
-/** Rules' `context`, rebuilt from the Actions-shaped event (reverse of mapping §3). */
+// What Rules really did, from Auth0's documentation; the converter's assumptions play no part.
+
+/** An empty object stands for "none": the Actions event always shows `{}` where Rules had nothing.
+ *  https://auth0.com/docs/customize/actions/reference/post-login/post-login-event-object
+ *  (`event.user.app_metadata`, `event.client.metadata` are always objects). */
+const absentIfEmpty = (v) => (isObj(v) && Object.keys(v).length === 0 ? undefined : v);
+
+/** The identity provider's tokens a Rules identity carried (placeholder values on this side). */
+const IDP_TOKENS = ['access_token'];
+
+/**
+ * Rules' `user`, rebuilt from the Actions-shaped event user.
+ * https://auth0.com/docs/customize/rules/user-object-in-rules
+ * - `user.app_metadata` is undefined by default, and so is `user.user_metadata`: a user with none
+ *   has none (the event's `{}`).
+ * - the properties of `app_metadata` are merged into the user object (a root property of the same
+ *   name may be overwritten), so `user.groups` can be `app_metadata.groups`.
+ * - `user.identities[i]` may include the identity provider's access token; Actions offer none
+ *   (https://auth0.com/docs/customize/actions/migrate/migrate-from-rules-to-actions, limitations).
+ * - root attributes the identity provider sent (scenario `rule_user`) exist on the Rules side only.
+ */
+function buildRuleUser(sc) {
+  const user = toPlain(obj(sc.event.user));
+  for (const kind of ['app_metadata', 'user_metadata']) if (absentIfEmpty(user[kind]) === undefined) delete user[kind];
+  for (const [k, v] of Object.entries(obj(user.app_metadata))) {
+    if (k !== 'app_metadata' && k !== 'user_metadata') user[k] = toPlain(v);
+  }
+  if (Array.isArray(user.identities)) {
+    user.identities = user.identities.map((id) => {
+      if (!isObj(id) || id.provider === 'auth0') return id;
+      const tokens = Object.fromEntries(IDP_TOKENS.map((t) => [t, `idp-${t}-${id.provider}`]));
+      return { ...tokens, ...id };
+    });
+  }
+  return deepMerge(user, sc.ruleUser);
+}
+
+/** Rules' `context`, rebuilt from the Actions-shaped event (reverse of mapping §3).
+ *  https://auth0.com/docs/customize/rules/context-object; `clientMetadata` is undefined for an
+ *  application without metadata (the docs' own rules guard it with `|| {}`). */
 function buildRuleContext(sc) {
   const ev = sc.event; const req = obj(ev.request); const authn = obj(ev.authentication);
   const GEO = { countryCode: 'country_code', countryCode3: 'country_code3', countryName: 'country_name', cityName: 'city_name',
@@ -602,7 +643,8 @@ function buildRuleContext(sc) {
   const list = (v) => (Array.isArray(v) ? v : []);
   const context = {
     tenant: obj(ev.tenant).id,
-    clientID: obj(ev.client).client_id, clientName: obj(ev.client).name, clientMetadata: obj(ev.client).metadata,
+    clientID: obj(ev.client).client_id, clientName: obj(ev.client).name,
+    clientMetadata: absentIfEmpty(obj(ev.client).metadata),
     connection: obj(ev.connection).name, connectionID: obj(ev.connection).id,
     connectionStrategy: obj(ev.connection).strategy, connectionMetadata: obj(ev.connection).metadata,
     protocol: sc.isContinue ? 'redirect-callback' : obj(ev.transaction).protocol,
@@ -671,13 +713,22 @@ function runRule(R) {
     }
     if (typeof fn !== 'function') return compileError(R, 'rule file does not evaluate to a function');
   }
-  R.user = R.toSandbox(R.sc.event.user);
+  R.user = R.toSandbox(buildRuleUser(R.sc));
   R.context = R.toSandbox(buildRuleContext(R.sc));
-  const callback = (err, u, c) => {
+  /* https://auth0.com/docs/rules-best-practices/rules-execution-best-practices: a rule ends when it
+   * calls its callback, once; a rule that never calls back stops the pipeline at the time limit
+   * (the run stays unfinished). An error, an Error or a string, fails the login with its message
+   * (https://auth0.com/docs/customize/rules/raise-errors-from-rules). A user passed on as null or
+   * undefined leaves the next rules and the end of the pipeline with no user: the login fails
+   * (mapping §1; the usual guard `if (!user) return callback(null, null, context)`). */
+  const callback = (...args) => {
     if (R.snap || R.done) return; // only the first call counts
+    const [err, u, c] = args;
+    // No user: the login fails with a message the docs do not give (null: any deny matches it).
+    const noUser = !err && args.length >= 2 && u == null;
     // Snapshot now, like the Rules runtime serialising the result at callback time.
     R.snap = {
-      denied: !!err, message: err ? (typeof err.message === 'string' ? err.message : String(err)) : null,
+      denied: !!err || noUser, message: err ? (typeof err.message === 'string' ? err.message : String(err)) : null,
       user: toPlain(u && typeof u === 'object' ? u : R.user), context: toPlain(c && typeof c === 'object' ? c : R.context),
     };
     finishRun(R, true);
@@ -707,8 +758,12 @@ function ruleEffects(R, e) {
   const at = obj(c.accessToken);
   for (const k of Object.keys(at)) if (k !== 'scope') e.access_token_claims[k] = at[k];
   e.scopes = scopeResult(R.sc.requestedScopes, at.scope);
-  if (isObj(c.redirect) && c.redirect.url != null) e.redirect = normRedirect(c.redirect.url, {});
+  // One redirect per login: on the redirect-callback leg (the re-run after /continue) a redirect
+  // set again is ignored (https://auth0.com/docs/customize/rules/redirect-users).
+  if (isObj(c.redirect) && c.redirect.url != null && !R.sc.isContinue) e.redirect = normRedirect(c.redirect.url, {});
   if (c.primaryUser != null) e.primary_user = c.primaryUser;
+  // SAML mappings are resolved when the pipeline ends, from the final user object (the one passed
+  // to the callback): https://auth0.com/docs/authenticate/protocols/saml/saml-configuration/customize-saml-assertions
   const lookup = (o, p) => (p in o ? o[p] : p.split('.').reduce((acc, k) => (isObj(acc) ? acc[k] : undefined), o));
   for (const [k, v] of Object.entries(obj(c.samlConfiguration))) {
     if (k !== 'mappings') { e.saml[k] = v; continue; }
@@ -729,7 +784,18 @@ function buildApi(R) {
   const unsupported = (label) => m(() => R.note(label));
   const deny = (reason) => { if (rec.outcome.decision !== 'deny') rec.outcome = { decision: 'deny', message: reason == null ? null : String(reason) }; };
   const setMeta = (target) => (k, v) => { target[String(k)] = v === undefined ? null : toPlain(v); };
-  const claim = (target) => (k, v) => { const p = toPlain(v); if (p === undefined) delete target[String(k)]; else target[String(k)] = p; };
+  /* A claim "will be issued upon completion of the login flow"
+   * (https://auth0.com/docs/customize/actions/reference/post-login/post-login-api-object), but the
+   * docs do not say whether the value is copied at setCustomClaim or read at the end. The value at
+   * the call is recorded; for an object changed afterwards, its value at the end is reported too
+   * (`claims_changed_later`), and the comparison does not guess between the two. */
+  const claim = (field) => (k, v) => {
+    const key = String(k); const p = toPlain(v);
+    if (p === undefined) delete rec[field][key]; else rec[field][key] = p;
+    if (v !== null && typeof v === 'object') R.liveClaims.set(`${field} ${key}`, { field, key, live: v, taken: p });
+    else R.liveClaims.delete(`${field} ${key}`);
+  };
+  R.liveClaims = new Map(); // the object last set per claim
   R.scopes = new Set(sc.requestedScopes);
   const cache = new Map();
   const query = obj(obj(sc.event.request).query);
@@ -745,9 +811,9 @@ function buildApi(R) {
       rec.mfa = { provider: provider == null ? null : String(provider), options: opts };
     }),
   };
-  api.idToken = { setCustomClaim: m(claim(rec.idClaims)) };
+  api.idToken = { setCustomClaim: m(claim('id_token_claims')) };
   api.accessToken = {
-    setCustomClaim: m(claim(rec.atClaims)),
+    setCustomClaim: m(claim('access_token_claims')),
     addScope: m((s) => { R.scopesTouched = true; R.scopes.add(String(s)); }),
     removeScope: m((s) => { R.scopesTouched = true; R.scopes.delete(String(s)); }),
   };
@@ -813,8 +879,14 @@ function runAction(R) {
 
 function actionEffects(R, e) {
   const { rec } = R;
+  for (const { field, key, live, taken } of R.liveClaims.values()) {
+    let atEnd; // read under the time limit: the object may have a `toJSON` of its own
+    try { atEnd = R.guarded(() => toPlain(live)); } catch (_) { atEnd = '[Unserializable]'; }
+    if (!deepEqual(atEnd, taken)) e.claims_changed_later[field][key] = atEnd;
+  }
   Object.assign(e, {
-    outcome: { ...rec.outcome }, mfa: rec.mfa, id_token_claims: { ...rec.idClaims }, access_token_claims: { ...rec.atClaims },
+    outcome: { ...rec.outcome }, mfa: rec.mfa,
+    id_token_claims: { ...rec.id_token_claims }, access_token_claims: { ...rec.access_token_claims },
     scopes: R.scopesTouched ? scopeResult(R.sc.requestedScopes, [...R.scopes]) : null,
     redirect: rec.redirect, primary_user: rec.primaryUser, saml: toPlain(rec.saml),
   });

@@ -55,11 +55,61 @@ const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
 // ---------------------------------------------------------------------------------------
+test('faithful Rules user: no metadata is absent, app_metadata merged, IdP tokens on identities', () => {
+  const rule = `function (user, context, callback) {
+    context.idToken.seen = [typeof user.app_metadata, typeof user.user_metadata, typeof context.clientMetadata,
+      user.groups || null, user.identities[0].access_token || null, user.upn || null];
+    callback(null, user, context);
+  }`;
+  const claims = (scenario) => effects('rule', rule, scenario).id_token_claims.seen;
+  assert.deepStrictEqual(claims({}), ['undefined', 'undefined', 'undefined', null, null, null]);
+  assert.deepStrictEqual(claims({ event: { user: { app_metadata: { groups: ['a'] }, user_metadata: { x: 1 },
+    identities: [{ provider: 'google-oauth2', connection: 'google-oauth2', user_id: 'g1', isSocial: true }] },
+  client: { metadata: { tier: 'gold' } } }, rule_user: { upn: 'u@corp' } }),
+  ['object', 'object', 'object', ['a'], 'idp-access_token-google-oauth2', 'u@corp']);
+  // The Action sees {} and no token, whatever the Rules side had.
+  const a = effects('action', `exports.onExecutePostLogin = async (event, api) => {
+    api.idToken.setCustomClaim('seen', [event.user.app_metadata, event.client.metadata, event.user.groups || null]);
+  };`);
+  assert.deepStrictEqual(a.id_token_claims.seen, [{}, {}, null]);
+});
+
+test('a null user fails the login; a redirect on the redirect-callback leg is ignored', () => {
+  const noUser = effects('rule', 'function (user, context, callback) { callback(null, null, context); }');
+  assert.deepStrictEqual(noUser.outcome, { decision: 'deny', message: null });
+  assert.strictEqual(noUser.error, null);
+  const redirect = 'function (u, context, cb) { context.redirect = { url: "https://x.example/?a=1" }; cb(null, u, context); }';
+  assert.deepStrictEqual(effects('rule', redirect).redirect, { url: 'https://x.example/', query: { a: '1' } });
+  assert.strictEqual(effects('rule', redirect, { continue: true }).redirect, null);
+  const again = `exports.onExecutePostLogin = async () => {};
+    exports.onContinuePostLogin = async (event, api) => { api.redirect.sendUserTo('https://x.example/'); };`;
+  assert.deepStrictEqual(effects('action', again, { continue: true }).redirect, { url: 'https://x.example/', query: {} });
+});
+
+test('a claim object changed after setCustomClaim is reported, not guessed', () => {
+  const changed = effects('action', `exports.onExecutePostLogin = async (event, api) => {
+    const roles = ['a']; api.idToken.setCustomClaim('roles', roles); roles.push('b');
+    const same = { x: 1 }; api.accessToken.setCustomClaim('same', same);
+  };`);
+  assert.deepStrictEqual(changed.id_token_claims.roles, ['a']);
+  assert.deepStrictEqual(changed.claims_changed_later, { id_token_claims: { roles: ['a', 'b'] }, access_token_claims: {} });
+  const replaced = effects('action', `exports.onExecutePostLogin = async (event, api) => {
+    const roles = ['a']; api.idToken.setCustomClaim('roles', roles); api.idToken.setCustomClaim('roles', 'b'); roles.push('c');
+  };`);
+  assert.deepStrictEqual(replaced.claims_changed_later, { id_token_claims: {}, access_token_claims: {} });
+  const hostile = run('action', `exports.onExecutePostLogin = async (event, api) => {
+    const v = { toJSON() { if (this.late) for (;;); return 1; } }; api.idToken.setCustomClaim('v', v); v.late = true;
+  };`, { timeout_ms: 300 });
+  assert.strictEqual(hostile.status, 0, hostile.stderr);
+  assert.deepStrictEqual(hostile.effects.claims_changed_later.id_token_claims, { v: '[Unserializable]' });
+});
+
 test('allow rule vs action, full schema and key order', () => {
   const { r } = pair('function (user, context, callback) {\n  callback(null, user, context);\n}',
     'exports.onExecutePostLogin = async (event, api) => {};', {}, ALL);
   assert.deepStrictEqual(Object.keys(r), ['outcome', 'finished', 'error', 'mfa', 'id_token_claims', 'access_token_claims',
-    'scopes', 'app_metadata', 'user_metadata', 'redirect', 'primary_user', 'saml', 'unsupported', 'http_requests']);
+    'claims_changed_later', 'scopes', 'app_metadata', 'user_metadata', 'redirect', 'primary_user', 'saml', 'unsupported',
+    'http_requests']);
   assert.deepStrictEqual(r.outcome, { decision: 'allow', message: null });
   assert.strictEqual(r.finished, true);
 });

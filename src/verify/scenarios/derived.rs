@@ -8,6 +8,12 @@
 //! (`const md = user.app_metadata || {}`, `const { clientID } = context`) and string arrays held in
 //! a variable (`const allowed = ['a', 'b']; allowed.indexOf(context.clientID)`) are followed one
 //! step at a time. The result is deterministic and bounded by [`MAX_SCENARIOS`].
+//!
+//! The plain login's user has no metadata (the harness gives the Rules side none, the Action `{}`);
+//! a rule that reads metadata also gets a user who has some, a rule that reads `user.X` for an `X`
+//! that is no profile attribute gets `app_metadata.X` (Rules merged it into the user), a rule that
+//! reads an identity's `access_token` gets a social login, and a rule that redirects gets the
+//! redirect-callback leg. These come first, so that the bound never drops them.
 
 use super::{placeholder_secrets, Scenario};
 use serde_json::{json, Map, Value};
@@ -89,9 +95,22 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         email_verified: false,
         logins_count: false,
         redirects: false,
+        reads_metadata: false,
+        reads_client_metadata: false,
+        merged: Vec::new(),
+        idp_tokens: false,
     };
     parsed.visit(&mut collector);
     let mut variants = Vec::new();
+    if collector.reads_metadata {
+        variants.push(with_metadata(&collector.flags, collector.reads_client_metadata));
+    }
+    if collector.redirects {
+        variants.push(redirect_callback());
+    }
+    if collector.idp_tokens {
+        variants.push(social_login());
+    }
     for (subject, literal, how) in &collector.comparisons {
         if let Some(variant) = comparison_variant(subject, literal, *how) {
             if !variant.resume || collector.redirects {
@@ -99,11 +118,18 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
             }
         }
     }
-    for (kind, key) in &collector.flags {
+    let merged = collector
+        .merged
+        .iter()
+        .map(|key| ("app_metadata".to_string(), key.clone()));
+    for (kind, key) in merged.chain(collector.flags.iter().cloned()) {
+        let (path, value) = flag(&kind, &key);
+        let mut event = json!({});
+        set_path(&mut event, &path, value);
         variants.push(Variant {
-            key: format!("user.{kind}.{key}"),
+            key: path.join("."),
             name: format!("{kind}.{key}=true"),
-            event: json!({ "user": { kind.as_str(): { key.as_str(): true } } }),
+            event,
             resume: false,
         });
     }
@@ -128,6 +154,90 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         variants,
     }
 }
+
+/// A user who has metadata, for a rule that reads it: every key it reads set to `true`, besides a
+/// key of its own; likewise the application's metadata when the rule reads it (its values are
+/// strings). The plain login is the user, and the application, who have none.
+fn with_metadata(flags: &[(String, String)], client: bool) -> Variant {
+    let mut event = json!({ "user": { "app_metadata": { "rules2actions_seen": true }, "user_metadata": { "rules2actions_seen": true } } });
+    if client {
+        set_path(&mut event, &["client", "metadata", "rules2actions_seen"], json!("true"));
+    }
+    for (kind, key) in flags {
+        let (path, value) = flag(kind, key);
+        set_path(&mut event, &path, value);
+    }
+    Variant {
+        key: "user with metadata".into(),
+        name: "user with metadata".into(),
+        event,
+        resume: false,
+    }
+}
+
+/// Where a metadata flag the rule reads sits in the event, and its "set" value (the application's
+/// metadata holds strings only).
+fn flag<'a>(kind: &'a str, key: &'a str) -> ([&'a str; 3], Value) {
+    match kind {
+        "clientMetadata" => (["client", "metadata", key], json!("true")),
+        _ => (["user", kind, key], json!(true)),
+    }
+}
+
+/// The second run after a redirect (`context.protocol === 'redirect-callback'`, the Action's
+/// `onContinuePostLogin`).
+fn redirect_callback() -> Variant {
+    Variant {
+        key: "continue".into(),
+        name: "redirect callback (continue)".into(),
+        event: json!({}),
+        resume: true,
+    }
+}
+
+/// A login through a social provider: in Rules, its identity carries the provider's access token.
+fn social_login() -> Variant {
+    let identity = json!({ "provider": "google-oauth2", "connection": "google-oauth2", "user_id": "google-user1", "isSocial": true });
+    Variant {
+        key: "connection.social".into(),
+        name: "social login (google-oauth2)".into(),
+        event: json!({
+            "user": { "identities": [identity] },
+            "connection": { "name": "google-oauth2", "strategy": "google-oauth2" }
+        }),
+        resume: false,
+    }
+}
+
+/// The root attributes of a Rules `user` that are not `app_metadata` keys merged into it
+/// (https://auth0.com/docs/customize/rules/user-object-in-rules), plus what every object has.
+const USER_ATTRIBUTES: &[&str] = &[
+    "app_metadata",
+    "blocked",
+    "created_at",
+    "email",
+    "email_verified",
+    "family_name",
+    "given_name",
+    "hasOwnProperty",
+    "identities",
+    "last_ip",
+    "last_login",
+    "last_password_reset",
+    "locale",
+    "logins_count",
+    "multifactor",
+    "name",
+    "nickname",
+    "permissions",
+    "phone_number",
+    "phone_verified",
+    "picture",
+    "updated_at",
+    "user_id",
+    "user_metadata",
+    "username",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum How {
@@ -175,6 +285,16 @@ fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant>
         full.extend(&keys);
         set_path(&mut event, &full, value);
         return Some(variant(format!("user.{kind}.{path}"), name, event));
+    }
+    if let Some(key) = merged_key(&tokens) {
+        let value = if how == How::Contains {
+            json!([literal])
+        } else {
+            lit.clone()
+        };
+        let name = format!("app_metadata.{key}={}", short(&value));
+        let event = json!({ "user": { "app_metadata": { key: value } } });
+        return Some(variant(format!("user.app_metadata.{key}"), name, event));
     }
     if let Some(at) = find("riskAssessment") {
         let keys: Vec<&str> = tokens[at + 1..]
@@ -294,6 +414,13 @@ fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant>
         ));
     }
     None
+}
+
+/// `user.X`, where `X` is no profile attribute: in Rules, `app_metadata.X` merged into the user.
+fn merged_key(tokens: &[String]) -> Option<&str> {
+    let key = tokens.get(1).filter(|_| tokens[0] == "user")?;
+    let known = USER_ATTRIBUTES.contains(&key.as_str()) || STOP_TOKENS.contains(&key.as_str());
+    (!known && !key.chars().all(|c| c.is_ascii_digit())).then_some(key.as_str())
 }
 
 /// Member names that are methods or properties of the value, not keys below it.
@@ -482,6 +609,14 @@ struct Collector<'a, 'b> {
     logins_count: bool,
     /// The rule writes `context.redirect`: only then does a redirect-callback leg exist.
     redirects: bool,
+    /// The rule reads user or application metadata.
+    reads_metadata: bool,
+    /// The rule reads the application's metadata.
+    reads_client_metadata: bool,
+    /// Keys read as `user.X` that are no profile attribute (merged `app_metadata` in Rules).
+    merged: Vec<String>,
+    /// The rule reads an identity provider's token (`identities[i].access_token`).
+    idp_tokens: bool,
 }
 
 impl Collector<'_, '_> {
@@ -567,14 +702,26 @@ impl Visit for Collector<'_, '_> {
         match prop.as_str() {
             "email_verified" => self.email_verified = true,
             "loginsCount" => self.logins_count = true,
+            "app_metadata" | "user_metadata" => self.reads_metadata = true,
+            "clientMetadata" => (self.reads_metadata, self.reads_client_metadata) = (true, true),
+            "access_token" => self.idp_tokens = true,
             _ => {}
+        }
+        if matches!(&*member.obj, Expr::Ident(obj) if &*obj.sym == "user") {
+            let tokens = ["user".to_string(), prop.clone()];
+            if let Some(key) = merged_key(&tokens).map(str::to_string) {
+                if !self.merged.contains(&key) && self.merged.len() < 50 {
+                    self.merged.push(key);
+                }
+            }
         }
         if !matches!(&*member.obj, Expr::Member(_) | Expr::Ident(_) | Expr::Paren(_)) {
             return; // `updateUserMetadata(…, user.user_metadata).then`
         }
         let object = self.aliases.resolve(&member.obj);
         let tokens = tokens(&object);
-        if let Some(kind) = tokens.last().filter(|t| *t == "app_metadata" || *t == "user_metadata") {
+        let metadata = ["app_metadata", "user_metadata", "clientMetadata"];
+        if let Some(kind) = tokens.last().filter(|t| metadata.contains(&t.as_str())) {
             let flag = (kind.clone(), prop);
             if !self.flags.contains(&flag) && self.flags.len() < 50 {
                 self.flags.push(flag);
@@ -658,6 +805,7 @@ mod tests {
             names(rule),
             [
                 "default login",
+                "user with metadata",
                 "client_id=app-a",
                 "connection=corp-ad",
                 "email=user1@corp.example",
@@ -675,6 +823,11 @@ mod tests {
         );
         assert_eq!(
             scenarios[1].json["event"],
+            json!({ "user": { "app_metadata": { "rules2actions_seen": true, "use_mfa": true },
+                              "user_metadata": { "rules2actions_seen": true } } })
+        );
+        assert_eq!(
+            scenarios[2].json["event"],
             json!({ "client": { "client_id": "app-a" } })
         );
     }
@@ -688,9 +841,16 @@ mod tests {
         }"#;
         let scenarios = default_scenarios(rule_facts(rule), &[], 2000);
         let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names[..2], ["default login", "user_metadata.geoip.country_code=us"]);
         assert_eq!(
-            scenarios[1].json["event"],
+            names[..3],
+            [
+                "default login",
+                "user with metadata",
+                "user_metadata.geoip.country_code=us"
+            ]
+        );
+        assert_eq!(
+            scenarios[2].json["event"],
             json!({ "user": { "user_metadata": { "geoip": { "country_code": "us" } } } })
         );
     }
@@ -705,6 +865,46 @@ mod tests {
         let a = names(&rule);
         assert_eq!(a.len(), MAX_SCENARIOS);
         assert_eq!(a, names(&rule));
+    }
+
+    #[test]
+    fn merged_app_metadata_idp_tokens_and_the_redirect_leg() {
+        let rule = r#"function (user, context, callback) {
+            if (user.groups.indexOf('admins') >= 0) context.idToken.admin = true;
+            context.idToken.tier = user.tier;
+            context.idToken.name = user.name;
+            const token = user.identities[0].access_token;
+            if (context.clientMetadata.beta) context.redirect = { url: 'https://x.example/' + token };
+            callback(null, user, context);
+        }"#;
+        let scenarios = default_scenarios(rule_facts(rule), &[], 2000);
+        let got: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "default login",
+                "user with metadata",
+                "redirect callback (continue)",
+                "social login (google-oauth2)",
+                "app_metadata.groups=[\"admins\"]",
+                "app_metadata.tier=true",
+                "clientMetadata.beta=true"
+            ]
+        );
+        assert_eq!(
+            scenarios[1].json["event"]["client"],
+            json!({ "metadata": { "beta": "true", "rules2actions_seen": "true" } })
+        );
+        assert_eq!(scenarios[2].json["continue"], json!(true));
+        assert_eq!(
+            scenarios[4].json["event"],
+            json!({ "user": { "app_metadata": { "groups": ["admins"] } } })
+        );
+        // No metadata read, no redirect, no token: only the plain login.
+        assert_eq!(
+            names("function (user, context, callback) { callback(null, user, context); }"),
+            ["default login"]
+        );
     }
 
     #[test]
