@@ -3,7 +3,8 @@
 //!
 //! A scenario is the JSON object the harness reads (`harness.js` documents it): `name`, a partial
 //! post-login `event` in the Actions shape (merged over the harness's realistic defaults),
-//! `secrets`, stubbed `http` answers, `timeout_ms`, `continue` and `rule_context`.
+//! `secrets`, stubbed `http` answers, `timeout_ms`, `continue`, `rule_context` and `rule_user` (root
+//! attributes the identity provider sent, which only the Rules user gets).
 
 mod derived;
 
