@@ -4,6 +4,7 @@
 
 use super::accesses::split_chain;
 use super::scope::{Bindings, Param};
+use super::syntax::object_assign_args;
 use crate::parse::ParsedFile;
 use rustc_hash::FxHashSet;
 use std::ops::Range;
@@ -172,7 +173,7 @@ impl Finder<'_> {
 
     /// `Object.assign({}, <the same path>, …sources)`: the copy's root and the sources.
     fn copy_merged_back(&self, value: &Expr, names: &[Option<String>]) -> Option<(Ident, Vec<ExprOrSpread>)> {
-        let args = object_assign_args(unparen(value))?;
+        let args = object_assign_args_of(unparen(value))?;
         let [first, second, sources @ ..] = args else {
             return None;
         };
@@ -204,7 +205,7 @@ impl Finder<'_> {
 
     /// `Object.assign(context.x, …sources)`.
     fn record_merge(&mut self, call: &CallExpr, statement: Option<&ExprStmt>) {
-        let Some([target, sources @ ..]) = object_assign_args_of(call) else {
+        let Some([target, sources @ ..]) = object_assign_args(call) else {
             return;
         };
         if target.spread.is_some() || !self.seen.insert(call.span.lo) {
@@ -233,25 +234,10 @@ fn unparen(expr: &Expr) -> &Expr {
 }
 
 /// The arguments of `Object.assign(…)`.
-fn object_assign_args(expr: &Expr) -> Option<&[ExprOrSpread]> {
+/// The arguments of an expression that is `Object.assign(…)`.
+fn object_assign_args_of(expr: &Expr) -> Option<&[ExprOrSpread]> {
     let Expr::Call(call) = expr else { return None };
-    object_assign_args_of(call)
-}
-
-fn object_assign_args_of(call: &CallExpr) -> Option<&[ExprOrSpread]> {
-    let Callee::Expr(callee) = &call.callee else {
-        return None;
-    };
-    let Expr::Member(MemberExpr {
-        obj,
-        prop: MemberProp::Ident(method),
-        ..
-    }) = &**callee
-    else {
-        return None;
-    };
-    let is_object = matches!(&**obj, Expr::Ident(object) if object.sym == *"Object");
-    (is_object && method.sym == *"assign").then_some(call.args.as_slice())
+    object_assign_args(call)
 }
 
 impl Visit for Finder<'_> {

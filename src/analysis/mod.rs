@@ -10,3 +10,4 @@ pub mod leftovers;
 pub mod model;
 pub mod rule;
 pub mod scope;
+pub mod syntax;

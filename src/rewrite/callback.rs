@@ -15,6 +15,7 @@ use crate::analysis::aliases::AliasOrigin;
 use crate::analysis::flow::{does_something, may_have_effects, tail_statements};
 use crate::analysis::model::Model;
 use crate::analysis::scope::{Global, Param};
+use crate::analysis::syntax::method_call;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use crate::parse::first_code_after;
@@ -309,15 +310,10 @@ impl Visit for Collector<'_, '_> {
 
 /// The callback and the method called on it: `callback.call(…)`, `callback.bind(…)`.
 fn callback_method<'c>(ctx: &Ctx<'_>, call: &'c CallExpr) -> Option<(&'c Ident, &'c str)> {
-    let Callee::Expr(callee) = &call.callee else {
+    let (Expr::Ident(ident), method, _) = method_call(call)? else {
         return None;
     };
-    let Expr::Member(member) = &**callee else { return None };
-    let Expr::Ident(ident) = &*member.obj else { return None };
-    let MemberProp::Ident(method) = &member.prop else {
-        return None;
-    };
-    (ctx.bindings.param(ident) == Some(Param::Callback)).then_some((ident, &*method.sym))
+    (ctx.bindings.param(ident) == Some(Param::Callback)).then_some((ident, method))
 }
 
 /// `callback.call(thisArg, …)` and `callback.apply(thisArg, [ … ])` call the callback with the

@@ -14,6 +14,7 @@ use crate::analysis::accesses::split_chain;
 use crate::analysis::flow::{does_something, nothing_inlined, tail_statements};
 use crate::analysis::model::Model;
 use crate::analysis::scope::{Binding, Global, Param};
+use crate::analysis::syntax::method_call_expr;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use rustc_hash::FxHashSet;
@@ -74,11 +75,11 @@ pub fn update_chain<'a>(ctx: &Ctx<'_>, expr: &'a Expr) -> Option<UpdateChain<'a>
         }
         _ => {}
     }
-    let (then_call, catch) = match method_call(expr) {
+    let (then_call, catch) = match method_call_expr(expr) {
         Some((object, "catch", [handler])) => (object, Some(&*handler.expr)),
         _ => (expr, None),
     };
-    let Some((update, "then", [continuation])) = method_call(then_call) else {
+    let Some((update, "then", [continuation])) = method_call_expr(then_call) else {
         return None;
     };
     let Expr::Call(update) = update else { return None };
@@ -117,27 +118,6 @@ fn calls_back_without_error(ctx: &Ctx<'_>, expr: &Expr) -> bool {
         && args
             .first()
             .is_none_or(|first| matches!(&*first.expr, Expr::Lit(Lit::Null(_))))
-}
-
-/// `object.method(args)`.
-fn method_call(expr: &Expr) -> Option<(&Expr, &str, &[ExprOrSpread])> {
-    let Expr::Call(CallExpr {
-        callee: Callee::Expr(callee),
-        args,
-        ..
-    }) = expr
-    else {
-        return None;
-    };
-    let Expr::Member(MemberExpr {
-        obj,
-        prop: MemberProp::Ident(method),
-        ..
-    }) = &**callee
-    else {
-        return None;
-    };
-    Some((obj, method.sym.as_str(), args))
 }
 
 /// The setter replacing `auth0.users.updateXMetadata(user.user_id, object)`, for a call of exactly

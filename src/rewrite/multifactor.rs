@@ -15,6 +15,7 @@ use crate::analysis::accesses::ChainUse;
 use crate::analysis::context_writes::{ContextDelete, ContextMerge, ContextWrite};
 use crate::analysis::model::Model;
 use crate::analysis::scope::{Global, Param};
+use crate::analysis::syntax::object_assign_args;
 use crate::diagnostics::Code;
 use crate::edits::Piece;
 use std::ops::Range;
@@ -217,26 +218,8 @@ fn is_plain(object: &ObjectLit) -> bool {
 
 /// `Object.assign({}, {…}, {…})`: the literals merged, in order.
 fn merged_literals(value: &Expr) -> Option<Vec<&ObjectLit>> {
-    let Expr::Call(CallExpr {
-        callee: Callee::Expr(callee),
-        args,
-        ..
-    }) = value
-    else {
-        return None;
-    };
-    let Expr::Member(MemberExpr {
-        obj,
-        prop: MemberProp::Ident(method),
-        ..
-    }) = &**callee
-    else {
-        return None;
-    };
-    if !matches!(&**obj, Expr::Ident(o) if o.sym == *"Object") || method.sym != *"assign" {
-        return None;
-    }
-    let [first, rest @ ..] = args.as_slice() else {
+    let Expr::Call(call) = value else { return None };
+    let [first, rest @ ..] = object_assign_args(call)? else {
         return None;
     };
     if !matches!(&*first.expr, Expr::Object(o) if o.props.is_empty()) {

@@ -4,6 +4,7 @@
 
 use crate::analysis::rule::{find_rule, RuleSearch};
 use crate::analysis::scope::pattern_names;
+use crate::analysis::syntax::method_call;
 use crate::migrate::crossrule::split;
 use crate::parse::ParsedFile;
 use rustc_hash::FxHashSet;
@@ -366,20 +367,10 @@ fn global_root(member: &MemberExpr) -> Option<String> {
 
 /// The member a call changes in place: `m` of `m.push(x)`, `Object.assign(m, …)`.
 fn changed_by(call: &CallExpr) -> Option<&MemberExpr> {
-    let Callee::Expr(callee) = &call.callee else {
-        return None;
-    };
-    let Expr::Member(MemberExpr {
-        obj,
-        prop: MemberProp::Ident(method),
-        ..
-    }) = &**callee
-    else {
-        return None;
-    };
-    let target = if is_ident(obj, "Object") && OBJECT_MUTATORS.contains(&method.sym.as_str()) {
-        &*call.args.first()?.expr
-    } else if MUTATORS.contains(&method.sym.as_str()) {
+    let (obj, method, args) = method_call(call)?;
+    let target = if is_ident(obj, "Object") && OBJECT_MUTATORS.contains(&method) {
+        &*args.first()?.expr
+    } else if MUTATORS.contains(&method) {
         obj
     } else {
         return None;
