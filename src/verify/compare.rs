@@ -42,6 +42,19 @@ pub struct Effects {
     /// What the code used that the harness only stubs.
     pub unsupported: Vec<String>,
     pub http_requests: Vec<HttpRequest>,
+    /// V8's block coverage of the rule's code (the rule side only; `None` for an Action, or when
+    /// this Node cannot collect it). Not a verdict field.
+    pub coverage: Option<Vec<CoveredRange>>,
+}
+
+/// A range of the rule's text (UTF-8 bytes) and how often it ran. Ranges nest: a block's count
+/// overrides that of the function or block around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoveredRange {
+    pub start: usize,
+    pub end: usize,
+    pub count: u64,
 }
 
 /// The docs do not say whether an Action's claim is the value at `setCustomClaim` or at the end
@@ -111,6 +124,7 @@ impl Effects {
             saml: Map::new(),
             unsupported: Vec::new(),
             http_requests: Vec::new(),
+            coverage: None,
         }
     }
 }
@@ -377,6 +391,19 @@ mod tests {
         assert!(serde_json::from_value::<Effects>(e).is_err());
         let mut e = json(&Effects::unfinished(""));
         e["outcome"] = json!({ "decision": "maybe", "message": null });
+        assert!(serde_json::from_value::<Effects>(e).is_err());
+        let mut e = json(&Effects::unfinished(""));
+        e["coverage"] = json!([{ "start": 0, "end": 9, "count": 1 }]);
+        let read = serde_json::from_value::<Effects>(e.clone()).unwrap();
+        assert_eq!(
+            read.coverage,
+            Some(vec![CoveredRange {
+                start: 0,
+                end: 9,
+                count: 1
+            }])
+        );
+        e["coverage"][0]["line"] = json!(1);
         assert!(serde_json::from_value::<Effects>(e).is_err());
     }
 

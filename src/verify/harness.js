@@ -26,6 +26,8 @@ const vm = require('vm');
 const fs = require('fs');
 const path = require('path');
 const util = require('util');
+const v8 = require('v8');
+const crypto = require('crypto');
 const { builtinModules, createRequire } = require('module');
 
 // Captured before any user code runs: user code shares `util` (a real module it may require)
@@ -155,7 +157,7 @@ function emptyEffects() {
     outcome: { decision: 'allow', message: null }, finished: false, error: null, mfa: null,
     id_token_claims: {}, access_token_claims: {}, claims_changed_later: { id_token_claims: {}, access_token_claims: {} },
     scopes: null, app_metadata: {}, user_metadata: {},
-    redirect: null, primary_user: null, saml: {}, unsupported: [], http_requests: [],
+    redirect: null, primary_user: null, saml: {}, unsupported: [], http_requests: [], coverage: null,
   };
 }
 
@@ -381,9 +383,13 @@ function installGlobals(R) {
   })();`, R.ctx);
 }
 
+/** The script text that evaluates user code as a CommonJS module, and the code's offset in it. */
+const MODULE_PREFIX = '(function (exports, require, module, __filename, __dirname) {';
+const moduleSource = (code) => `${MODULE_PREFIX}${code}\n})`;
+
 /** Evaluate the code file as a CommonJS module; returns module.exports. */
 function evalModule(R, filename) {
-  const wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${R.code}\n})`, { filename });
+  const wrapper = new vm.Script(moduleSource(R.code), { filename });
   const fn = wrapper.runInContext(R.ctx);
   const mod = R.toSandbox({ exports: {} });
   R.guarded(() => fn.call(mod.exports, mod.exports, R.sandbox.require, mod, '/' + filename, '/'));
@@ -397,6 +403,7 @@ function finishRun(R, finished) {
   clearTimeout(R.timer);
   const e = emptyEffects();
   if (R.mode === 'rule') ruleEffects(R, e); else actionEffects(R, e);
+  if (R.coverage) e.coverage = R.coverage.of(R.ruleScript);
   const user = obj(R.sc.event.user);
   Object.assign(e, {
     finished, error: R.rec.error,
@@ -699,13 +706,15 @@ function runRule(R) {
     constructor(message) { super(message); this.name = 'UnauthorizedError'; this.code = 'unauthorized'; } };`, R.ctx);
   // 1) as a module (module.exports = function ...); 2) as an expression: ( <text> )
   let fn = null; let moduleErr = null;
+  R.ruleScript = { source: moduleSource(R.code), offset: MODULE_PREFIX.length };
   try { const exp = evalModule(R, 'rule.js'); if (typeof exp === 'function') fn = exp; } catch (e) {
     if (R.isTimeout(e)) return R.fail(e);
     moduleErr = e;
   }
   if (!fn) {
     try {
-      const expr = new vm.Script('(' + R.code.replace(/[\s;]+$/, '') + '\n)', { filename: 'rule.js' });
+      R.ruleScript = { source: '(' + R.code.replace(/[\s;]+$/, '') + '\n)', offset: 1 };
+      const expr = new vm.Script(R.ruleScript.source, { filename: 'rule.js' });
       fn = expr.runInContext(R.ctx, { timeout: Math.max(1, R.deadline - Date.now()) });
     } catch (e) {
       if (R.isTimeout(e)) return R.fail(e);
@@ -892,6 +901,61 @@ function actionEffects(R, e) {
   });
 }
 
+// ===== What of the rule ran: V8's block coverage =============================================
+/**
+ * Starts V8's block coverage (execution counts per function and per block: branches, loop
+ * bodies, code after a return), before the rule is compiled; returns `{ of(script) }`, the ranges
+ * of that script: `{start, end, count}` in UTF-8 bytes of the rule's own text, nested (a block's
+ * count overrides its function's), or null when this Node cannot collect them.
+ *
+ * Node's route, the inspector's Profiler.startPreciseCoverage, is refused by the permission
+ * model (`Session#connect` throws ERR_ACCESS_DENIED), and NODE_V8_COVERAGE writes nothing under
+ * it. V8's own runtime functions give the same data: natives syntax (`%Name()`) is switched on
+ * only while two harness functions compile, and off again before any user code is parsed. Their
+ * text carries a fresh nonce, so no later compile can be served them from V8's compilation cache.
+ */
+function startBlockCoverage() {
+  const nonce = crypto.randomBytes(16).toString('hex');
+  const compile = (call) => new vm.Script(`(function () { /* ${nonce} */ return %${call}; })`).runInThisContext();
+  let start; let collect;
+  try {
+    v8.setFlagsFromString('--allow-natives-syntax');
+    start = compile('DebugToggleBlockCoverage(true)');
+    collect = compile('DebugCollectCoverage()');
+  } catch (_) {
+    return null;
+  } finally {
+    v8.setFlagsFromString('--no-allow-natives-syntax');
+  }
+  start();
+  return { of: (script) => (script ? scriptCoverage(collect(), script) : null) };
+}
+
+/** The ranges of `script` ({source, offset}: where the rule's text starts in it), clipped to the
+ *  rule's text and converted from UTF-16 code units to UTF-8 bytes. */
+function scriptCoverage(scripts, { source, offset }) {
+  const ranges = scripts.find((s) => s.script === source);
+  if (!ranges) return null;
+  const text = source.slice(offset);
+  const bytes = utf8Offsets(text);
+  const at = (i) => bytes(Math.min(Math.max(i - offset, 0), text.length));
+  return ranges.map((r) => ({ start: at(r.start), end: at(r.end), count: r.count }))
+    .filter((r) => r.end > r.start);
+}
+
+/** UTF-16 index → UTF-8 byte offset in `text`. */
+function utf8Offsets(text) {
+  if (!/[^\x00-\x7f]/.test(text)) return (i) => i;
+  const at = new Uint32Array(text.length + 1);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A surrogate pair is 4 bytes: counted on its high half.
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c < 0xdc00 ? 4 : c >= 0xdc00 && c < 0xe000 ? 0 : 3;
+    at[i + 1] = at[i] + size;
+  }
+  return (i) => at[i];
+}
+
 // ===== The process: one run, its input on stdin, its answer on stdout =====================
 const TOKEN_LENGTH = 32;
 /** The per-run token, as bytes (never a string: strings show in heap snapshots). */
@@ -941,6 +1005,7 @@ function main() {
   }
   try {
     const R = createRun({ mode, code, sc, packages: typeof packages === 'string' ? packages : null });
+    if (mode === 'rule') R.coverage = startBlockCoverage();
     installGlobals(R);
     process.on('uncaughtException', R.fail);
     process.on('unhandledRejection', (r) => R.setError('Unhandled rejection: ' + fmtError(r)));

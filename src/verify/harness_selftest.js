@@ -109,9 +109,34 @@ test('allow rule vs action, full schema and key order', () => {
     'exports.onExecutePostLogin = async (event, api) => {};', {}, ALL);
   assert.deepStrictEqual(Object.keys(r), ['outcome', 'finished', 'error', 'mfa', 'id_token_claims', 'access_token_claims',
     'claims_changed_later', 'scopes', 'app_metadata', 'user_metadata', 'redirect', 'primary_user', 'saml', 'unsupported',
-    'http_requests']);
+    'http_requests', 'coverage']);
   assert.deepStrictEqual(r.outcome, { decision: 'allow', message: null });
   assert.strictEqual(r.finished, true);
+});
+
+test("the rule's block coverage: reached and unreached ranges, in UTF-8 bytes; none for an Action", () => {
+  const rule = `function (user, context, callback) {
+  // é: two bytes
+  if (context.clientName === 'x') { return callback('no'); }
+  callback(null, user, context);
+}`;
+  const { r, a } = pair(rule, 'exports.onExecutePostLogin = async () => {};', {}, ['outcome']);
+  const unreached = r.coverage.filter((c) => c.count === 0);
+  const bytes = Buffer.from(rule);
+  assert.deepStrictEqual(unreached.map((c) => bytes.subarray(c.start, c.end).toString()), ["{ return callback('no'); }"]);
+  assert.ok(r.coverage.some((c) => c.start === 0 && c.count === 1), JSON.stringify(r.coverage));
+  const taken = effects('rule', rule, { event: { client: { name: 'x' } } }).coverage;
+  assert.ok(!taken.some((c) => c.count === 0 && bytes.subarray(c.start, c.end).toString().startsWith('{ return')));
+  assert.strictEqual(a.coverage, null);
+});
+
+test('user code cannot use the runtime functions coverage is collected with', () => {
+  for (const mode of ['rule', 'action']) {
+    const code = mode === 'rule' ? 'function (u, c, cb) { cb(null, u, %DebugCollectCoverage()); }'
+      : 'exports.onExecutePostLogin = async () => { %DebugToggleBlockCoverage(false); };';
+    const r = run(mode, code);
+    assert.ok(r.body && /Unexpected token '%'/.test(r.body.compile_error), r.stdout);
+  }
 });
 
 test('deny: UnauthorizedError vs api.access.deny', () => {
