@@ -421,3 +421,111 @@ fn default_scenarios_raise_no_false_alarm() {
         alarms.join("\n")
     );
 }
+
+/// `fixtures/verify/coverage/<name>`.
+fn coverage_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/verify/coverage")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `verify --format json` of one rule: its exit code and its file report.
+fn file_report(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["verify", "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = cli(&all);
+    let document: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    (code, document["files"][0].clone())
+}
+
+/// The unreached branches of a report, as `line kind`.
+fn unreached(report: &Value) -> Vec<String> {
+    report["branches"]["unreached"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no branches in {report}"))
+        .iter()
+        .map(|b| format!("{} {}", b["line"], b["kind"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// Every kind of branch the rule's syntax has is mapped onto V8's coverage of real runs: each is
+/// unreached on a plain login exactly where the rule does not go, and the scenarios' union counts.
+#[test]
+fn branch_coverage_names_what_never_ran_and_is_the_union_over_scenarios() {
+    if skip_without_node("branch_coverage_names_what_never_ran_and_is_the_union_over_scenarios") {
+        return;
+    }
+    let rule = coverage_fixture("every-kind.js");
+    let run = |scenarios: &str| {
+        let scenarios = coverage_fixture(scenarios);
+        file_report(&[&rule, "--no-defaults", "--scenarios", &scenarios]).1
+    };
+    let plain = run("plain.scenarios.json");
+    assert_eq!(
+        unreached(&plain),
+        [
+            "2 &&",
+            "3 ||",
+            "4 ??",
+            "5 :",
+            "8 case",
+            "15 catch",
+            "18 function",
+            "21 if"
+        ],
+        "{plain}"
+    );
+    assert_eq!(
+        (
+            plain["branches"]["reached"].as_u64(),
+            plain["branches"]["total"].as_u64()
+        ),
+        (Some(4), Some(12))
+    );
+    assert_eq!(plain["fully_verified"], false);
+    // An admin takes the `&&` and the `if`; the plain login still reaches the `else`.
+    let both = run("admin.scenarios.json");
+    assert_eq!(
+        unreached(&both),
+        ["3 ||", "4 ??", "5 :", "8 case", "15 catch", "18 function"],
+        "{both}"
+    );
+}
+
+/// Identical with a branch never run is identical on the scenarios run, not fully verified; the
+/// exit code stays that of the verdict. A byte-order mark does not shift the branches.
+#[test]
+fn identical_with_unreached_branches_is_not_fully_verified() {
+    if skip_without_node("identical_with_unreached_branches_is_not_fully_verified") {
+        return;
+    }
+    let (every, partly) = (coverage_fixture("every-branch.js"), coverage_fixture("unreached.js"));
+    let (code, report) = file_report(&[&every]);
+    assert_eq!((code, report["verdict"].as_str()), (0, Some("identical")), "{report}");
+    assert_eq!(report["fully_verified"], true, "{report}");
+    let (code, report) = file_report(&[&partly]);
+    assert_eq!((code, report["verdict"].as_str()), (0, Some("identical")), "{report}");
+    assert_eq!(report["fully_verified"], false, "{report}");
+    assert_eq!(unreached(&report), ["5 &&", "5 if"]);
+
+    let (code, stdout, stderr) = cli(&["verify", &every, &partly]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "every-branch.js vs its converted Action: identical on 2 scenarios, every branch of the rule reached"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("unreached.js vs its converted Action: identical on the 2 scenarios run; not fully verified: 2 branches of the rule never ran\n  branches reached: 3 of 5 (60%)\n  never ran: line 5 (&&), line 5 (if)\n"), "{stdout}");
+    assert!(stderr.contains("2 identical (1 with every branch reached)"), "{stderr}");
+
+    let dir = std::env::temp_dir().join(format!("r2a-verify-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bom = dir.join("unreached.js");
+    std::fs::write(&bom, format!("\u{feff}{}", read_to_string(Path::new(&partly)))).unwrap();
+    let (_, report) = file_report(&[&bom.display().to_string()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(unreached(&report), ["5 &&", "5 if"], "{report}");
+}

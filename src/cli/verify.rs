@@ -13,6 +13,7 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::limits::with_large_stack;
 use crate::safe_text::printable;
 use crate::verify::compare::{FieldDiff, Verdict};
+use crate::verify::coverage::{self, Branch, BranchCoverage};
 use crate::verify::runner::{Runtime, Side};
 use crate::verify::scenarios::{
     default_scenarios, facts_of, parse_scenarios, placeholder_secrets, RuleFacts, Scenario,
@@ -87,6 +88,11 @@ struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     scenarios: Vec<ScenarioResult>,
+    /// How many of the rule's branches the scenarios reached; absent when not measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branches: Option<BranchCoverage>,
+    /// Identical on every scenario, and every branch of the rule reached.
+    fully_verified: bool,
 }
 
 #[derive(Serialize, Default)]
@@ -96,6 +102,8 @@ struct Summary {
     inconclusive: usize,
     different: usize,
     error: usize,
+    /// Identical files whose scenarios reached every branch of the rule.
+    fully_verified: usize,
 }
 
 #[derive(Serialize)]
@@ -109,6 +117,8 @@ struct Document<'a> {
 struct Prepared {
     report: FileReport,
     pair: Option<Pair>,
+    /// The rule's branches, when it parses (offsets in the text the runs get).
+    branches: Option<Vec<Branch>>,
     /// Found in a folder and already an Action: left out of the report.
     skip: bool,
 }
@@ -193,12 +203,15 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     if prepared.is_empty() {
         return fail(io, "no rule files to verify (every file found is already an Action)");
     }
-    let has_pair: Vec<bool> = prepared.iter().map(|p| p.pair.is_some()).collect();
+    let has_pair: Vec<(bool, Option<Vec<Branch>>)> = prepared
+        .iter_mut()
+        .map(|p| (p.pair.is_some(), p.branches.take()))
+        .collect();
     let pairs: Vec<Pair> = prepared.iter_mut().filter_map(|p| p.pair.take()).collect();
     let threads = args.jobs.unwrap_or_else(default_threads).max(1);
     let mut results = run_pairs(&runtime, &pairs, threads).into_iter();
     let mut reports = Vec::new();
-    for (prepared, has_pair) in prepared.into_iter().zip(has_pair) {
+    for (prepared, (has_pair, branches)) in prepared.into_iter().zip(has_pair) {
         let mut report = prepared.report;
         if has_pair {
             report.scenarios = results.next().unwrap_or_default();
@@ -208,6 +221,10 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
                 .map(|s| s.comparison.verdict)
                 .max()
                 .unwrap_or(Verdict::Identical);
+            let runs = report.scenarios.iter().filter_map(|s| s.rule_coverage.as_deref());
+            report.branches = branches.and_then(|branches| coverage::measure(&branches, runs));
+            report.fully_verified =
+                report.verdict == Verdict::Identical && report.branches.as_ref().is_some_and(BranchCoverage::complete);
         }
         reports.push(report);
     }
@@ -223,6 +240,7 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
             Verdict::Different => summary.different += 1,
             Verdict::Error => summary.error += 1,
         }
+        summary.fully_verified += usize::from(report.fully_verified);
     }
     match args.format {
         VerifyFormat::Json => {
@@ -244,11 +262,12 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     let scenarios: usize = reports.iter().map(|r| r.scenarios.len()).sum();
     writeln!(
         io.stderr,
-        "verify: {} file{} ({scenarios} scenario{}): {} identical, {} different, {} inconclusive, {} could not run",
+        "verify: {} file{} ({scenarios} scenario{}): {} identical ({} with every branch reached), {} different, {} inconclusive, {} could not run",
         summary.files,
         plural(summary.files),
         plural(scenarios),
         paint.verdict(Verdict::Identical, &summary.identical.to_string()),
+        summary.fully_verified,
         paint.verdict(Verdict::Different, &summary.different.to_string()),
         paint.verdict(Verdict::Inconclusive, &summary.inconclusive.to_string()),
         paint.verdict(Verdict::Error, &summary.error.to_string()),
@@ -327,12 +346,15 @@ fn prepare(
         conversion_findings: Vec::new(),
         error: None,
         scenarios: Vec::new(),
+        branches: None,
+        fully_verified: false,
     };
     fn failed(mut report: FileReport, message: String) -> Prepared {
         report.error = Some(message);
         Prepared {
             report,
             pair: None,
+            branches: None,
             skip: false,
         }
     }
@@ -340,10 +362,15 @@ fn prepare(
     // A FIFO or a huge file is refused unread, as by `convert` and `check`.
     // The scenarios are derived from the tree the conversion parses: the rule is parsed once.
     let mut facts = RuleFacts::default();
+    // With the length of the text they were found in: the conversion parses the rule without a BOM.
+    let mut branches = None;
     let (bytes, conversion) = match read_file(path, limits.max_file_size as u64) {
         Ok(bytes) => {
             let conversion = with_large_stack(|| {
-                convert_bytes_inspecting(&bytes, &limits, &mut |parsed, text, _| facts = facts_of(parsed, text))
+                convert_bytes_inspecting(&bytes, &limits, &mut |parsed, text, _| {
+                    facts = facts_of(parsed, text);
+                    branches = Some((coverage::branches(parsed, text), text.len()));
+                })
             });
             (bytes, conversion)
         }
@@ -359,6 +386,11 @@ fn prepare(
         .cloned()
         .collect();
     let rule_text = String::from_utf8_lossy(&bytes).into_owned();
+    let branches = branches.map(|(mut branches, parsed_len)| {
+        let shift = rule_text.len().saturating_sub(parsed_len);
+        branches.iter_mut().for_each(|b| b.offset += shift);
+        branches
+    });
     let action = match (given_action, conversion.status) {
         (Some(text), _) => text.to_string(),
         (None, Status::Converted) => conversion.action.clone().unwrap_or_default(),
@@ -407,6 +439,7 @@ fn prepare(
                 action,
                 scenarios,
             }),
+            branches,
             skip: false,
         },
         Err(error) => failed(report, format!("cannot write the code to run: {error}")),
@@ -444,11 +477,7 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
     let count = |v: Verdict| report.scenarios.iter().filter(|s| s.comparison.verdict == v).count();
     let detail = match report.verdict {
         Verdict::Error if report.error.is_some() => String::new(),
-        Verdict::Identical => format!(
-            " on {} scenario{}",
-            report.scenarios.len(),
-            plural(report.scenarios.len())
-        ),
+        Verdict::Identical => identical_detail(report),
         _ => format!(
             " ({} of {} scenarios identical)",
             count(Verdict::Identical),
@@ -463,6 +492,9 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
     )?;
     if let Some(error) = &report.error {
         writeln!(out, "  {}", printable(error))?;
+    }
+    if let Some(branches) = &report.branches {
+        write_branches(out, branches)?;
     }
     if !report.conversion_findings.is_empty() {
         writeln!(
@@ -493,6 +525,49 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
         }
     }
     Ok(())
+}
+
+/// After "identical": how far the scenarios went. Identical with a branch never run is identical
+/// on the scenarios run, not fully verified.
+fn identical_detail(report: &FileReport) -> String {
+    let n = report.scenarios.len();
+    match &report.branches {
+        Some(b) if b.complete() => format!(" on {n} scenario{}, every branch of the rule reached", plural(n)),
+        Some(b) => {
+            let missed = b.total - b.reached;
+            format!(
+                " on the {n} scenario{} run; not fully verified: {missed} branch{} of the rule never ran",
+                plural(n),
+                if missed == 1 { "" } else { "es" }
+            )
+        }
+        None => format!(" on {n} scenario{} (branches not measured)", plural(n)),
+    }
+}
+
+/// The share of branches reached and where the first unreached ones are.
+fn write_branches(out: &mut dyn Write, branches: &BranchCoverage) -> io::Result<()> {
+    const SHOWN: usize = 8;
+    writeln!(
+        out,
+        "  branches reached: {} of {} ({}%)",
+        branches.reached,
+        branches.total,
+        branches.percent()
+    )?;
+    if branches.unreached.is_empty() {
+        return Ok(());
+    }
+    let mut places: Vec<String> = branches
+        .unreached
+        .iter()
+        .take(SHOWN)
+        .map(|b| format!("line {} ({})", b.position.line, b.kind))
+        .collect();
+    if branches.unreached.len() > SHOWN {
+        places.push(format!("{} more", branches.unreached.len() - SHOWN));
+    }
+    writeln!(out, "  never ran: {}", places.join(", "))
 }
 
 fn write_diff(out: &mut dyn Write, paint: &Paint, diff: &FieldDiff, prefix: &str) -> io::Result<()> {

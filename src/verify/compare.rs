@@ -43,7 +43,7 @@ pub struct Effects {
     pub unsupported: Vec<String>,
     pub http_requests: Vec<HttpRequest>,
     /// V8's block coverage of the rule's code (the rule side only; `None` for an Action, or when
-    /// this Node cannot collect it). Not a verdict field.
+    /// this Node cannot collect it). Not a verdict field: [`super::coverage`] measures with it.
     pub coverage: Option<Vec<CoveredRange>>,
 }
 

@@ -5,14 +5,16 @@
 //! - [`runner`] writes the harness (shipped in the binary) to a private temporary folder and runs
 //!   one confined `node` process per side and scenario (README, "Isolation").
 //! - [`compare`] turns two effects documents into a verdict and the differing fields.
+//! - [`coverage`] measures which of the rule's branches the scenarios reached.
 //!
 //! The CLI (`src/cli/verify.rs`) owns files, conversion, rendering and exit codes.
 
 pub mod compare;
+pub mod coverage;
 pub mod runner;
 pub mod scenarios;
 
-use compare::{compare, Comparison};
+use compare::{compare, Comparison, CoveredRange};
 use runner::{RunOutput, Runtime, Side};
 use scenarios::Scenario;
 use serde_json::Value;
@@ -36,6 +38,9 @@ pub struct ScenarioResult {
     pub name: String,
     #[serde(flatten)]
     pub comparison: Comparison,
+    /// V8's block coverage of the rule's run, for [`coverage::measure`].
+    #[serde(skip)]
+    pub rule_coverage: Option<Vec<CoveredRange>>,
 }
 
 fn timeout_of(scenario: &Scenario) -> u64 {
@@ -99,9 +104,14 @@ pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<S
                 .map(|scenario| {
                     let (rule, action) = (outputs.next(), outputs.next());
                     let missing = || RunOutput::Failed("the run did not happen".into());
+                    let rule = rule.unwrap_or_else(missing);
                     ScenarioResult {
                         name: scenario.name.clone(),
-                        comparison: compare(&rule.unwrap_or_else(missing), &action.unwrap_or_else(missing)),
+                        comparison: compare(&rule, &action.unwrap_or_else(missing)),
+                        rule_coverage: match rule {
+                            RunOutput::Effects(effects) => effects.coverage,
+                            _ => None,
+                        },
                     }
                 })
                 .collect()
