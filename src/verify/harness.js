@@ -917,18 +917,18 @@ function actionEffects(R, e) {
 function startBlockCoverage() {
   const nonce = crypto.randomBytes(16).toString('hex');
   const compile = (call) => new vm.Script(`(function () { /* ${nonce} */ return %${call}; })`).runInThisContext();
-  let start; let collect;
-  try {
-    v8.setFlagsFromString('--allow-natives-syntax');
-    start = compile('DebugToggleBlockCoverage(true)');
-    collect = compile('DebugCollectCoverage()');
-  } catch (_) {
-    return null;
-  } finally {
-    v8.setFlagsFromString('--no-allow-natives-syntax');
-  }
-  start();
-  return { of: (script) => (script ? scriptCoverage(collect(), script) : null) };
+  /** Runs `fn` with natives syntax on; null if it throws. Also around the collection at the end,
+   *  when no user code runs any more: should V8 have flushed the collector's bytecode meanwhile,
+   *  compiling it again needs the flag. */
+  const withNatives = (fn) => {
+    try { v8.setFlagsFromString('--allow-natives-syntax'); return fn(); } catch (_) { return null; } finally {
+      v8.setFlagsFromString('--no-allow-natives-syntax');
+    }
+  };
+  const collectors = withNatives(() => ({ start: compile('DebugToggleBlockCoverage(true)'), collect: compile('DebugCollectCoverage()') }));
+  if (!collectors) return null;
+  collectors.start();
+  return { of: (script) => { const scripts = script && withNatives(collectors.collect); return scripts ? scriptCoverage(scripts, script) : null; } };
 }
 
 /** The ranges of `script` ({source, offset}: where the rule's text starts in it), clipped to the
