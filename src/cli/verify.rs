@@ -203,7 +203,8 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     if prepared.is_empty() {
         return fail(io, "no rule files to verify (every file found is already an Action)");
     }
-    let has_pair: Vec<(bool, Option<Vec<Branch>>)> = prepared
+    // Per file: whether it runs, and its branches for measuring what ran.
+    let planned: Vec<(bool, Option<Vec<Branch>>)> = prepared
         .iter_mut()
         .map(|p| (p.pair.is_some(), p.branches.take()))
         .collect();
@@ -211,7 +212,7 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     let threads = args.jobs.unwrap_or_else(default_threads).max(1);
     let mut results = run_pairs(&runtime, &pairs, threads).into_iter();
     let mut reports = Vec::new();
-    for (prepared, (has_pair, branches)) in prepared.into_iter().zip(has_pair) {
+    for (prepared, (has_pair, branches)) in prepared.into_iter().zip(planned) {
         let mut report = prepared.report;
         if has_pair {
             report.scenarios = results.next().unwrap_or_default();
