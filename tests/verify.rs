@@ -13,7 +13,7 @@ use rules2actions::verify::scenarios::{default_scenarios, rule_facts};
 use rules2actions::verify::{default_threads, run_pairs, Pair};
 use rules2actions::{convert, Limits, Severity, Status};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -301,23 +301,28 @@ fn harness_self_test_passes() {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
-/// One pair of the faithful-Rules test set (`fixtures/verify/faithful/{wrong,correct}/<case>/`):
-/// its name, its expectation, and what the default scenarios found.
+/// One pair of a test set of rule/Action pairs (`fixtures/verify/faithful/{wrong,correct}/<case>/`,
+/// `fixtures/verify/http/<case>/`): its name, its expectation, and what the default scenarios found.
 struct FaithfulResult {
     name: String,
     expect: Value,
     verdict: Verdict,
     fields: BTreeSet<String>,
+    /// The scenarios reported different, each with its differing fields.
+    different: BTreeMap<String, BTreeSet<String>>,
     report: String,
 }
 
 /// Runs every pair under `fixtures/verify/faithful/<kind>` on its rule's default scenarios only.
 fn faithful_pairs(kind: &str) -> Vec<FaithfulResult> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/verify/faithful")
-        .join(kind);
+    default_scenario_pairs(&Path::new("fixtures/verify/faithful").join(kind))
+}
+
+/// Runs every pair under `dir` (relative to the crate) on its rule's default scenarios only.
+fn default_scenario_pairs(dir: &Path) -> Vec<FaithfulResult> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixtures/verify/faithful")
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .flatten()
         .map(|e| e.path())
         .collect();
@@ -348,6 +353,14 @@ fn faithful_pairs(kind: &str) -> Vec<FaithfulResult> {
                 .unwrap_or(Verdict::Identical);
             let differences = scenarios.iter().flat_map(|s| &s.comparison.differences);
             let fields = differences.map(|d| d.field.clone()).collect();
+            let different = scenarios
+                .iter()
+                .filter(|s| s.comparison.verdict == Verdict::Different)
+                .map(|s| {
+                    let fields = s.comparison.differences.iter().map(|d| d.field.clone());
+                    (s.name.clone(), fields.collect())
+                })
+                .collect();
             let report = scenarios
                 .iter()
                 .map(|s| format!("    {}: {} {:?}", s.name, s.comparison.verdict.as_str(), s.comparison))
@@ -358,6 +371,7 @@ fn faithful_pairs(kind: &str) -> Vec<FaithfulResult> {
                 expect: serde_json::from_str(&read_to_string(&case.join("expect.json"))).unwrap(),
                 verdict,
                 fields,
+                different,
                 report,
             }
         })
@@ -420,4 +434,44 @@ fn default_scenarios_raise_no_false_alarm() {
         "correct Actions not identical:\n{}",
         alarms.join("\n")
     );
+}
+
+/// Issue 14: a rule that makes outbound calls gets HTTP answers that reach its error branches. Each
+/// wrong Action under `fixtures/verify/http` mishandles one failure (a 500, a network error, a call
+/// that never answers) and behaves like the rule when every call succeeds: the default scenarios
+/// must report it different on that failure's scenario only, on the fields `expect.json` names. A
+/// correct Action is identical on all of them, the call that never answers included.
+#[test]
+fn default_http_failures_reach_the_error_branches() {
+    if skip_without_node("default_http_failures_reach_the_error_branches") {
+        return;
+    }
+    let results = default_scenario_pairs(Path::new("fixtures/verify/http"));
+    assert!(results.len() >= 4, "only {} HTTP pairs", results.len());
+    let mut problems = Vec::new();
+    for r in &results {
+        let fields = |v: &Value| -> BTreeSet<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect()
+        };
+        let want: BTreeMap<String, BTreeSet<String>> = r.expect["scenario"]
+            .as_str()
+            .map(|name| (name.to_string(), fields(&r.expect["fields"])))
+            .into_iter()
+            .collect();
+        if r.verdict.as_str() != r.expect["verdict"] || r.different != want {
+            problems.push(format!(
+                "  {}: {} {:?}, want {} {want:?}\n{}",
+                r.name,
+                r.verdict.as_str(),
+                r.different,
+                r.expect["verdict"],
+                r.report
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
