@@ -475,3 +475,68 @@ fn default_http_failures_reach_the_error_branches() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Each client fails as it would: its own error name, code and message for a status 500, a network
+/// error and its own timeout (which fires though the call never answers); a call with no client
+/// timeout never answers, and the run ends at its time limit with the call recorded unanswered.
+#[test]
+fn http_clients_fail_each_in_their_own_way() {
+    if skip_without_node("http_clients_fail_each_in_their_own_way") {
+        return;
+    }
+    let action = r#"
+        const axios = require('axios'); const got = require('got');
+        const request = require('request'); const nodeFetch = require('node-fetch');
+        const seen = async (p) => { try { await p; return 'ok'; } catch (e) { return `${e.name} ${e.code} ${e.message}`; } };
+        exports.onExecutePostLogin = async (event, api) => {
+          const claims = {
+            axios_500: await seen(axios.get('https://bad.example/x')),
+            axios_network: await seen(axios.get('https://net.example/x')),
+            axios_timeout: await seen(axios.get('https://slow.example/x', { timeout: 500 })),
+            got_500: await seen(got('https://bad.example/x')),
+            got_timeout: await seen(got('https://slow.example/x', { timeout: { request: 500 } })),
+            fetch_network: await seen(fetch('https://net.example/x')),
+            fetch_timeout: await seen(nodeFetch('https://slow.example/x', { timeout: 500 })),
+            fetch_500: (await fetch('https://bad.example/x')).status,
+            request_timeout: await new Promise((done) =>
+              request({ url: 'https://slow.example/x', timeout: 500 }, (e) => done(`${e.code} ${e.message}`))),
+          };
+          for (const [k, v] of Object.entries(claims)) api.idToken.setCustomClaim(k, v);
+          await fetch('https://slow.example/never', { timeout: 60000 }); // past the platform's limit
+        };"#;
+    let scenario = serde_json::json!({
+        "timeout_ms": 1000,
+        "http": [
+            { "url_prefix": "https://bad.example/", "status": 500, "body": {} },
+            { "url_prefix": "https://net.example/", "error": "connect ECONNREFUSED", "code": "ECONNREFUSED" },
+            { "url_prefix": "https://slow.example/", "timeout": true }
+        ]
+    });
+    let runtime = Runtime::new("node".as_ref()).expect("node");
+    let code = runtime.write_code(Side::Action, action).unwrap();
+    let output = runtime.run(Side::Action, &code, &scenario, 1000);
+    let rules2actions::verify::runner::RunOutput::Effects(effects) = output else {
+        panic!("{output:?}");
+    };
+    assert_eq!(
+        Value::Object(effects.id_token_claims.clone()),
+        serde_json::json!({
+            "axios_500": "AxiosError ERR_BAD_RESPONSE Request failed with status code 500",
+            "axios_network": "AxiosError ECONNREFUSED connect ECONNREFUSED",
+            "axios_timeout": "AxiosError ECONNABORTED timeout of 500ms exceeded",
+            "got_500": "HTTPError ERR_NON_2XX_3XX_RESPONSE Response code 500",
+            "got_timeout": "TimeoutError ETIMEDOUT Timeout awaiting 'request' for 500ms",
+            "fetch_network": "FetchError ECONNREFUSED connect ECONNREFUSED",
+            "fetch_timeout": "FetchError ETIMEDOUT network timeout at: https://slow.example/x",
+            "fetch_500": 500,
+            "request_timeout": "ETIMEDOUT ETIMEDOUT"
+        })
+    );
+    assert!(!effects.finished, "{effects:?}");
+    let last = effects.http_requests.last().unwrap();
+    assert_eq!(
+        (last.url.as_str(), last.unanswered),
+        ("https://slow.example/never", true)
+    );
+    assert_eq!(effects.http_requests.iter().filter(|h| h.unanswered).count(), 1);
+}

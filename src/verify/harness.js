@@ -486,11 +486,14 @@ function httpStubs(R) {
       return sPromise(respond(c.method, withQuery(join(c.baseURL, c.url), c.params), c.timeout).then((r) => {
         const res = toSandbox({ status: r.status, statusText: '', headers: r.headers });
         res.data = parsed(r.body);
-        if (r.status < 200 || r.status >= 300) throw sErr(`Request failed with status code ${r.status}`, { response: res, isAxiosError: true });
+        if (r.status < 200 || r.status >= 300) {
+          const code = r.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST';
+          throw sErr(`Request failed with status code ${r.status}`, { name: 'AxiosError', code, response: res, isAxiosError: true });
+        }
         return res;
       }, (e) => {
-        if (!e.timedOutAfter) throw clientError(e, e.message, { isAxiosError: true });
-        throw clientError(e, `timeout of ${e.timedOutAfter}ms exceeded`, { code: 'ECONNABORTED', isAxiosError: true });
+        if (!e.timedOutAfter) throw clientError(e, e.message, { name: 'AxiosError', isAxiosError: true });
+        throw clientError(e, `timeout of ${e.timedOutAfter}ms exceeded`, { name: 'AxiosError', code: 'ECONNABORTED', isAxiosError: true });
       }));
     };
     const ax = (a, b) => (typeof a === 'string' ? call({ ...obj(b), url: a }) : call(a));
