@@ -64,9 +64,9 @@ pub fn default_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
 #[derive(Debug, Default)]
 pub struct RuleFacts {
     pub secrets: BTreeSet<String>,
-    /// The rule makes outbound HTTP calls ([`is_outbound`]).
+    /// The rule makes outbound HTTP calls (`request`, `axios`, `got`, `node-fetch`, `fetch`).
     pub outbound_http: bool,
-    /// The keys the rule reads from a response body ([`Collector::response_keys`]).
+    /// The keys the rule reads from what looks like a response body (`body.token`, `res.data.plan`).
     pub response_keys: BTreeSet<String>,
     pub variants: Vec<Variant>,
 }
@@ -80,7 +80,7 @@ pub struct Variant {
     pub event: Value,
     /// Run the redirect-callback leg (`onContinuePostLogin`).
     pub resume: bool,
-    /// The stubbed HTTP answers (the scenario's `http`), when not [`http_success`].
+    /// The stubbed HTTP answers (the scenario's `http`), when not the success answer.
     pub http: Option<Value>,
 }
 
