@@ -13,7 +13,7 @@ use rules2actions::verify::scenarios::{default_scenarios, rule_facts};
 use rules2actions::verify::{default_threads, run_pairs, Pair};
 use rules2actions::{convert, Limits, Severity, Status};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -301,23 +301,28 @@ fn harness_self_test_passes() {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
-/// One pair of the faithful-Rules test set (`fixtures/verify/faithful/{wrong,correct}/<case>/`):
-/// its name, its expectation, and what the default scenarios found.
+/// One pair of a test set of rule/Action pairs (`fixtures/verify/faithful/{wrong,correct}/<case>/`,
+/// `fixtures/verify/http/<case>/`): its name, its expectation, and what the default scenarios found.
 struct FaithfulResult {
     name: String,
     expect: Value,
     verdict: Verdict,
     fields: BTreeSet<String>,
+    /// The scenarios reported different, each with its differing fields.
+    different: BTreeMap<String, BTreeSet<String>>,
     report: String,
 }
 
 /// Runs every pair under `fixtures/verify/faithful/<kind>` on its rule's default scenarios only.
 fn faithful_pairs(kind: &str) -> Vec<FaithfulResult> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/verify/faithful")
-        .join(kind);
+    default_scenario_pairs(&Path::new("fixtures/verify/faithful").join(kind))
+}
+
+/// Runs every pair under `dir` (relative to the crate) on its rule's default scenarios only.
+fn default_scenario_pairs(dir: &Path) -> Vec<FaithfulResult> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixtures/verify/faithful")
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .flatten()
         .map(|e| e.path())
         .collect();
@@ -348,6 +353,14 @@ fn faithful_pairs(kind: &str) -> Vec<FaithfulResult> {
                 .unwrap_or(Verdict::Identical);
             let differences = scenarios.iter().flat_map(|s| &s.comparison.differences);
             let fields = differences.map(|d| d.field.clone()).collect();
+            let different = scenarios
+                .iter()
+                .filter(|s| s.comparison.verdict == Verdict::Different)
+                .map(|s| {
+                    let fields = s.comparison.differences.iter().map(|d| d.field.clone());
+                    (s.name.clone(), fields.collect())
+                })
+                .collect();
             let report = scenarios
                 .iter()
                 .map(|s| format!("    {}: {} {:?}", s.name, s.comparison.verdict.as_str(), s.comparison))
@@ -358,6 +371,7 @@ fn faithful_pairs(kind: &str) -> Vec<FaithfulResult> {
                 expect: serde_json::from_str(&read_to_string(&case.join("expect.json"))).unwrap(),
                 verdict,
                 fields,
+                different,
                 report,
             }
         })
@@ -528,4 +542,109 @@ fn identical_with_unreached_branches_is_not_fully_verified() {
     let (_, report) = file_report(&[&bom.display().to_string()]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(unreached(&report), ["5 &&", "5 if"], "{report}");
+}
+
+/// Issue 14: a rule that makes outbound calls gets HTTP answers that reach its error branches. Each
+/// wrong Action under `fixtures/verify/http` mishandles one failure (a 500, a network error, a call
+/// that never answers) and behaves like the rule when every call succeeds: the default scenarios
+/// must report it different on that failure's scenario only, on the fields `expect.json` names. A
+/// correct Action is identical on all of them, the call that never answers included.
+#[test]
+fn default_http_failures_reach_the_error_branches() {
+    if skip_without_node("default_http_failures_reach_the_error_branches") {
+        return;
+    }
+    let results = default_scenario_pairs(Path::new("fixtures/verify/http"));
+    assert!(results.len() >= 4, "only {} HTTP pairs", results.len());
+    let mut problems = Vec::new();
+    for r in &results {
+        let fields = |v: &Value| -> BTreeSet<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect()
+        };
+        let want: BTreeMap<String, BTreeSet<String>> = r.expect["scenario"]
+            .as_str()
+            .map(|name| (name.to_string(), fields(&r.expect["fields"])))
+            .into_iter()
+            .collect();
+        if r.verdict.as_str() != r.expect["verdict"] || r.different != want {
+            problems.push(format!(
+                "  {}: {} {:?}, want {} {want:?}\n{}",
+                r.name,
+                r.verdict.as_str(),
+                r.different,
+                r.expect["verdict"],
+                r.report
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Each client fails as it would: its own error name, code and message for a status 500, a network
+/// error and its own timeout (which fires though the call never answers); a call with no client
+/// timeout never answers, and the run ends at its time limit with the call recorded unanswered.
+#[test]
+fn http_clients_fail_each_in_their_own_way() {
+    if skip_without_node("http_clients_fail_each_in_their_own_way") {
+        return;
+    }
+    let action = r#"
+        const axios = require('axios'); const got = require('got');
+        const request = require('request'); const nodeFetch = require('node-fetch');
+        const seen = async (p) => { try { await p; return 'ok'; } catch (e) { return `${e.name} ${e.code} ${e.message}`; } };
+        exports.onExecutePostLogin = async (event, api) => {
+          const claims = {
+            axios_500: await seen(axios.get('https://bad.example/x')),
+            axios_network: await seen(axios.get('https://net.example/x')),
+            axios_timeout: await seen(axios.get('https://slow.example/x', { timeout: 500 })),
+            got_500: await seen(got('https://bad.example/x')),
+            got_timeout: await seen(got('https://slow.example/x', { timeout: { request: 500 } })),
+            fetch_network: await seen(fetch('https://net.example/x')),
+            fetch_timeout: await seen(nodeFetch('https://slow.example/x', { timeout: 500 })),
+            fetch_500: (await fetch('https://bad.example/x')).status,
+            request_timeout: await new Promise((done) =>
+              request({ url: 'https://slow.example/x', timeout: 500 }, (e) => done(`${e.code} ${e.message}`))),
+          };
+          for (const [k, v] of Object.entries(claims)) api.idToken.setCustomClaim(k, v);
+          await fetch('https://slow.example/never', { timeout: 60000 }); // past the platform's limit
+        };"#;
+    let scenario = serde_json::json!({
+        "timeout_ms": 1000,
+        "http": [
+            { "url_prefix": "https://bad.example/", "status": 500, "body": {} },
+            { "url_prefix": "https://net.example/", "error": "connect ECONNREFUSED", "code": "ECONNREFUSED" },
+            { "url_prefix": "https://slow.example/", "timeout": true }
+        ]
+    });
+    let runtime = Runtime::new("node".as_ref()).expect("node");
+    let code = runtime.write_code(Side::Action, action).unwrap();
+    let output = runtime.run(Side::Action, &code, &scenario, 1000);
+    let rules2actions::verify::runner::RunOutput::Effects(effects) = output else {
+        panic!("{output:?}");
+    };
+    assert_eq!(
+        Value::Object(effects.id_token_claims.clone()),
+        serde_json::json!({
+            "axios_500": "AxiosError ERR_BAD_RESPONSE Request failed with status code 500",
+            "axios_network": "AxiosError ECONNREFUSED connect ECONNREFUSED",
+            "axios_timeout": "AxiosError ECONNABORTED timeout of 500ms exceeded",
+            "got_500": "HTTPError ERR_NON_2XX_3XX_RESPONSE Response code 500",
+            "got_timeout": "TimeoutError ETIMEDOUT Timeout awaiting 'request' for 500ms",
+            "fetch_network": "FetchError ECONNREFUSED connect ECONNREFUSED",
+            "fetch_timeout": "FetchError ETIMEDOUT network timeout at: https://slow.example/x",
+            "fetch_500": 500,
+            "request_timeout": "ETIMEDOUT ETIMEDOUT"
+        })
+    );
+    assert!(!effects.finished, "{effects:?}");
+    let last = effects.http_requests.last().unwrap();
+    assert_eq!(
+        (last.url.as_str(), last.unanswered),
+        ("https://slow.example/never", true)
+    );
+    assert_eq!(effects.http_requests.iter().filter(|h| h.unanswered).count(), 1);
 }

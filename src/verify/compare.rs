@@ -6,7 +6,8 @@
 //! `primary_user` and each SAML setting. `error` (the message), `unsupported` and `http_requests`
 //! do not decide the verdict; they are listed as notes when they differ. A scenario where either
 //! side used something the harness only stubs (`unsupported`), or where neither side finished, is
-//! *inconclusive* when nothing else differs. Two things the docs leave open are not guessed: the
+//! *inconclusive* when nothing else differs, unless both were waiting on an HTTP call the scenario
+//! never answers (both would fail at the platform's limit). Two things the docs leave open are not guessed: the
 //! message of a login failed by a rule that passed on no user (any deny matches it), and which
 //! value an Action's claim takes when its object changes after `setCustomClaim` (the rule must
 //! match one of the two readings; the scenario is then inconclusive).
@@ -100,6 +101,9 @@ pub struct Redirect {
 pub struct HttpRequest {
     pub method: String,
     pub url: String,
+    /// The scenario never answered it (a stub with `timeout: true`, no client timeout).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unanswered: bool,
 }
 
 impl Effects {
@@ -281,7 +285,11 @@ pub fn compare_effects(r: &Effects, a: &Effects) -> Comparison {
             }
         }
     }
-    if !r.finished && !a.finished {
+    // Both sides waiting on an answer that never comes would both fail at the platform's limit:
+    // more time would not change what they did.
+    let waits = |e: &Effects| e.http_requests.iter().any(|h| h.unanswered);
+    let both_wait = waits(r) && waits(a);
+    if !r.finished && !a.finished && !both_wait {
         reasons.push("neither side finished within the time limit".to_string());
     }
     let verdict = if !differences.is_empty() {
@@ -431,6 +439,21 @@ mod tests {
         let c = compare_effects(&r, &a);
         assert_eq!(c.verdict, Verdict::Inconclusive);
         assert_eq!(c.notes.len(), 2);
+    }
+
+    #[test]
+    fn neither_finished_is_inconclusive_unless_both_wait_on_an_unanswered_call() {
+        let waiting =
+            json!({ "finished": false, "http_requests": [{ "method": "GET", "url": "u", "unanswered": true }] });
+        let stuck = effects(json!({ "finished": false }));
+        assert_eq!(
+            compare_effects(&effects(waiting.clone()), &effects(waiting.clone())).verdict,
+            Verdict::Identical
+        );
+        assert_eq!(
+            compare_effects(&effects(waiting), &stuck).verdict,
+            Verdict::Inconclusive
+        );
     }
 
     #[test]

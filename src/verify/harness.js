@@ -419,20 +419,44 @@ function compileError(R, message) {
 }
 
 // ===== require(): HTTP clients answered from scenario.http, other stubs =====================
+/** Auth0 ends a login flow that runs longer than 20 s, Rules and Actions alike
+ *  (https://auth0.com/docs/customize/actions/limitations): a client's own timeout below that fires
+ *  before the login fails. */
+const PLATFORM_LIMIT_MS = 20000;
+
 function httpStubs(R) {
   const { sc, rec, S, sErr, sPromise, toSandbox } = R;
-  /** The single network "transport": first matching scenario.http entry, asynchronously. */
-  function respond(method, url) {
+  /**
+   * The single network "transport": the first matching scenario.http entry, asynchronously.
+   * An entry answers with `status`/`body`/`headers`, fails like the network with `error` (the
+   * message, and `code`), or, with `timeout: true`, never answers. A call that never answers ends
+   * only through the client's own timeout (`clientTimeoutMs`), when it is below the platform's
+   * limit; the sandbox clock is frozen, so that timeout fires at once. Otherwise the call stays
+   * pending, is recorded as `unanswered`, and the run ends at its time limit.
+   * Rejects with a harness Error whose `code` names the failure; each client dresses it up as its
+   * own error (`timedOutAfter` set for a client timeout).
+   */
+  function respond(method, url, clientTimeoutMs) {
     const m = String(method || 'GET').toUpperCase(); const u = String(url);
-    if (rec.http.length < MAX_LIST) rec.http.push({ method: m, url: u });
+    const record = { method: m, url: u };
+    if (rec.http.length < MAX_LIST) rec.http.push(record);
     const entry = sc.http.find((e) => (!e.method || String(e.method).toUpperCase() === m)
       && (typeof e.url_prefix !== 'string' || u.startsWith(e.url_prefix)));
+    const limit = Number(clientTimeoutMs);
+    if (entry && entry.timeout === true && !(limit > 0 && limit < PLATFORM_LIMIT_MS)) {
+      record.unanswered = true;
+      return new Promise(() => {});
+    }
     return new Promise((resolve, reject) => setTimeout(() => {
-      if (!entry) reject(new Error(`rules2actions verify: no stubbed HTTP response for ${m} ${u}`));
-      else if (entry.error) reject(new Error(String(entry.error)));
+      const fail = (message, code, props) => reject(Object.assign(new Error(message), { code, ...props }));
+      if (!entry) fail(`rules2actions verify: no stubbed HTTP response for ${m} ${u}`, 'ENOTFOUND');
+      else if (entry.timeout === true) fail('ETIMEDOUT', 'ETIMEDOUT', { timedOutAfter: limit });
+      else if (entry.error) fail(String(entry.error), entry.code == null ? undefined : String(entry.code));
       else resolve({ status: Number(entry.status) || 200, body: entry.body === undefined ? null : entry.body, headers: obj(entry.headers) });
     }, (entry && Number(entry.delay_ms)) || 0));
   }
+  /** A client's error in the sandbox realm: its message and name, the transport's `code`. */
+  const clientError = (e, message, props) => sErr(message, { code: e.code, ...props });
   const text = (b) => (typeof b === 'string' ? b : JSON.stringify(b));
   const parsed = (b) => { if (typeof b !== 'string') return toSandbox(b); try { return S.JSON.parse(b); } catch (_) { return b; } };
   const withQuery = (url, q) => {
@@ -440,7 +464,6 @@ function httpStubs(R) {
     return e.length ? `${url}${String(url).includes('?') ? '&' : '?'}${new URLSearchParams(e)}` : String(url);
   };
   const join = (base, p) => (base && !/^[a-z]+:\/\//i.test(p) ? `${String(base).replace(/\/+$/, '')}/${String(p).replace(/^\/+/, '')}` : String(p));
-  const rethrow = (name) => (e) => { throw sErr(e.message, { name }); };
 
   /** `request`: request(opts|url, [opts], cb) plus .get/.post/...; `json` parses the body. */
   function makeRequest(defaults) {
@@ -448,11 +471,12 @@ function httpStubs(R) {
       let opts = typeof a === 'string' ? { uri: a } : { ...obj(a) }; let cb = c;
       if (typeof b === 'function') cb = b; else if (isObj(b)) opts = { ...opts, ...b };
       opts = { ...defaults, ...opts };
-      respond(forced || opts.method, withQuery(join(opts.baseUrl, opts.uri || opts.url), opts.qs)).then((r) => {
+      const url = withQuery(join(opts.baseUrl, opts.uri || opts.url), opts.qs);
+      respond(forced || opts.method, url, opts.timeout).then((r) => {
         const res = toSandbox({ statusCode: r.status, headers: r.headers });
         res.body = opts.json ? parsed(r.body) : text(r.body);
         R.later(cb, null, res, res.body);
-      }, (e) => R.later(cb, sErr(e.message)));
+      }, (e) => R.later(cb, clientError(e, e.message, e.timedOutAfter ? { connect: true } : {})));
       const handle = { abort() {}, on: () => handle, pipe: () => handle };
       return handle;
     }
@@ -466,12 +490,18 @@ function httpStubs(R) {
   function makeAxios(defaults) {
     const call = (config) => {
       const c = { ...defaults, ...obj(config) };
-      return sPromise(respond(c.method, withQuery(join(c.baseURL, c.url), c.params)).then((r) => {
+      return sPromise(respond(c.method, withQuery(join(c.baseURL, c.url), c.params), c.timeout).then((r) => {
         const res = toSandbox({ status: r.status, statusText: '', headers: r.headers });
         res.data = parsed(r.body);
-        if (r.status < 200 || r.status >= 300) throw sErr(`Request failed with status code ${r.status}`, { response: res, isAxiosError: true });
+        if (r.status < 200 || r.status >= 300) {
+          const code = r.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST';
+          throw sErr(`Request failed with status code ${r.status}`, { name: 'AxiosError', code, response: res, isAxiosError: true });
+        }
         return res;
-      }, (e) => { throw sErr(e.message, { isAxiosError: true }); }));
+      }, (e) => {
+        if (!e.timedOutAfter) throw clientError(e, e.message, { name: 'AxiosError', isAxiosError: true });
+        throw clientError(e, `timeout of ${e.timedOutAfter}ms exceeded`, { name: 'AxiosError', code: 'ECONNABORTED', isAxiosError: true });
+      }));
     };
     const ax = (a, b) => (typeof a === 'string' ? call({ ...obj(b), url: a }) : call(a));
     ax.request = call;
@@ -485,10 +515,15 @@ function httpStubs(R) {
     return ax;
   }
 
-  /** global `fetch` / `node-fetch`: promise of {ok, status, json(), text()}. */
+  /** global `fetch` / `node-fetch`: promise of {ok, status, json(), text()}. node-fetch 2's
+   *  `timeout` option is its only timeout modelled (an AbortSignal's timer is real time). */
   function fetch(input, init) {
     const url = typeof input === 'string' ? input : (input && (input.url || input.href)) || String(input);
-    return sPromise(respond(obj(init).method, url).then((r) => {
+    const failed = (e) => {
+      if (!e.timedOutAfter) throw clientError(e, e.message, { name: 'FetchError', type: 'system' });
+      throw clientError(e, `network timeout at: ${url}`, { name: 'FetchError', type: 'request-timeout' });
+    };
+    return sPromise(respond(obj(init).method, url, obj(init).timeout).then((r) => {
       const header = (k) => { const h = Object.keys(r.headers).find((x) => x.toLowerCase() === String(k).toLowerCase()); return h ? String(r.headers[h]) : null; };
       const res = {
         ok: r.status >= 200 && r.status < 300, status: r.status, statusText: '', url,
@@ -498,26 +533,38 @@ function httpStubs(R) {
       };
       res.clone = () => res;
       return R.expose(res); // resolved later, not through a wrapped call: exposed here
-
-    }, rethrow('FetchError')));
+    }, failed));
   }
   fetch.default = fetch;
+
+  /** got's errors: HTTPError (with `response`) for a status >= 400, TimeoutError, RequestError. */
+  const gotError = (e) => {
+    if (e.response) {
+      const response = toSandbox({ statusCode: e.response.status, headers: e.response.headers, body: text(e.response.body) });
+      throw clientError(e, e.message, { name: 'HTTPError', code: 'ERR_NON_2XX_3XX_RESPONSE', response });
+    }
+    if (e.timedOutAfter) throw clientError(e, `Timeout awaiting 'request' for ${e.timedOutAfter}ms`, { name: 'TimeoutError' });
+    throw clientError(e, e.message, { name: 'RequestError' });
+  };
+  /** got's `timeout`: ms, or an object of per-phase limits (the shortest counts). */
+  const gotTimeout = (t) => (isObj(t) ? Math.min(...Object.values(t).map(Number).filter((n) => n > 0)) : t);
 
   /** `got`: promise of {statusCode, body} with .json() / .text(); rejects on status >= 400. */
   function makeGot(defaults) {
     function call(a, b) {
       const o = { ...defaults, ...(isObj(a) ? a : { ...obj(b), url: a }) };
-      const raw = respond(o.method, withQuery(join(o.prefixUrl, o.url), o.searchParams)).then((r) => {
-        if (r.status >= 400 && o.throwHttpErrors !== false) throw new Error(`Response code ${r.status}`);
+      const url = withQuery(join(o.prefixUrl, o.url), o.searchParams);
+      const raw = respond(o.method, url, gotTimeout(o.timeout)).then((r) => {
+        if (r.status >= 400 && o.throwHttpErrors !== false) throw Object.assign(new Error(`Response code ${r.status}`), { response: r });
         return r;
       });
       const p = sPromise(raw.then((r) => {
         const res = toSandbox({ statusCode: r.status, headers: r.headers });
         res.body = o.responseType === 'json' ? parsed(r.body) : text(r.body);
         return res;
-      }, rethrow('HTTPError')));
-      p.json = R.wrap(() => sPromise(raw.then((r) => parsed(r.body), rethrow('HTTPError'))));
-      p.text = R.wrap(() => sPromise(raw.then((r) => text(r.body), rethrow('HTTPError'))));
+      }, gotError));
+      p.json = R.wrap(() => sPromise(raw.then((r) => parsed(r.body), gotError)));
+      p.text = R.wrap(() => sPromise(raw.then((r) => text(r.body), gotError)));
       return p;
     }
     const got = (a, b) => call(a, b);

@@ -14,6 +14,10 @@
 //! that is no profile attribute gets `app_metadata.X` (Rules merged it into the user), a rule that
 //! reads an identity's `access_token` gets a social login, and a rule that redirects gets the
 //! redirect-callback leg. These come first, so that the bound never drops them.
+//!
+//! A rule that makes outbound HTTP calls gets answers on both sides: every call succeeds (status
+//! 200, `{}`) in the plain login and its variants, and three more plain logins make every call
+//! answer 500, fail like the network, or never answer, so that the error branches run.
 
 use super::{placeholder_secrets, Scenario};
 use serde_json::{json, Map, Value};
@@ -30,8 +34,15 @@ pub fn default_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
     let mut keys: BTreeSet<String> = secrets.iter().cloned().collect();
     keys.extend(facts.secrets.iter().cloned());
     let secrets = placeholder_secrets(&keys);
-    let base = |event: Value| json!({ "event": event, "secrets": secrets.clone(), "timeout_ms": timeout_ms });
-    let mut scenarios = vec![Scenario::new("default login".into(), base(json!({})))];
+    let success = facts.outbound_http.then(|| http_success(&facts.response_keys));
+    let base = |event: Value, http: Option<Value>| {
+        let mut json = json!({ "event": event, "secrets": secrets.clone(), "timeout_ms": timeout_ms });
+        if let Some(success) = &success {
+            json["http"] = http.unwrap_or_else(|| success.clone());
+        }
+        json
+    };
+    let mut scenarios = vec![Scenario::new("default login".into(), base(json!({}), None))];
     let mut seen = BTreeSet::new();
     for variant in facts.variants {
         if scenarios.len() >= MAX_SCENARIOS {
@@ -40,7 +51,7 @@ pub fn default_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
         if !seen.insert(variant.key.clone()) {
             continue;
         }
-        let mut json = base(variant.event);
+        let mut json = base(variant.event, variant.http);
         if variant.resume {
             json["continue"] = Value::Bool(true);
         }
@@ -53,6 +64,10 @@ pub fn default_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
 #[derive(Debug, Default)]
 pub struct RuleFacts {
     pub secrets: BTreeSet<String>,
+    /// The rule makes outbound HTTP calls (`request`, `axios`, `got`, `node-fetch`, `fetch`).
+    pub outbound_http: bool,
+    /// The keys the rule reads from what looks like a response body (`body.token`, `res.data.plan`).
+    pub response_keys: BTreeSet<String>,
     pub variants: Vec<Variant>,
 }
 
@@ -65,6 +80,8 @@ pub struct Variant {
     pub event: Value,
     /// Run the redirect-callback leg (`onContinuePostLogin`).
     pub resume: bool,
+    /// The stubbed HTTP answers (the scenario's `http`), when not the success answer.
+    pub http: Option<Value>,
 }
 
 /// Analyses a rule's text, by converting it (a caller that converts the rule anyway gets the
@@ -99,6 +116,9 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         reads_client_metadata: false,
         merged: Vec::new(),
         idp_tokens: false,
+        outbound_http: false,
+        response_names: BTreeSet::new(),
+        response_keys: BTreeSet::new(),
     };
     parsed.visit(&mut collector);
     let mut variants = Vec::new();
@@ -110,6 +130,9 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
     }
     if collector.idp_tokens {
         variants.push(social_login());
+    }
+    if collector.outbound_http {
+        variants.extend(http_failures());
     }
     for (subject, literal, how) in &collector.comparisons {
         if let Some(variant) = comparison_variant(subject, literal, *how) {
@@ -131,6 +154,7 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
             name: format!("{kind}.{key}=true"),
             event,
             resume: false,
+            http: None,
         });
     }
     if collector.email_verified {
@@ -139,6 +163,7 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
             name: "email_verified=false".into(),
             event: json!({ "user": { "email_verified": false } }),
             resume: false,
+            http: None,
         });
     }
     if collector.logins_count {
@@ -147,10 +172,13 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
             name: "logins_count=5".into(),
             event: json!({ "stats": { "logins_count": 5 } }),
             resume: false,
+            http: None,
         });
     }
     RuleFacts {
         secrets: collector.secrets,
+        outbound_http: collector.outbound_http,
+        response_keys: collector.response_keys,
         variants,
     }
 }
@@ -172,6 +200,7 @@ fn with_metadata(flags: &[(String, String)], client: bool) -> Variant {
         name: "user with metadata".into(),
         event,
         resume: false,
+        http: None,
     }
 }
 
@@ -184,6 +213,82 @@ fn flag<'a>(kind: &'a str, key: &'a str) -> ([&'a str; 3], Value) {
     }
 }
 
+/// The packages through which a rule reaches the network; the harness answers them (and the
+/// global `fetch`) from the scenario's `http` stubs.
+const HTTP_PACKAGES: &[&str] = &[
+    "request",
+    "axios",
+    "got",
+    "node-fetch",
+    "cross-fetch",
+    "isomorphic-fetch",
+];
+
+/// The names a rule calls them by: Rules offered `request` as a global, Node has `fetch`.
+const HTTP_CALLEES: &[&str] = &["request", "fetch", "axios", "got"];
+
+/// A call that reaches the network through a client the harness stubs: `require('axios')` (a
+/// version suffix allowed, `request@2.56.0`), or a call of `request`, `fetch`, `axios`, `got` or
+/// of one of their methods (`request.post(…)`).
+fn is_outbound(call: &CallExpr) -> bool {
+    let Callee::Expr(callee) = &call.callee else {
+        return false;
+    };
+    let client = |expr: &Expr| matches!(expr, Expr::Ident(id) if HTTP_CALLEES.contains(&&*id.sym));
+    match &**callee {
+        Expr::Ident(id) if &*id.sym == "require" => call
+            .args
+            .first()
+            .and_then(|arg| string_value(&arg.expr))
+            .is_some_and(|spec| HTTP_PACKAGES.contains(&spec.split('@').next().unwrap_or_default())),
+        Expr::Member(member) => client(&member.obj),
+        other => client(other),
+    }
+}
+
+/// The names a response body usually goes by (`function (err, res, body)`, axios' `res.data`).
+const BODY_NAMES: &[&str] = &["body", "data"];
+
+/// `JSON.parse(…)`.
+fn is_json_parse(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else { return false };
+    let Callee::Expr(callee) = &call.callee else {
+        return false;
+    };
+    matches!(&**callee, Expr::Member(m) if matches!(&*m.obj, Expr::Ident(o) if &*o.sym == "JSON")
+        && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "parse"))
+}
+
+/// Every outbound call succeeds: status 200 with a JSON object that has each key the rule reads
+/// from a response (an empty object as its value), so that the rule takes its path for an answer
+/// that has what it needs.
+fn http_success(keys: &BTreeSet<String>) -> Value {
+    let body: Map<String, Value> = keys.iter().map(|k| (k.clone(), json!({}))).collect();
+    json!([{ "status": 200, "body": body }])
+}
+
+/// For a rule that makes outbound calls, the plain login once per way a call fails, so that its
+/// error branches run: a status 500, a network error, and no answer at all (the run ends at its
+/// time limit, or earlier through the client's own timeout). They come right after the variants
+/// above, so that the bound never drops them.
+fn http_failures() -> Vec<Variant> {
+    let network = json!({ "error": "connect ECONNREFUSED 203.0.113.80:443", "code": "ECONNREFUSED" });
+    [
+        ("HTTP calls answer 500", json!({ "status": 500, "body": {} })),
+        ("HTTP calls fail (network error)", network),
+        ("HTTP calls never answer (timeout)", json!({ "timeout": true })),
+    ]
+    .into_iter()
+    .map(|(name, answer)| Variant {
+        key: name.into(),
+        name: name.into(),
+        event: json!({}),
+        resume: false,
+        http: Some(json!([answer])),
+    })
+    .collect()
+}
+
 /// The second run after a redirect (`context.protocol === 'redirect-callback'`, the Action's
 /// `onContinuePostLogin`).
 fn redirect_callback() -> Variant {
@@ -192,6 +297,7 @@ fn redirect_callback() -> Variant {
         name: "redirect callback (continue)".into(),
         event: json!({}),
         resume: true,
+        http: None,
     }
 }
 
@@ -206,6 +312,7 @@ fn social_login() -> Variant {
             "connection": { "name": "google-oauth2", "strategy": "google-oauth2" }
         }),
         resume: false,
+        http: None,
     }
 }
 
@@ -260,6 +367,7 @@ fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant>
         name,
         event,
         resume: false,
+        http: None,
     };
     for kind in ["app_metadata", "user_metadata"] {
         let Some(at) = find(kind) else { continue };
@@ -375,6 +483,7 @@ fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant>
                 name: "redirect callback (continue)".into(),
                 event: json!({}),
                 resume: true,
+                http: None,
             });
         }
         return Some(variant(
@@ -617,6 +726,13 @@ struct Collector<'a, 'b> {
     merged: Vec<String>,
     /// The rule reads an identity provider's token (`identities[i].access_token`).
     idp_tokens: bool,
+    /// The rule makes outbound HTTP calls.
+    outbound_http: bool,
+    /// Locals bound to `JSON.parse(…)`: in a rule that makes calls, usually a response body.
+    response_names: BTreeSet<String>,
+    /// Keys read from what looks like a response body: a `JSON.parse` result, a `body` or `data`
+    /// (`body.token`, `res.data.plan`, `response.body.id`).
+    response_keys: BTreeSet<String>,
 }
 
 impl Collector<'_, '_> {
@@ -666,6 +782,7 @@ impl Visit for Collector<'_, '_> {
 
     fn visit_call_expr(&mut self, call: &CallExpr) {
         call.visit_children_with(self);
+        self.outbound_http |= is_outbound(call);
         let Callee::Expr(callee) = &call.callee else { return };
         let Expr::Member(member) = &**callee else { return };
         let MemberProp::Ident(method) = &member.prop else {
@@ -694,6 +811,14 @@ impl Visit for Collector<'_, '_> {
             MemberProp::PrivateName(_) => None,
         };
         let Some(prop) = prop else { return };
+        let from_body = match &*member.obj {
+            Expr::Ident(id) => BODY_NAMES.contains(&&*id.sym) || self.response_names.contains(&*id.sym),
+            Expr::Member(inner) => matches!(&inner.prop, MemberProp::Ident(p) if BODY_NAMES.contains(&&*p.sym)),
+            _ => false,
+        };
+        if from_body && self.response_keys.len() < 50 && !STOP_TOKENS.contains(&prop.as_str()) {
+            self.response_keys.insert(prop.clone());
+        }
         if let Expr::Ident(obj) = &*member.obj {
             if &*obj.sym == "configuration" {
                 self.secrets.insert(prop.clone());
@@ -740,6 +865,11 @@ impl Visit for Collector<'_, '_> {
 
     fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
         declarator.visit_children_with(self);
+        if let (Pat::Ident(name), Some(init)) = (&declarator.name, &declarator.init) {
+            if is_json_parse(init) && self.response_names.len() < 50 {
+                self.response_names.insert(name.id.sym.to_string());
+            }
+        }
         // `const { A, B } = configuration`
         if let (Pat::Object(object), Some(init)) = (&declarator.name, &declarator.init) {
             if matches!(&**init, Expr::Ident(id) if &*id.sym == "configuration") {
@@ -905,6 +1035,58 @@ mod tests {
             names("function (user, context, callback) { callback(null, user, context); }"),
             ["default login"]
         );
+    }
+
+    #[test]
+    fn outbound_calls_get_a_success_answer_and_each_failure() {
+        let rule = r#"function (user, context, callback) {
+            if (context.request.query.x === 'y') {}
+            request.get('https://api.example.com/', function (err, res) { callback(null, user, context); });
+        }"#;
+        let scenarios = default_scenarios(rule_facts(rule), &[], 2000);
+        let got: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "default login",
+                "HTTP calls answer 500",
+                "HTTP calls fail (network error)",
+                "HTTP calls never answer (timeout)",
+                "query.x=y"
+            ]
+        );
+        let success = json!([{ "status": 200, "body": {} }]);
+        assert_eq!(scenarios[0].json["http"], success);
+        assert_eq!(scenarios[4].json["http"], success);
+        assert_eq!(scenarios[1].json["http"], json!([{ "status": 500, "body": {} }]));
+        assert_eq!(scenarios[2].json["http"][0]["code"], json!("ECONNREFUSED"));
+        assert_eq!(scenarios[3].json["http"], json!([{ "timeout": true }]));
+        for call in [
+            "const r = require('request@2.56.0'); r('https://x.example/', cb);",
+            "fetch('https://x.example/');",
+            "axios.post('https://x.example/', {});",
+            "got('https://x.example/');",
+        ] {
+            let facts = rule_facts(&format!("function (user, context, cb) {{ {call} }}"));
+            assert!(facts.outbound_http, "{call}");
+        }
+        // The success answer has the keys the rule reads from a response body.
+        let reads = r#"function (user, context, callback) {
+            request.get('https://api.example.com/', function (err, res, body) {
+                const parsed = JSON.parse(body);
+                axios.get('https://api.example.com/').then((r) => { context.idToken.t = r.data.tier + parsed.plan.length; });
+            });
+        }"#;
+        let scenarios = default_scenarios(rule_facts(reads), &[], 2000);
+        assert_eq!(
+            scenarios[0].json["http"],
+            json!([{ "status": 200, "body": { "plan": {}, "tier": {} } }])
+        );
+        // `context.request` is no client, and a rule without calls gets no stubs.
+        let quiet = "function (user, context, callback) { callback(null, user, context.request.query); }";
+        let scenarios = default_scenarios(rule_facts(quiet), &[], 2000);
+        assert_eq!(scenarios.len(), 1);
+        assert_eq!(scenarios[0].json.get("http"), None);
     }
 
     #[test]
