@@ -151,68 +151,27 @@ fn repository_of(file: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
+/// The share of real-world rules with nothing left for a human, per repository and overall. Their
+/// invariants (no internal error, every Action parses and passes `node --check`, no unmarked Rules
+/// construct) are checked with the rest of the corpus by `every_corpus_rule_converts_to_code_that_parses`.
 #[test]
-fn real_world_rules_convert_to_code_that_parses_and_mostly_clean() {
+fn real_world_rules_mostly_convert_clean() {
     let files = js_files(&real_world_dir());
     assert!(
         files.len() >= 74,
         "real-world corpus not found at {}",
         real_world_dir().display()
     );
-    let node = node_available();
-    let scratch = std::env::temp_dir().join(format!("r2a-real-world-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
-    let mut problems = Vec::new();
     // Per repository: (rules, rules with no warning).
     let mut shares: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for (index, file) in files.iter().enumerate() {
-        let text = read_to_string(file);
-        let conversion = convert(&text, &Limits::default());
+    for file in &files {
+        let conversion = convert(&read_to_string(file), &Limits::default());
         let share = shares.entry(repository_of(file)).or_default();
         share.0 += 1;
         if conversion.status == Status::Converted && conversion.worst_severity() < Some(Severity::Warning) {
             share.1 += 1;
         }
-        if conversion.status == Status::InternalError {
-            problems.push(format!(
-                "{}: internal error {:?}",
-                file.display(),
-                conversion.diagnostics
-            ));
-        }
-        let Some(action) = conversion.action.filter(|_| conversion.status == Status::Converted) else {
-            continue;
-        };
-        if let Err(error) = rules2actions::parse::parse(&rules2actions::placeholders::mask(&action).text) {
-            problems.push(format!(
-                "{}: the Action does not parse: {}",
-                file.display(),
-                error.message
-            ));
-            continue;
-        }
-        for line in common::unmarked_leftovers_of(&action, &text) {
-            problems.push(format!("{}:{line}: Rules construct without a TODO", file.display()));
-        }
-        if node && !(text.contains("@@") || text.contains("##")) {
-            let path = scratch.join(format!("{index}.js"));
-            std::fs::write(&path, &action).unwrap();
-            let check = std::process::Command::new("node")
-                .arg("--check")
-                .arg(&path)
-                .output()
-                .unwrap();
-            if !check.status.success() {
-                problems.push(format!(
-                    "{}: node --check fails: {}",
-                    file.display(),
-                    String::from_utf8_lossy(&check.stderr)
-                ));
-            }
-        }
     }
-    let _ = std::fs::remove_dir_all(&scratch);
-
     let (total, clean) = shares
         .values()
         .fold((0, 0), |(total, clean), (t, c)| (total + t, clean + c));
@@ -224,7 +183,6 @@ fn real_world_rules_convert_to_code_that_parses_and_mostly_clean() {
     }
     let percent = clean * 100 / total;
     println!("real-world: {clean} of {total} rules ({percent}%) convert with no warning or error");
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(
         percent >= REAL_WORLD_CLEAN_FLOOR_PERCENT,
         "{percent}% is below the floor of {REAL_WORLD_CLEAN_FLOOR_PERCENT}%"

@@ -7,35 +7,17 @@
 
 mod common;
 
+use common::Run;
 use rules2actions::cli::{run_with, Io};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// `rules2actions migrate ARGS`, in-process.
 fn run(args: &[&str]) -> Run {
-    let mut stdin: &[u8] = &[];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-        stdout_is_terminal: false,
-        stderr_is_terminal: false,
-    };
-    let mut argv = vec!["rules2actions", "migrate"];
+    let mut argv = vec!["migrate"];
     argv.extend_from_slice(args);
-    let code = run_with(argv.into_iter().map(Into::into), &mut io);
-    Run {
-        code,
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
+    common::run_cli(&argv)
 }
 
 /// A fresh folder under the system's temporary folder, removed on drop.

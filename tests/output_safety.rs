@@ -5,35 +5,14 @@
 
 mod common;
 
-use rules2actions::cli::{run_with, Io};
+use common::Run;
 use rules2actions::Limits;
 use std::path::{Path, PathBuf};
 use swc_ecma_ast::{CallExpr, Callee, Expr};
 use swc_ecma_visit::{Visit, VisitWith};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(args: &[&str]) -> Run {
-    let mut stdin: &[u8] = &[];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut io = Io {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-        stdout_is_terminal: false,
-        stderr_is_terminal: false,
-    };
-    let argv = std::iter::once("rules2actions").chain(args.iter().copied());
-    let code = run_with(argv.map(Into::into), &mut io);
-    Run {
-        code,
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
+    common::run_cli(args)
 }
 
 /// A fresh folder for one test, removed on drop.

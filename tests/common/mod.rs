@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use rules2actions::cli::{run_with, Io};
 use rules2actions::Conversion;
 use std::path::{Path, PathBuf};
 
@@ -69,4 +70,32 @@ pub fn unmarked_leftovers_of(action: &str, rule: &str) -> Vec<usize> {
         .collect();
     lines.dedup();
     lines
+}
+
+/// What one in-process run of the CLI gave.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the CLI in-process with `args` (after the program name), no standard input and no
+/// terminal.
+pub fn run_cli(args: &[&str]) -> Run {
+    let mut stdin: &[u8] = &[];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut io = Io {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stdout_is_terminal: false,
+        stderr_is_terminal: false,
+    };
+    let argv = std::iter::once("rules2actions").chain(args.iter().copied());
+    let code = run_with(argv.map(Into::into), &mut io);
+    Run {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
 }
