@@ -13,12 +13,13 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::limits::with_large_stack;
 use crate::safe_text::printable;
 use crate::verify::compare::{FieldDiff, Verdict};
-use crate::verify::coverage::{self, Branch, BranchCoverage};
+use crate::verify::coverage::{self, BranchCoverage};
+use crate::verify::explore::{explore, Exploration};
 use crate::verify::runner::{Runtime, Side};
 use crate::verify::scenarios::{
-    default_scenarios, facts_of, parse_scenarios, placeholder_secrets, RuleFacts, Scenario,
+    derived_scenarios, facts_of, parse_scenarios, placeholder_secrets, RuleFacts, Scenario,
 };
-use crate::verify::{default_threads, run_pairs, Pair, ScenarioResult, DEFAULT_TIMEOUT_MS};
+use crate::verify::{default_threads, Pair, ScenarioResult, DEFAULT_TIMEOUT_MS};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
@@ -116,9 +117,9 @@ struct Document<'a> {
 /// A file prepared for running, or the reason it cannot be.
 struct Prepared {
     report: FileReport,
-    pair: Option<Pair>,
-    /// The rule's branches, when it parses (offsets in the text the runs get).
-    branches: Option<Vec<Branch>>,
+    /// The pair to run, the further scenarios to try and the rule's branches, when it parses
+    /// (offsets in the text the runs get).
+    exploration: Option<Exploration>,
     /// Found in a folder and already an Action: left out of the report.
     skip: bool,
 }
@@ -203,27 +204,22 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     if prepared.is_empty() {
         return fail(io, "no rule files to verify (every file found is already an Action)");
     }
-    // Per file: whether it runs, and its branches for measuring what ran.
-    let planned: Vec<(bool, Option<Vec<Branch>>)> = prepared
-        .iter_mut()
-        .map(|p| (p.pair.is_some(), p.branches.take()))
-        .collect();
-    let pairs: Vec<Pair> = prepared.iter_mut().filter_map(|p| p.pair.take()).collect();
+    let runs: Vec<bool> = prepared.iter().map(|p| p.exploration.is_some()).collect();
+    let explorations: Vec<Exploration> = prepared.iter_mut().filter_map(|p| p.exploration.take()).collect();
     let threads = args.jobs.unwrap_or_else(default_threads).max(1);
-    let mut results = run_pairs(&runtime, &pairs, threads).into_iter();
+    let mut results = explore(&runtime, explorations, threads).into_iter();
     let mut reports = Vec::new();
-    for (prepared, (has_pair, branches)) in prepared.into_iter().zip(planned) {
+    for (prepared, runs) in prepared.into_iter().zip(runs) {
         let mut report = prepared.report;
-        if has_pair {
-            report.scenarios = results.next().unwrap_or_default();
+        if let Some(explored) = runs.then(|| results.next()).flatten() {
+            report.scenarios = explored.scenarios;
+            report.branches = explored.branches;
             report.verdict = report
                 .scenarios
                 .iter()
                 .map(|s| s.comparison.verdict)
                 .max()
                 .unwrap_or(Verdict::Identical);
-            let runs = report.scenarios.iter().filter_map(|s| s.rule_coverage.as_deref());
-            report.branches = branches.and_then(|branches| coverage::measure(&branches, runs));
             report.fully_verified =
                 report.verdict == Verdict::Identical && report.branches.as_ref().is_some_and(BranchCoverage::complete);
         }
@@ -354,8 +350,7 @@ fn prepare(
         report.error = Some(message);
         Prepared {
             report,
-            pair: None,
-            branches: None,
+            exploration: None,
             skip: false,
         }
     }
@@ -387,11 +382,7 @@ fn prepare(
         .cloned()
         .collect();
     let rule_text = String::from_utf8_lossy(&bytes).into_owned();
-    let branches = branches.map(|(mut branches, parsed_len)| {
-        let shift = rule_text.len().saturating_sub(parsed_len);
-        branches.iter_mut().for_each(|b| b.offset += shift);
-        branches
-    });
+    let branches = branches.map(|(branches, parsed_len)| coverage::placed_in(branches, parsed_len, rule_text.len()));
     let action = match (given_action, conversion.status) {
         (Some(text), _) => text.to_string(),
         (None, Status::Converted) => conversion.action.clone().unwrap_or_default(),
@@ -415,10 +406,12 @@ fn prepare(
     };
     let timeout = args.timeout_ms.max(1);
     let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut further = None;
     let mut keys: BTreeSet<String> = conversion.secrets.iter().cloned().collect();
     keys.extend(facts.secrets.iter().cloned());
     if !args.no_defaults {
-        scenarios = default_scenarios(facts, &conversion.secrets, timeout);
+        let derived = derived_scenarios(facts, &conversion.secrets, timeout);
+        (scenarios, further) = (derived.defaults, Some(derived.further));
     }
     if let Some(text) = user_scenarios {
         match parse_scenarios(text, &placeholder_secrets(&keys), timeout) {
@@ -435,12 +428,15 @@ fn prepare(
     match written {
         Ok((rule, action)) => Prepared {
             report,
-            pair: Some(Pair {
-                rule,
-                action,
-                scenarios,
+            exploration: Some(Exploration {
+                pair: Pair {
+                    rule,
+                    action,
+                    scenarios,
+                },
+                further,
+                branches,
             }),
-            branches,
             skip: false,
         },
         Err(error) => failed(report, format!("cannot write the code to run: {error}")),

@@ -74,8 +74,8 @@ pub fn measure<'a>(branches: &[Branch], runs: impl IntoIterator<Item = &'a [Cove
     let mut measured = false;
     for ranges in runs {
         measured = true;
-        for (branch, hit) in branches.iter().zip(reached.iter_mut()) {
-            *hit = *hit || ran(ranges, branch.offset);
+        for (hit, ran) in reached.iter_mut().zip(reached_by(branches, ranges)) {
+            *hit |= ran;
         }
     }
     measured.then(|| BranchCoverage {
@@ -88,6 +88,19 @@ pub fn measure<'a>(branches: &[Branch], runs: impl IntoIterator<Item = &'a [Cove
             .map(|(branch, _)| branch.clone())
             .collect(),
     })
+}
+
+/// Which of `branches` one run (its ranges) reached.
+pub fn reached_by(branches: &[Branch], ranges: &[CoveredRange]) -> Vec<bool> {
+    branches.iter().map(|branch| ran(ranges, branch.offset)).collect()
+}
+
+/// The branches found in the text the conversion parsed (`parsed_len` bytes long), placed in the
+/// text the runs get (`text_len`): the conversion parses a rule without its byte-order mark.
+pub fn placed_in(mut branches: Vec<Branch>, parsed_len: usize, text_len: usize) -> Vec<Branch> {
+    let shift = text_len.saturating_sub(parsed_len);
+    branches.iter_mut().for_each(|b| b.offset += shift);
+    branches
 }
 
 /// Whether the innermost range around `offset` ran. V8's ranges nest, so the innermost is the

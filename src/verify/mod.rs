@@ -6,11 +6,13 @@
 //!   one confined `node` process per side and scenario (README, "Isolation").
 //! - [`compare`] turns two effects documents into a verdict and the differing fields.
 //! - [`coverage`] measures which of the rule's branches the scenarios reached.
+//! - [`explore`] adds derived scenarios while they reach branches no scenario reached.
 //!
 //! The CLI (`src/cli/verify.rs`) owns files, conversion, rendering and exit codes.
 
 pub mod compare;
 pub mod coverage;
+pub mod explore;
 pub mod runner;
 pub mod scenarios;
 
@@ -54,16 +56,53 @@ fn timeout_of(scenario: &Scenario) -> u64 {
 }
 
 /// One run: a side of a pair on a scenario.
-struct Job<'a> {
-    side: Side,
-    code: &'a Path,
-    scenario: &'a Value,
-    timeout_ms: u64,
+pub(crate) struct Job<'a> {
+    pub side: Side,
+    pub code: &'a Path,
+    pub scenario: &'a Scenario,
+}
+
+/// Runs each job on at most `threads` parallel `node` processes; the outputs are in job order.
+/// Each run has its own process: a run that escapes its sandbox must not reach another run.
+pub(crate) fn run_jobs(runtime: &Runtime, jobs: &[Job<'_>], threads: usize) -> Vec<RunOutput> {
+    let outputs: Vec<Mutex<Option<RunOutput>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(index) else { break };
+        let timeout_ms = timeout_of(job.scenario);
+        let output = runtime.run(job.side, job.code, &job.scenario.json, timeout_ms);
+        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
+            scope.spawn(work);
+        }
+    });
+    outputs
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| RunOutput::Failed("the run did not happen".into()))
+        })
+        .collect()
+}
+
+/// The comparison of a scenario's two runs, with the rule's coverage.
+pub(crate) fn scenario_result(scenario: &Scenario, rule: RunOutput, action: &RunOutput) -> ScenarioResult {
+    ScenarioResult {
+        name: scenario.name.clone(),
+        comparison: compare(&rule, action),
+        rule_coverage: match rule {
+            RunOutput::Effects(effects) => effects.coverage,
+            _ => None,
+        },
+    }
 }
 
 /// Runs every (pair, scenario, side) on at most `threads` parallel `node` processes and compares
-/// the two sides of each scenario. The result has one list per pair, in scenario order. Each run
-/// has its own process: a run that escapes its sandbox must not reach another run.
+/// the two sides of each scenario. The result has one list per pair, in scenario order.
 pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<ScenarioResult>> {
     let jobs: Vec<Job<'_>> = pairs
         .iter()
@@ -72,47 +111,22 @@ pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<S
                 [(Side::Rule, &pair.rule), (Side::Action, &pair.action)].map(|(side, code)| Job {
                     side,
                     code,
-                    scenario: &scenario.json,
-                    timeout_ms: timeout_of(scenario),
+                    scenario,
                 })
             })
         })
         .collect();
-    let outputs: Vec<Mutex<Option<RunOutput>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let work = || loop {
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        let Some(job) = jobs.get(index) else { break };
-        let output = runtime.run(job.side, job.code, job.scenario, job.timeout_ms);
-        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
-            scope.spawn(work);
-        }
-    });
-    let mut outputs = outputs.into_iter().map(|m| {
-        m.into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or_else(|| RunOutput::Failed("the run did not happen".into()))
-    });
+    let mut outputs = run_jobs(runtime, &jobs, threads).into_iter();
+    let missing = || RunOutput::Failed("the run did not happen".into());
     pairs
         .iter()
         .map(|pair| {
             pair.scenarios
                 .iter()
                 .map(|scenario| {
-                    let (rule, action) = (outputs.next(), outputs.next());
-                    let missing = || RunOutput::Failed("the run did not happen".into());
-                    let rule = rule.unwrap_or_else(missing);
-                    ScenarioResult {
-                        name: scenario.name.clone(),
-                        comparison: compare(&rule, &action.unwrap_or_else(missing)),
-                        rule_coverage: match rule {
-                            RunOutput::Effects(effects) => effects.coverage,
-                            _ => None,
-                        },
-                    }
+                    let rule = outputs.next().unwrap_or_else(missing);
+                    let action = outputs.next().unwrap_or_else(missing);
+                    scenario_result(scenario, rule, &action)
                 })
                 .collect()
         })

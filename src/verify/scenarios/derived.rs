@@ -31,6 +31,22 @@ pub const MAX_SCENARIOS: usize = 8;
 /// The default scenarios of a rule. `secrets` are the configuration keys the conversion found; the
 /// keys read in the text are added, and each gets a placeholder value ([`placeholder_secrets`]).
 pub fn default_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) -> Vec<Scenario> {
+    derived_scenarios(facts, secrets, timeout_ms).defaults
+}
+
+/// At most this many further scenarios per rule, for the exploration to try.
+pub const MAX_FURTHER: usize = 48;
+
+/// The scenarios derived from a rule: the defaults, and the further ones that the bound, or a
+/// variant of the same field that came first, left out (in the order found, none twice).
+#[derive(Debug, Default)]
+pub struct Derived {
+    pub defaults: Vec<Scenario>,
+    pub further: Vec<Scenario>,
+}
+
+/// [`default_scenarios`] and the further scenarios.
+pub fn derived_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) -> Derived {
     let mut keys: BTreeSet<String> = secrets.iter().cloned().collect();
     keys.extend(facts.secrets.iter().cloned());
     let secrets = placeholder_secrets(&keys);
@@ -42,22 +58,35 @@ pub fn default_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
         }
         json
     };
-    let mut scenarios = vec![Scenario::new("default login".into(), base(json!({}), None))];
-    let mut seen = BTreeSet::new();
-    for variant in facts.variants {
-        if scenarios.len() >= MAX_SCENARIOS {
-            break;
-        }
-        if !seen.insert(variant.key.clone()) {
-            continue;
-        }
+    let plain = base(json!({}), None);
+    // What each scenario runs, without its name: a variant that runs the same is left out.
+    let mut runs = BTreeSet::from([plain.to_string()]);
+    let mut derived = Derived {
+        defaults: vec![Scenario::new("default login".into(), plain)],
+        further: Vec::new(),
+    };
+    let mut fields = BTreeSet::new();
+    let per_call = success
+        .as_ref()
+        .map(|success| per_call_failures(&facts.call_urls, success));
+    let may_be_default = facts.variants.into_iter().map(|variant| (variant, true));
+    let further_only = per_call.into_iter().flatten().map(|variant| (variant, false));
+    for (variant, may_be_default) in may_be_default.chain(further_only) {
         let mut json = base(variant.event, variant.http);
         if variant.resume {
             json["continue"] = Value::Bool(true);
         }
-        scenarios.push(Scenario::new(variant.name, json));
+        if !runs.insert(json.to_string()) {
+            continue;
+        }
+        let scenario = Scenario::new(variant.name, json);
+        if may_be_default && derived.defaults.len() < MAX_SCENARIOS && fields.insert(variant.key) {
+            derived.defaults.push(scenario);
+        } else if derived.further.len() < MAX_FURTHER {
+            derived.further.push(scenario);
+        }
     }
-    scenarios
+    derived
 }
 
 /// What the scenario generator learnt from the rule's text.
@@ -68,6 +97,8 @@ pub struct RuleFacts {
     pub outbound_http: bool,
     /// The keys the rule reads from what looks like a response body (`body.token`, `res.data.plan`).
     pub response_keys: BTreeSet<String>,
+    /// The addresses the outbound calls name, where the text says.
+    pub call_urls: BTreeSet<String>,
     pub variants: Vec<Variant>,
 }
 
@@ -119,6 +150,7 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         outbound_http: false,
         response_names: BTreeSet::new(),
         response_keys: BTreeSet::new(),
+        call_urls: BTreeSet::new(),
     };
     parsed.visit(&mut collector);
     let mut variants = Vec::new();
@@ -179,6 +211,7 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         secrets: collector.secrets,
         outbound_http: collector.outbound_http,
         response_keys: collector.response_keys,
+        call_urls: collector.call_urls,
         variants,
     }
 }
@@ -267,26 +300,86 @@ fn http_success(keys: &BTreeSet<String>) -> Value {
     json!([{ "status": 200, "body": body }])
 }
 
-/// For a rule that makes outbound calls, the plain login once per way a call fails, so that its
-/// error branches run: a status 500, a network error, and no answer at all (the run ends at its
-/// time limit, or earlier through the client's own timeout). They come right after the variants
-/// above, so that the bound never drops them.
-fn http_failures() -> Vec<Variant> {
+/// The ways an outbound call fails, each with its stubbed answer: a status 500, a network error,
+/// and no answer at all (the run ends at its time limit, or earlier through the client's own
+/// timeout).
+fn failures() -> [(&'static str, Value); 3] {
     let network = json!({ "error": "connect ECONNREFUSED 203.0.113.80:443", "code": "ECONNREFUSED" });
     [
         ("HTTP calls answer 500", json!({ "status": 500, "body": {} })),
         ("HTTP calls fail (network error)", network),
         ("HTTP calls never answer (timeout)", json!({ "timeout": true })),
     ]
-    .into_iter()
-    .map(|(name, answer)| Variant {
-        key: name.into(),
-        name: name.into(),
-        event: json!({}),
-        resume: false,
-        http: Some(json!([answer])),
-    })
-    .collect()
+}
+
+/// For a rule that makes outbound calls, the plain login once per way a call fails, so that its
+/// error branches run. They come right after the variants above, so that the bound never drops
+/// them.
+fn http_failures() -> Vec<Variant> {
+    failures()
+        .into_iter()
+        .map(|(name, answer)| Variant {
+            key: name.into(),
+            name: name.into(),
+            event: json!({}),
+            resume: false,
+            http: Some(json!([answer])),
+        })
+        .collect()
+}
+
+/// For a rule that calls more than one address, each way of failing for the calls to one address
+/// while the others succeed (`success` is the list of the success answer): the error branch of
+/// the second call runs only when the first succeeded. Further scenarios, never defaults.
+fn per_call_failures(urls: &BTreeSet<String>, success: &Value) -> Vec<Variant> {
+    if urls.len() < 2 {
+        return Vec::new();
+    }
+    let success = success.get(0).cloned().unwrap_or_else(|| json!({ "status": 200 }));
+    let mut variants = Vec::new();
+    for url in urls {
+        for (name, mut answer) in failures() {
+            answer["url_prefix"] = json!(url);
+            let name = format!("{name}: {url}");
+            variants.push(Variant {
+                key: name.clone(),
+                name,
+                event: json!({}),
+                resume: false,
+                http: Some(json!([answer, success])),
+            });
+        }
+    }
+    variants
+}
+
+/// The address an outbound call names in its text, up to the first part computed at run time:
+/// `'https://a.example/x'`, `` `https://a.example/${id}` `` or `{ url: … }` / `{ uri: … }`. Only a
+/// prefix that names a host tells calls apart.
+fn call_url(call: &CallExpr) -> Option<String> {
+    let first = call.args.first().filter(|a| a.spread.is_none())?;
+    let literal_prefix = |expr: &Expr| match expr.unwrap_parens() {
+        Expr::Tpl(t) => t
+            .quasis
+            .first()
+            .and_then(|q| q.cooked.as_ref())
+            .and_then(|c| c.as_atom())
+            .map(|a| a.to_string()),
+        other => string_value(other),
+    };
+    let url = match first.expr.unwrap_parens() {
+        Expr::Object(object) => object.props.iter().find_map(|prop| {
+            let PropOrSpread::Prop(prop) = prop else { return None };
+            let Prop::KeyValue(kv) = &**prop else { return None };
+            let PropName::Ident(key) = &kv.key else { return None };
+            matches!(&*key.sym, "url" | "uri")
+                .then(|| literal_prefix(&kv.value))
+                .flatten()
+        }),
+        other => literal_prefix(other),
+    }?;
+    let host = url.split_once("://").map_or("", |(_, rest)| rest);
+    (host.len() > 3 && url.len() <= 300).then_some(url)
 }
 
 /// The second run after a redirect (`context.protocol === 'redirect-callback'`, the Action's
@@ -447,44 +540,33 @@ fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant>
             json!({ "request": { "geoip": { key.as_str(): lit } } }),
         ));
     }
+    let named = |token: &str, after: Option<&str>| {
+        find(token).is_some_and(|i| after.is_none_or(|after| i > 0 && tokens[i - 1] == after))
+    };
+    if named("methods", Some("authentication")) {
+        // `context.authentication.methods.find((m) => m.name === 'mfa')`: a login that also used it.
+        let used = |name: &str| json!({ "name": name, "timestamp": "2024-06-01T12:00:05.000Z" });
+        return Some(variant(
+            format!("authentication.methods.{literal}"),
+            format!("authentication methods=pwd,{literal}"),
+            json!({ "authentication": { "methods": [used("pwd"), used(literal)] } }),
+        ));
+    }
     let plain = how != How::Contains || !literal.is_empty();
-    if find("clientID").is_some() && plain {
-        return Some(variant(
-            "client.client_id".into(),
-            format!("client_id={literal}"),
-            json!({ "client": { "client_id": lit } }),
-        ));
-    }
-    if find("clientName").is_some() {
-        return Some(variant(
-            "client.name".into(),
-            format!("client name={literal}"),
-            json!({ "client": { "name": lit } }),
-        ));
-    }
-    if find("connectionStrategy").is_some() {
-        return Some(variant(
-            "connection.strategy".into(),
-            format!("strategy={literal}"),
-            json!({ "connection": { "strategy": lit } }),
-        ));
-    }
-    if find("connection").is_some() {
-        return Some(variant(
-            "connection.name".into(),
-            format!("connection={literal}"),
-            json!({ "connection": { "name": lit } }),
-        ));
+    for field in FIELDS {
+        if named(field.token, field.after) && plain {
+            let mut event = json!({});
+            set_path(&mut event, field.event, lit);
+            return Some(variant(
+                field.event.join("."),
+                format!("{}={literal}", field.label),
+                event,
+            ));
+        }
     }
     if find("protocol").is_some() {
         if literal == "redirect-callback" {
-            return Some(Variant {
-                key: "continue".into(),
-                name: "redirect callback (continue)".into(),
-                event: json!({}),
-                resume: true,
-                http: None,
-            });
+            return Some(redirect_callback());
         }
         return Some(variant(
             "transaction.protocol".into(),
@@ -507,23 +589,59 @@ fn comparison_variant(subject: &str, literal: &str, how: How) -> Option<Variant>
             json!({ "user": { "email": email } }),
         ));
     }
-    if let Some(i) = find("ip").filter(|&i| i > 0 && tokens[i - 1] == "request") {
-        let _ = i;
-        return Some(variant(
-            "request.ip".into(),
-            format!("ip={literal}"),
-            json!({ "request": { "ip": lit } }),
-        ));
-    }
-    if find("hostname").is_some() {
-        return Some(variant(
-            "request.hostname".into(),
-            format!("hostname={literal}"),
-            json!({ "request": { "hostname": lit } }),
-        ));
-    }
     None
 }
+
+/// A field of the login that a rule compares with a literal, and where the event sets it.
+struct Field {
+    /// The member name that reads it (`context.clientID`).
+    token: &'static str,
+    /// The member name before it, when the name alone is ambiguous (`request.ip`).
+    after: Option<&'static str>,
+    event: &'static [&'static str],
+    /// How the scenario's name shows it.
+    label: &'static str,
+}
+
+/// The fields compared as plain values, in the order they are looked for in a comparison's subject.
+const FIELDS: &[Field] = &[
+    Field {
+        token: "clientID",
+        after: None,
+        event: &["client", "client_id"],
+        label: "client_id",
+    },
+    Field {
+        token: "clientName",
+        after: None,
+        event: &["client", "name"],
+        label: "client name",
+    },
+    Field {
+        token: "connectionStrategy",
+        after: None,
+        event: &["connection", "strategy"],
+        label: "strategy",
+    },
+    Field {
+        token: "connection",
+        after: None,
+        event: &["connection", "name"],
+        label: "connection",
+    },
+    Field {
+        token: "ip",
+        after: Some("request"),
+        event: &["request", "ip"],
+        label: "ip",
+    },
+    Field {
+        token: "hostname",
+        after: None,
+        event: &["request", "hostname"],
+        label: "hostname",
+    },
+];
 
 /// `user.X`, where `X` is no profile attribute: in Rules, `app_metadata.X` merged into the user.
 fn merged_key(tokens: &[String]) -> Option<&str> {
@@ -621,7 +739,38 @@ fn string_value(expr: &Expr) -> Option<String> {
     }
 }
 
+/// The operand whose value a guard or a fallback stands for: `a || b` and `a ?? b` for `a` (`b`
+/// is the fallback), `a && b` for `b` (`a` is the guard), in parentheses or not. So
+/// `(user.app_metadata && user.app_metadata.roles) || []` stands for `user.app_metadata.roles`.
+fn chosen(expr: &Expr) -> &Expr {
+    match expr.unwrap_parens() {
+        Expr::Bin(bin) if matches!(bin.op, BinaryOp::LogicalOr | BinaryOp::NullishCoalescing) => chosen(&bin.left),
+        Expr::Bin(bin) if bin.op == BinaryOp::LogicalAnd => chosen(&bin.right),
+        other => other,
+    }
+}
+
+/// The literal strings an expression holds: the items of an array of strings, or the keys of an
+/// object (`{ 'client-a': …, b: … }`, a map the rule looks a value up in).
 fn string_list(expr: &Expr) -> Option<Vec<String>> {
+    if let Expr::Object(object) = expr {
+        let keys: Vec<String> = object
+            .props
+            .iter()
+            .filter_map(|prop| match prop {
+                PropOrSpread::Prop(prop) => match &**prop {
+                    Prop::KeyValue(kv) => match &kv.key {
+                        PropName::Ident(key) => Some(key.sym.to_string()),
+                        PropName::Str(key) => key.value.as_atom().map(|a| a.to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                PropOrSpread::Spread(_) => None,
+            })
+            .collect();
+        return (!keys.is_empty()).then_some(keys);
+    }
     let Expr::Array(array) = expr else { return None };
     let items: Vec<String> = array
         .elems
@@ -652,7 +801,7 @@ impl Aliases<'_> {
 
     /// The expression's text with local aliases at its root replaced by what they stand for.
     fn resolve(&self, expr: &Expr) -> String {
-        let mut text = self.text(swc_common::Spanned::span(expr));
+        let mut text = self.text(swc_common::Spanned::span(chosen(expr)));
         for _ in 0..4 {
             let root_end = text.find(['.', '[']).unwrap_or(text.len());
             let Some(alias) = self.names.get(&text[..root_end]) else {
@@ -667,21 +816,47 @@ impl Aliases<'_> {
     }
 }
 
+/// The array methods that call a function on each item, the item first.
+const ITEM_METHODS: &[&str] = &["find", "findIndex", "some", "every", "filter", "forEach", "map"];
+
+/// The path token that stands for any item of an array (`roles.some((r) => r === 'admin')` compares
+/// `roles.$item`); [`set_path`] makes it a one-item array.
+const ITEM: &str = "$item";
+
 impl Visit for Aliases<'_> {
+    /// `list.some((item) => …)`: `item` stands for `list.$item`.
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        call.visit_children_with(self);
+        let Callee::Expr(callee) = &call.callee else { return };
+        let Expr::Member(member) = &**callee else { return };
+        let is_item_method = matches!(&member.prop, MemberProp::Ident(m) if ITEM_METHODS.contains(&&*m.sym));
+        let Some(function) = call.args.first().filter(|_| is_item_method) else {
+            return;
+        };
+        let item = match &*function.expr {
+            Expr::Arrow(arrow) => arrow.params.first(),
+            Expr::Fn(f) => f.function.params.first().map(|p| &p.pat),
+            _ => None,
+        };
+        if let Some(Pat::Ident(item)) = item {
+            let list = self.text(swc_common::Spanned::span(chosen(&member.obj)));
+            self.names
+                .entry(item.id.sym.to_string())
+                .or_insert(format!("{list}.{ITEM}"));
+        }
+    }
+
     fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
         declarator.visit_children_with(self);
         let Some(init) = &declarator.init else { return };
-        let mut init_text = self.text(swc_common::Spanned::span(&**init));
-        // `a || b` (a fallback): the alias stands for its first choice.
-        if let Some(at) = init_text.find("||").or_else(|| init_text.find("??")) {
-            init_text.truncate(at);
-        }
+        let value = chosen(init);
+        let init_text = self.text(swc_common::Spanned::span(value));
         match &declarator.name {
             Pat::Ident(id) => {
                 let name = id.id.sym.to_string();
-                if let Some(list) = string_list(init) {
+                if let Some(list) = string_list(value) {
                     self.lists.entry(name).or_insert(list);
-                } else if !matches!(&**init, Expr::Fn(_) | Expr::Arrow(_) | Expr::Call(_) | Expr::New(_)) {
+                } else if !matches!(value, Expr::Fn(_) | Expr::Arrow(_) | Expr::Call(_) | Expr::New(_)) {
                     self.names.entry(name).or_insert(init_text);
                 }
             }
@@ -733,6 +908,8 @@ struct Collector<'a, 'b> {
     /// Keys read from what looks like a response body: a `JSON.parse` result, a `body` or `data`
     /// (`body.token`, `res.data.plan`, `response.body.id`).
     response_keys: BTreeSet<String>,
+    /// The addresses the outbound calls name ([`call_url`]).
+    call_urls: BTreeSet<String>,
 }
 
 impl Collector<'_, '_> {
@@ -759,6 +936,13 @@ impl Visit for Collector<'_, '_> {
         if is_typeof(&bin.left) || is_typeof(&bin.right) {
             return; // `typeof x === 'undefined'` says nothing about x's value
         }
+        if bin.op == BinaryOp::In {
+            // `context.clientID in byClient`
+            if let Some(keys) = self.list(&bin.right) {
+                self.compare(&bin.left, keys[0].clone(), How::Equals);
+            }
+            return;
+        }
         if matches!(
             bin.op,
             BinaryOp::EqEqEq | BinaryOp::NotEqEq | BinaryOp::EqEq | BinaryOp::NotEq
@@ -782,7 +966,12 @@ impl Visit for Collector<'_, '_> {
 
     fn visit_call_expr(&mut self, call: &CallExpr) {
         call.visit_children_with(self);
-        self.outbound_http |= is_outbound(call);
+        if is_outbound(call) {
+            self.outbound_http = true;
+            if let Some(url) = call_url(call).filter(|_| self.call_urls.len() < 8) {
+                self.call_urls.insert(url);
+            }
+        }
         let Callee::Expr(callee) = &call.callee else { return };
         let Expr::Member(member) = &**callee else { return };
         let MemberProp::Ident(method) = &member.prop else {
@@ -791,6 +980,13 @@ impl Visit for Collector<'_, '_> {
         let Some(arg) = call.args.first().filter(|a| a.spread.is_none()) else {
             return;
         };
+        if &*method.sym == "hasOwnProperty" {
+            // `byClient.hasOwnProperty(context.clientID)`
+            if let Some(keys) = self.list(&member.obj) {
+                self.compare(&arg.expr, keys[0].clone(), How::Equals);
+            }
+            return;
+        }
         let how = match &*method.sym {
             "indexOf" | "includes" => How::Contains,
             "startsWith" | "endsWith" => How::Affix,
@@ -805,6 +1001,15 @@ impl Visit for Collector<'_, '_> {
 
     fn visit_member_expr(&mut self, member: &MemberExpr) {
         member.visit_children_with(self);
+        // `byClient[context.clientID]`: a lookup in a map of literal keys.
+        if let MemberProp::Computed(computed) = &member.prop {
+            if let Some(keys) = self
+                .list(&member.obj)
+                .filter(|_| string_value(&computed.expr).is_none())
+            {
+                self.compare(&computed.expr, keys[0].clone(), How::Equals);
+            }
+        }
         let prop = match &member.prop {
             MemberProp::Ident(id) => Some(id.sym.to_string()),
             MemberProp::Computed(c) => string_value(&c.expr),
@@ -891,22 +1096,45 @@ impl Visit for Collector<'_, '_> {
     }
 }
 
-/// Sets `value` at a dotted `path` of an object, creating the objects on the way.
+/// Sets `value` at a dotted `path` of an object, creating the objects on the way; an [`ITEM`] in
+/// the path is the one item of an array.
 pub fn set_path(target: &mut Value, path: &[&str], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut current = target;
-    for key in &path[..path.len().saturating_sub(1)] {
+    for key in parents {
+        current = child(current, key);
+    }
+    if *last == ITEM {
+        *current = Value::Array(vec![value]);
+    } else {
         if !current.is_object() {
             *current = Value::Object(Map::new());
         }
-        current = current
-            .as_object_mut()
-            .expect("just made an object")
-            .entry(key.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(map) = current.as_object_mut() {
+            map.insert(last.to_string(), value);
+        }
     }
-    if let (Some(last), Some(map)) = (path.last(), current.as_object_mut()) {
-        map.insert(last.to_string(), value);
+}
+
+/// The value at `key` below `current`, made an object (or, for [`ITEM`], a one-item array) if it
+/// is not one.
+fn child<'v>(current: &'v mut Value, key: &str) -> &'v mut Value {
+    if key == ITEM {
+        if !matches!(current, Value::Array(items) if !items.is_empty()) {
+            *current = json!([{}]);
+        }
+        return &mut current.as_array_mut().expect("just made an array")[0];
     }
+    if !current.is_object() {
+        *current = Value::Object(Map::new());
+    }
+    current
+        .as_object_mut()
+        .expect("just made an object")
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()))
 }
 
 #[cfg(test)]
@@ -1087,6 +1315,97 @@ mod tests {
         let scenarios = default_scenarios(rule_facts(quiet), &[], 2000);
         assert_eq!(scenarios.len(), 1);
         assert_eq!(scenarios[0].json.get("http"), None);
+    }
+
+    /// The variants' names and events, the plain login left out.
+    fn variants(text: &str) -> Vec<(String, Value)> {
+        let derived = derived_scenarios(rule_facts(text), &[], 2000);
+        let all = derived.defaults.into_iter().skip(1).chain(derived.further);
+        all.map(|s| (s.name, s.json["event"].clone())).collect()
+    }
+
+    fn rule(body: &str) -> String {
+        format!("function (user, context, callback) {{ {body} callback(null, user, context); }}")
+    }
+
+    #[test]
+    fn maps_keyed_by_client_and_literal_lists() {
+        for body in [
+            "const byClient = { 'abc': 'x', def: 'y' }; const v = byClient[context.clientID]; if (v) {}",
+            "if (context.clientID in { abc: 1 }) {}",
+            "const byClient = { abc: 1 }; if (byClient.hasOwnProperty(context.clientID)) {}",
+            "const APPS = ['abc', 'def']; if (APPS.indexOf(context.clientID) >= 0) {}",
+            "if (['abc'].includes(context.clientID)) {}",
+        ] {
+            assert_eq!(
+                variants(&rule(body)),
+                [("client_id=abc".to_string(), json!({ "client": { "client_id": "abc" } }))],
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn guards_and_fallbacks_stand_for_the_value_they_give() {
+        let body = "const roles = (user.app_metadata && user.app_metadata.roles) || [];
+            if (roles.indexOf('admin') >= 0) {}
+            var country = context.request.geoip && context.request.geoip.country_code;
+            if (country === 'AT') {}";
+        let got = variants(&rule(body));
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "user with metadata",
+                "app_metadata.roles=[\"admin\"]",
+                "geoip.countryCode=AT",
+                "app_metadata.roles=true"
+            ]
+        );
+        assert_eq!(got[1].1, json!({ "user": { "app_metadata": { "roles": ["admin"] } } }));
+        assert_eq!(got[2].1, json!({ "request": { "geoip": { "countryCode": "AT" } } }));
+    }
+
+    #[test]
+    fn items_of_lists_tested_in_callbacks() {
+        let body = "const used = context.authentication.methods.find((m) => m.name === 'mfa');
+            if (!used) {}
+            if ((context.authorization.roles || []).some(function (r) { return r === 'admin'; })) {}
+            if ((user.app_metadata.groups || []).some((g) => g === 'ops')) {}";
+        let got = variants(&rule(body));
+        let pwd = json!({ "name": "pwd", "timestamp": "2024-06-01T12:00:05.000Z" });
+        let mfa = json!({ "name": "mfa", "timestamp": "2024-06-01T12:00:05.000Z" });
+        assert_eq!(
+            got[1],
+            (
+                "authentication methods=pwd,mfa".to_string(),
+                json!({ "authentication": { "methods": [pwd, mfa] } })
+            )
+        );
+        assert_eq!(
+            got[2],
+            (
+                "roles=[admin]".to_string(),
+                json!({ "authorization": { "roles": ["admin"] } })
+            )
+        );
+        assert_eq!(got[3].1, json!({ "user": { "app_metadata": { "groups": ["ops"] } } }));
+    }
+
+    #[test]
+    fn each_failure_per_address_called_is_a_further_scenario() {
+        let body = "request.get('https://a.example/x', function () {});
+            request.post({ url: `https://b.example/${user.user_id}` }, function () {});";
+        let derived = derived_scenarios(rule_facts(&rule(body)), &[], 2000);
+        assert_eq!(derived.defaults.len(), 4);
+        let further: Vec<&str> = derived.further.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(further.len(), 6, "{further:?}");
+        assert_eq!(further[0], "HTTP calls answer 500: https://a.example/x");
+        assert_eq!(further[5], "HTTP calls never answer (timeout): https://b.example/");
+        assert_eq!(
+            derived.further[0].json["http"],
+            json!([{ "status": 500, "body": {}, "url_prefix": "https://a.example/x" }, { "status": 200, "body": {} }])
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@
 
 mod derived;
 
-pub use derived::{default_scenarios, facts_of, rule_facts, set_path, RuleFacts, Variant, MAX_SCENARIOS};
+pub use derived::{
+    default_scenarios, derived_scenarios, facts_of, rule_facts, set_path, Derived, RuleFacts, Variant, MAX_FURTHER,
+    MAX_SCENARIOS,
+};
 use serde_json::{json, Value};
 
 /// One scenario, as the harness reads it.
@@ -25,6 +28,44 @@ impl Scenario {
             map.insert("name".into(), Value::String(name.clone()));
         }
         Scenario { name, json }
+    }
+
+    /// Both variants at once, for a branch that needs two things true (`if (client === 'a' &&
+    /// md.beta)`): this scenario's event with `other`'s merged in, either's redirect-callback leg,
+    /// and the HTTP answers of the one that does not answer as `plain` does. `None` when they set
+    /// one field to different values, or both change the HTTP answers: that is neither.
+    pub fn combined_with(&self, other: &Scenario, plain: &Scenario) -> Option<Scenario> {
+        let mut json = self.json.clone();
+        merge(json.get_mut("event")?, other.json.get("event")?)?;
+        let plain_http = plain.json.get("http");
+        match (self.json.get("http"), other.json.get("http")) {
+            (mine, theirs) if mine == theirs || theirs == plain_http => {}
+            (mine, Some(theirs)) if mine == plain_http => json["http"] = theirs.clone(),
+            _ => return None,
+        }
+        if other.json.get("continue") == Some(&Value::Bool(true)) {
+            json["continue"] = Value::Bool(true);
+        }
+        Some(Scenario::new(format!("{} + {}", self.name, other.name), json))
+    }
+}
+
+/// Merges `other` into `target`, objects key by key; `None` when a value of `other` would replace
+/// a different one.
+fn merge(target: &mut Value, other: &Value) -> Option<()> {
+    match (target, other) {
+        (Value::Object(mine), Value::Object(theirs)) => {
+            for (key, value) in theirs {
+                match mine.get_mut(key) {
+                    Some(existing) => merge(existing, value)?,
+                    None => {
+                        mine.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            Some(())
+        }
+        (mine, theirs) => (mine == theirs).then_some(()),
     }
 }
 
