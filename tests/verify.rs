@@ -585,6 +585,18 @@ fn the_search_reaches_the_branches_the_defaults_do_not() {
     assert_eq!(report["fully_verified"], true, "{report}");
     let found = ["client_id=support-app", "connection=corp-ad + user with metadata"];
     assert_eq!(names(&report, "identical")[5..], found, "{report}");
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let flagged: Vec<&Value> = scenarios.iter().filter(|s| s["found_by_search"] == true).collect();
+    assert_eq!(
+        flagged.iter().map(|s| &s["name"]).collect::<Vec<_>>(),
+        found,
+        "{report}"
+    );
+    let searched = report["searched"].as_u64().unwrap_or_default();
+    assert!(searched >= 2, "{report}");
+    let (_, stdout, _) = cli(&["verify", &rule]);
+    let line = format!("  the search for more scenarios ran {searched} on the rule and kept 2\n");
+    assert!(stdout.contains(&line), "{stdout}");
 
     let (code, report) = file_report(&[&rule, "--action", &wrong]);
     assert_eq!((code, report["verdict"].as_str()), (1, Some("different")), "{report}");

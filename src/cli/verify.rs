@@ -94,6 +94,9 @@ struct FileReport {
     branches: Option<BranchCoverage>,
     /// Identical on every scenario, and every branch of the rule reached.
     fully_verified: bool,
+    /// How many further derived scenarios the search ran on the rule while branches were
+    /// unreached; those that reached one are in `scenarios`.
+    searched: usize,
 }
 
 #[derive(Serialize, Default)]
@@ -214,6 +217,7 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
         if let Some(explored) = runs.then(|| results.next()).flatten() {
             report.scenarios = explored.scenarios;
             report.branches = explored.branches;
+            report.searched = explored.tried;
             report.verdict = report
                 .scenarios
                 .iter()
@@ -345,6 +349,7 @@ fn prepare(
         scenarios: Vec::new(),
         branches: None,
         fully_verified: false,
+        searched: 0,
     };
     fn failed(mut report: FileReport, message: String) -> Prepared {
         report.error = Some(message);
@@ -492,6 +497,14 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
     }
     if let Some(branches) = &report.branches {
         write_branches(out, branches)?;
+    }
+    if report.searched > 0 {
+        let kept = report.scenarios.iter().filter(|s| s.found_by_search).count();
+        writeln!(
+            out,
+            "  the search for more scenarios ran {} on the rule and kept {kept}",
+            report.searched
+        )?;
     }
     if !report.conversion_findings.is_empty() {
         writeln!(

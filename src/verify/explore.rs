@@ -140,7 +140,11 @@ fn compare_kept(
                 let action = actions
                     .next()
                     .unwrap_or_else(|| RunOutput::Failed("the run did not happen".into()));
-                scenarios.push(scenario_result(&scenario, rule, &action));
+                let result = scenario_result(&scenario, rule, &action);
+                scenarios.push(ScenarioResult {
+                    found_by_search: true,
+                    ..result
+                });
             }
             let runs = scenarios.iter().filter_map(|s| s.rule_coverage.as_deref());
             let branches = search.branches.and_then(|branches| coverage::measure(branches, runs));

@@ -43,6 +43,10 @@ pub struct ScenarioResult {
     /// V8's block coverage of the rule's run, for [`coverage::measure`].
     #[serde(skip)]
     pub rule_coverage: Option<Vec<CoveredRange>>,
+    /// Found by the search for more scenarios ([`explore`]): it reached a branch the scenarios
+    /// before it did not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub found_by_search: bool,
 }
 
 fn timeout_of(scenario: &Scenario) -> u64 {
@@ -98,6 +102,7 @@ pub(crate) fn scenario_result(scenario: &Scenario, rule: RunOutput, action: &Run
             RunOutput::Effects(effects) => effects.coverage,
             _ => None,
         },
+        found_by_search: false,
     }
 }
 

@@ -155,4 +155,43 @@ mod tests {
         assert!(parse_scenarios("{", &defaults, 1).is_err());
         assert!(parse_scenarios(r#"[{"event": 3}]"#, &defaults, 1).is_err());
     }
+
+    #[test]
+    fn two_variants_combine_unless_they_contradict() {
+        let scenario = |name: &str, json: Value| Scenario::new(name.into(), json);
+        let success = json!([{ "status": 200 }]);
+        let plain = scenario("plain", json!({ "event": {}, "http": success }));
+        let client = scenario(
+            "client",
+            json!({ "event": { "client": { "client_id": "a" } }, "http": success }),
+        );
+        let beta =
+            json!({ "event": { "user": { "app_metadata": { "beta": true } } }, "http": success, "continue": true });
+        let beta = scenario("beta", beta);
+        let both = client.combined_with(&beta, &plain).unwrap();
+        assert_eq!(both.name, "client + beta");
+        assert_eq!(
+            both.json,
+            json!({ "name": "client + beta", "http": success, "continue": true,
+                    "event": { "client": { "client_id": "a" }, "user": { "app_metadata": { "beta": true } } } })
+        );
+        // One client or the other, not both.
+        let other = scenario(
+            "other",
+            json!({ "event": { "client": { "client_id": "b" } }, "http": success }),
+        );
+        assert_eq!(client.combined_with(&other, &plain), None);
+        // A failing call combines with a variant that answers as the plain login does, once.
+        let failing = scenario("500", json!({ "event": {}, "http": [{ "status": 500 }] }));
+        let timeout = scenario("timeout", json!({ "event": {}, "http": [{ "timeout": true }] }));
+        assert_eq!(
+            client.combined_with(&failing, &plain).unwrap().json["http"],
+            json!([{ "status": 500 }])
+        );
+        assert_eq!(
+            failing.combined_with(&client, &plain).unwrap().json["http"],
+            json!([{ "status": 500 }])
+        );
+        assert_eq!(failing.combined_with(&timeout, &plain), None);
+    }
 }
