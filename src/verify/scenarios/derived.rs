@@ -66,9 +66,11 @@ pub fn derived_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
         further: Vec::new(),
     };
     let mut fields = BTreeSet::new();
-    let per_call = success
-        .as_ref()
-        .map(|success| per_call_failures(&facts.call_urls, success));
+    let per_call = success.as_ref().map(|success| {
+        let mut answers = other_answers(&facts.statuses, facts.list_body, success);
+        answers.extend(per_call_failures(&facts.call_urls, success));
+        answers
+    });
     let may_be_default = facts.variants.into_iter().map(|variant| (variant, true));
     let further_only = per_call.into_iter().flatten().map(|variant| (variant, false));
     for (variant, may_be_default) in may_be_default.chain(further_only) {
@@ -99,6 +101,10 @@ pub struct RuleFacts {
     pub response_keys: BTreeSet<String>,
     /// The addresses the outbound calls name, where the text says.
     pub call_urls: BTreeSet<String>,
+    /// The response statuses the rule compares with (`response.statusCode === 404`).
+    pub statuses: BTreeSet<u16>,
+    /// The rule goes through a response body as a list (`JSON.parse(body).map(…)`).
+    pub list_body: bool,
     pub variants: Vec<Variant>,
 }
 
@@ -133,6 +139,7 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         base: parsed.base.0,
         names: HashMap::new(),
         lists: HashMap::new(),
+        strings: HashMap::new(),
     };
     parsed.visit(&mut aliases);
     let mut collector = Collector {
@@ -151,6 +158,8 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         response_names: BTreeSet::new(),
         response_keys: BTreeSet::new(),
         call_urls: BTreeSet::new(),
+        statuses: BTreeSet::new(),
+        list_body: false,
     };
     parsed.visit(&mut collector);
     let mut variants = Vec::new();
@@ -212,6 +221,8 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         outbound_http: collector.outbound_http,
         response_keys: collector.response_keys,
         call_urls: collector.call_urls,
+        statuses: collector.statuses,
+        list_body: collector.list_body,
         variants,
     }
 }
@@ -326,6 +337,80 @@ fn http_failures() -> Vec<Variant> {
             http: Some(json!([answer])),
         })
         .collect()
+}
+
+/// For a rule that makes outbound calls, the other successful answers it tells apart: each status
+/// it compares with (a 404, a 201), and a list for a body it goes through as one. Further
+/// scenarios, never defaults.
+fn other_answers(statuses: &BTreeSet<u16>, list_body: bool, success: &Value) -> Vec<Variant> {
+    let success = success.get(0).cloned().unwrap_or_else(|| json!({ "status": 200 }));
+    let answer = |name: String, answer: Value| Variant {
+        key: name.clone(),
+        name,
+        event: json!({}),
+        resume: false,
+        http: Some(json!([answer])),
+    };
+    let mut variants: Vec<Variant> = statuses
+        .iter()
+        .filter(|&&status| status != 200 && status != 500)
+        .map(|&status| {
+            let mut with_status = success.clone();
+            with_status["status"] = json!(status);
+            answer(format!("HTTP calls answer {status}"), with_status)
+        })
+        .collect();
+    if list_body {
+        let mut list = success.clone();
+        list["body"] = json!([success.get("body").cloned().unwrap_or_else(|| json!({}))]);
+        variants.push(answer("HTTP calls answer a list".into(), list));
+    }
+    variants
+}
+
+/// The status a comparison tests a response's status with (`response.statusCode >= 400`,
+/// `res.status !== 201`): a status the scenarios can answer with, that makes it true or false.
+fn status_compared(bin: &BinExpr, aliases: &Aliases<'_>) -> Option<u16> {
+    let number = |expr: &Expr| match expr.unwrap_parens() {
+        Expr::Lit(Lit::Num(n)) if n.value.fract() == 0.0 && (100.0..600.0).contains(&n.value) => Some(n.value as u16),
+        _ => None,
+    };
+    let is_status = |expr: &Expr| {
+        let text = aliases.resolve(expr);
+        let last = text.rsplit('.').next().unwrap_or_default();
+        matches!(last, "statusCode" | "status")
+    };
+    let (status, flipped) = match (number(&bin.left), number(&bin.right)) {
+        (None, Some(n)) if is_status(&bin.left) => (n, false),
+        (Some(n), None) if is_status(&bin.right) => (n, true),
+        _ => return None,
+    };
+    // `status > 299` is true for 300; `299 < status` likewise.
+    let above = matches!((bin.op, flipped), (BinaryOp::Gt, false) | (BinaryOp::Lt, true));
+    let below = matches!((bin.op, flipped), (BinaryOp::Lt, false) | (BinaryOp::Gt, true));
+    let status = if above {
+        status + 1
+    } else if below {
+        status - 1
+    } else {
+        status
+    };
+    (100..600).contains(&status).then_some(status)
+}
+
+/// `JSON.parse(body).map(…)`, `data.forEach(…)`: a call that goes through a response body's items.
+fn is_list_walk(call: &CallExpr, response_names: &BTreeSet<String>) -> bool {
+    let Callee::Expr(callee) = &call.callee else {
+        return false;
+    };
+    let Expr::Member(member) = &**callee else { return false };
+    let walks = matches!(&member.prop, MemberProp::Ident(m) if ITEM_METHODS.contains(&&*m.sym));
+    let body = match member.obj.unwrap_parens() {
+        Expr::Ident(id) => BODY_NAMES.contains(&&*id.sym) || response_names.contains(&*id.sym),
+        Expr::Member(inner) => matches!(&inner.prop, MemberProp::Ident(p) if BODY_NAMES.contains(&&*p.sym)),
+        other => is_json_parse(other),
+    };
+    walks && body
 }
 
 /// For a rule that calls more than one address, each way of failing for the calls to one address
@@ -790,6 +875,8 @@ struct Aliases<'a> {
     base: u32,
     names: HashMap<String, String>,
     lists: HashMap<String, Vec<String>>,
+    /// Locals bound to a string literal.
+    strings: HashMap<String, String>,
 }
 
 impl Aliases<'_> {
@@ -854,6 +941,9 @@ impl Visit for Aliases<'_> {
         match &declarator.name {
             Pat::Ident(id) => {
                 let name = id.id.sym.to_string();
+                if let Some(text) = string_value(value) {
+                    self.strings.entry(name.clone()).or_insert(text);
+                }
                 if let Some(list) = string_list(value) {
                     self.lists.entry(name).or_insert(list);
                 } else if !matches!(value, Expr::Fn(_) | Expr::Arrow(_) | Expr::Call(_) | Expr::New(_)) {
@@ -910,6 +1000,10 @@ struct Collector<'a, 'b> {
     response_keys: BTreeSet<String>,
     /// The addresses the outbound calls name ([`call_url`]).
     call_urls: BTreeSet<String>,
+    /// The response statuses the rule compares with.
+    statuses: BTreeSet<u16>,
+    /// The rule goes through a response body as a list.
+    list_body: bool,
 }
 
 impl Collector<'_, '_> {
@@ -918,6 +1012,24 @@ impl Collector<'_, '_> {
             let subject = self.aliases.resolve(subject);
             self.comparisons.push((subject, literal, how));
         }
+    }
+
+    /// The string an expression stands for: a literal, a local bound to one (`const spa =
+    /// 'abc'`), or a configuration value (`configuration.SPA_ID`, through a local or not), whose
+    /// placeholder the scenarios give.
+    fn literal(&self, expr: &Expr) -> Option<String> {
+        if let Some(value) = string_value(expr) {
+            return Some(value);
+        }
+        if let Expr::Ident(id) = expr.unwrap_parens() {
+            if let Some(value) = self.aliases.strings.get(&*id.sym) {
+                return Some(value.clone());
+            }
+        }
+        let resolved = self.aliases.resolve(expr);
+        let key = resolved.strip_prefix("configuration.")?;
+        let simple = !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_');
+        simple.then(|| super::placeholder(key))
     }
 
     /// The string list an expression stands for: a literal array, or a local bound to one.
@@ -943,13 +1055,18 @@ impl Visit for Collector<'_, '_> {
             }
             return;
         }
+        if let Some(status) = status_compared(bin, self.aliases) {
+            if self.statuses.len() < 8 {
+                self.statuses.insert(status);
+            }
+        }
         if matches!(
             bin.op,
             BinaryOp::EqEqEq | BinaryOp::NotEqEq | BinaryOp::EqEq | BinaryOp::NotEq
         ) {
-            if let Some(lit) = string_value(&bin.right) {
+            if let Some(lit) = self.literal(&bin.right) {
                 self.compare(&bin.left, lit, How::Equals);
-            } else if let Some(lit) = string_value(&bin.left) {
+            } else if let Some(lit) = self.literal(&bin.left) {
                 self.compare(&bin.right, lit, How::Equals);
             }
         }
@@ -966,6 +1083,9 @@ impl Visit for Collector<'_, '_> {
 
     fn visit_call_expr(&mut self, call: &CallExpr) {
         call.visit_children_with(self);
+        if is_list_walk(call, &self.response_names) {
+            self.list_body = true;
+        }
         if is_outbound(call) {
             self.outbound_http = true;
             if let Some(url) = call_url(call).filter(|_| self.call_urls.len() < 8) {
@@ -1405,6 +1525,44 @@ mod tests {
         assert_eq!(
             derived.further[0].json["http"],
             json!([{ "status": 500, "body": {}, "url_prefix": "https://a.example/x" }, { "status": 200, "body": {} }])
+        );
+    }
+
+    #[test]
+    fn values_held_by_locals_and_configuration_and_the_answers_compared() {
+        let body = "const spa = 'spa-client'; const uri = 'https://app.example/cb';
+            if (context.clientID === spa && context.request.query.redirect_uri === uri) {}
+            if (configuration.NATIVE_APP_ID === context.connection) {}
+            request.get('https://api.example/teams', function (err, response, body) {
+              if (response.statusCode === 404) {}
+              if (response.statusCode > 399) {}
+              const teams = JSON.parse(body).map((t) => t.name);
+            });";
+        let got = variants(&rule(body));
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names[3..],
+            [
+                "client_id=spa-client",
+                "query.redirect_uri=https://app.example/cb",
+                "connection=secret-NATIVE_APP_ID",
+                "HTTP calls answer 400",
+                "HTTP calls answer 404",
+                "HTTP calls answer a list"
+            ]
+        );
+        let derived = derived_scenarios(rule_facts(&rule(body)), &[], 2000);
+        let http = |name: &str| {
+            let mut all = derived.defaults.iter().chain(&derived.further);
+            all.find(|s| s.name == name).map(|s| s.json["http"].clone())
+        };
+        assert_eq!(
+            http("HTTP calls answer 404"),
+            Some(json!([{ "status": 404, "body": {} }]))
+        );
+        assert_eq!(
+            http("HTTP calls answer a list"),
+            Some(json!([{ "status": 200, "body": [{}] }]))
         );
     }
 
