@@ -264,9 +264,9 @@ fn action_crashed_alone(comparison: &rules2actions::verify::compare::Comparison)
 const TEMPLATES_IDENTICAL_FLOOR: usize = 61;
 
 /// The share of their rules' branches, in percent, that the scenarios must reach over the
-/// templates and over the real-world rules that convert. Set from measurement (60% and 61%; 57%
+/// templates and over the real-world rules that convert. Set from measurement (61% and 61%; 57%
 /// and 48% before the search for more scenarios); raise as the scenarios improve.
-const TEMPLATES_BRANCH_FLOOR_PERCENT: usize = 59;
+const TEMPLATES_BRANCH_FLOOR_PERCENT: usize = 60;
 const REAL_WORLD_BRANCH_FLOOR_PERCENT: usize = 59;
 
 /// The time limit of one run: generous, since a run that only finishes late on a loaded machine

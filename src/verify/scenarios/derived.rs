@@ -72,7 +72,10 @@ pub fn derived_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
         answers
     });
     let may_be_default = facts.variants.into_iter().map(|variant| (variant, true));
-    let further_only = per_call.into_iter().flatten().map(|variant| (variant, false));
+    let without = facts.absent.iter().map(|attribute| without_attribute(attribute));
+    let further_only = without
+        .chain(per_call.into_iter().flatten())
+        .map(|variant| (variant, false));
     for (variant, may_be_default) in may_be_default.chain(further_only) {
         let mut json = base(variant.event, variant.http);
         if variant.resume {
@@ -105,6 +108,8 @@ pub struct RuleFacts {
     pub statuses: BTreeSet<u16>,
     /// The rule goes through a response body as a list (`JSON.parse(body).map(…)`).
     pub list_body: bool,
+    /// Profile attributes the rule tests for absence (`!user.email`, `user.name || …`).
+    pub absent: Vec<String>,
     pub variants: Vec<Variant>,
 }
 
@@ -160,6 +165,7 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         call_urls: BTreeSet::new(),
         statuses: BTreeSet::new(),
         list_body: false,
+        absent: Vec::new(),
     };
     parsed.visit(&mut collector);
     let mut variants = Vec::new();
@@ -223,6 +229,7 @@ pub fn facts_of(parsed: &crate::parse::ParsedFile, source: &str) -> RuleFacts {
         call_urls: collector.call_urls,
         statuses: collector.statuses,
         list_body: collector.list_body,
+        absent: collector.absent,
         variants,
     }
 }
@@ -465,6 +472,31 @@ fn call_url(call: &CallExpr) -> Option<String> {
     }?;
     let host = url.split_once("://").map_or("", |(_, rest)| rest);
     (host.len() > 3 && url.len() <= 300).then_some(url)
+}
+
+/// Profile attributes a user may not have: a phone login has no e-mail address, a social one may
+/// have no family name (https://auth0.com/docs/manage-users/user-accounts/user-profiles/user-profile-structure).
+const OPTIONAL_ATTRIBUTES: &[&str] = &[
+    "email",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "username",
+    "phone_number",
+    "picture",
+];
+
+/// A user without the attribute (`null` in the event: the harness gives both sides the user it
+/// describes).
+fn without_attribute(attribute: &str) -> Variant {
+    Variant {
+        key: format!("user.{attribute} absent"),
+        name: format!("user without {attribute}"),
+        event: json!({ "user": { attribute: null } }),
+        resume: false,
+        http: None,
+    }
 }
 
 /// The second run after a redirect (`context.protocol === 'redirect-callback'`, the Action's
@@ -1004,6 +1036,8 @@ struct Collector<'a, 'b> {
     statuses: BTreeSet<u16>,
     /// The rule goes through a response body as a list.
     list_body: bool,
+    /// Profile attributes tested for absence.
+    absent: Vec<String>,
 }
 
 impl Collector<'_, '_> {
@@ -1011,6 +1045,17 @@ impl Collector<'_, '_> {
         if self.comparisons.len() < 200 {
             let subject = self.aliases.resolve(subject);
             self.comparisons.push((subject, literal, how));
+        }
+    }
+
+    /// Notes `user.X`, for a profile attribute `X` a user may lack, as tested for absence.
+    fn tested_for_absence(&mut self, expr: &Expr) {
+        let text = self.aliases.resolve(expr);
+        let Some(attribute) = text.strip_prefix("user.") else {
+            return;
+        };
+        if OPTIONAL_ATTRIBUTES.contains(&attribute) && !self.absent.iter().any(|a| a == attribute) {
+            self.absent.push(attribute.to_string());
         }
     }
 
@@ -1042,6 +1087,13 @@ impl Collector<'_, '_> {
 }
 
 impl Visit for Collector<'_, '_> {
+    fn visit_unary_expr(&mut self, unary: &UnaryExpr) {
+        unary.visit_children_with(self);
+        if unary.op == UnaryOp::Bang {
+            self.tested_for_absence(&unary.arg); // `if (!user.email)`
+        }
+    }
+
     fn visit_bin_expr(&mut self, bin: &BinExpr) {
         bin.visit_children_with(self);
         let is_typeof = |e: &Expr| matches!(e, Expr::Unary(u) if u.op == UnaryOp::TypeOf);
@@ -1054,6 +1106,9 @@ impl Visit for Collector<'_, '_> {
                 self.compare(&bin.left, keys[0].clone(), How::Equals);
             }
             return;
+        }
+        if matches!(bin.op, BinaryOp::LogicalOr | BinaryOp::NullishCoalescing) {
+            self.tested_for_absence(&bin.left); // `user.name || user.email`
         }
         if let Some(status) = status_compared(bin, self.aliases) {
             if self.statuses.len() < 8 {
@@ -1563,6 +1618,14 @@ mod tests {
         assert_eq!(
             http("HTTP calls answer a list"),
             Some(json!([{ "status": 200, "body": [{}] }]))
+        );
+        let absent = rule("if (!user.email) {} const who = user.name || user.nickname; if (!user.blocked) {}");
+        assert_eq!(
+            variants(&absent),
+            [
+                ("user without email".to_string(), json!({ "user": { "email": null } })),
+                ("user without name".to_string(), json!({ "user": { "name": null } }))
+            ]
         );
     }
 
