@@ -4,10 +4,17 @@
 //! that is cheap to find in its syntax: string literals compared (`===`, `!==`, `==`, `!=`,
 //! `switch`, `indexOf`, `includes`, `startsWith`, `endsWith`) against the client, the connection,
 //! the protocol, the e-mail address, roles, request query parameters or metadata values, and the
-//! metadata flags it reads (`user.app_metadata.X` → a variant with `X: true`). Local aliases
-//! (`const md = user.app_metadata || {}`, `const { clientID } = context`) and string arrays held in
-//! a variable (`const allowed = ['a', 'b']; allowed.indexOf(context.clientID)`) are followed one
-//! step at a time. The result is deterministic and bounded by [`MAX_SCENARIOS`].
+//! metadata flags it reads (`user.app_metadata.X` → a variant with `X: true`). The value compared
+//! may be a literal, a local bound to one, or a configuration value (its placeholder). Local
+//! aliases (`const md = user.app_metadata || {}`, `const { clientID } = context`; a guard or a
+//! fallback stands for the value it gives: `(md && md.roles) || []` is `md.roles`), string arrays
+//! and the keys of object maps held in a variable (`allowed.indexOf(context.clientID)`,
+//! `byClient[context.clientID]`, `clientID in byClient`), and the item of a list a callback tests
+//! (`context.authentication.methods.find((m) => m.name === 'mfa')`) are followed one step at a
+//! time. The result is deterministic: the first [`MAX_SCENARIOS`] are the defaults, the rest (at
+//! most [`MAX_FURTHER`]) are left to the search for more (`verify::explore`), with a user who lacks
+//! a profile attribute the rule tests for absence, each other response status the rule compares
+//! with, a list for a body it goes through as one, and each failure per address called.
 //!
 //! The plain login's user has no metadata (the harness gives the Rules side none, the Action `{}`);
 //! a rule that reads metadata also gets a user who has some, a rule that reads `user.X` for an `X`
