@@ -571,7 +571,7 @@ fn the_search_reaches_the_branches_the_defaults_do_not() {
         return;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/verify/explore");
-    let rule = dir.join("rule.js").display().to_string();
+    let rule = dir.join("two-clients-and-beta.js").display().to_string();
     let wrong = dir.join("wrong.action.js").display().to_string();
     let names = |report: &Value, verdict: &str| -> Vec<String> {
         let scenarios = report["scenarios"].as_array().unwrap_or_else(|| panic!("{report}"));

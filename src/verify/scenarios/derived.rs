@@ -1278,7 +1278,7 @@ impl Visit for Collector<'_, '_> {
     }
 }
 
-/// Sets `value` at a dotted `path` of an object, creating the objects on the way; an [`ITEM`] in
+/// Sets `value` at a dotted `path` of an object, creating the objects on the way; a `$item` in
 /// the path is the one item of an array.
 pub fn set_path(target: &mut Value, path: &[&str], value: Value) {
     let Some((last, parents)) = path.split_last() else {
