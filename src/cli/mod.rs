@@ -10,6 +10,7 @@ mod migrate;
 pub mod report;
 mod verify;
 
+use crate::safe_text::{must_escape, printable_lines};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::{BufWriter, IsTerminal, Read, Write};
@@ -180,10 +181,15 @@ pub fn run_with(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> i3
         Ok(cli) => cli,
         Err(error) => {
             let code = if error.use_stderr() { EXIT_FAILURE } else { EXIT_CLEAN };
-            let text = if io.stderr_is_terminal && std::env::var_os("NO_COLOR").is_none() {
+            let plain = error.render().to_string();
+            // clap quotes the offending argument, and a file name from a hostile repository
+            // (`check *`) may hold terminal controls: such a message is shown escaped, uncoloured.
+            let text = if plain.chars().any(|c| c != '\n' && must_escape(c)) {
+                printable_lines(&plain)
+            } else if io.stderr_is_terminal && std::env::var_os("NO_COLOR").is_none() {
                 error.render().ansi().to_string()
             } else {
-                error.render().to_string()
+                plain
             };
             let stream: &mut dyn Write = if error.use_stderr() { io.stderr } else { io.stdout };
             let _ = stream.write_all(text.as_bytes());
