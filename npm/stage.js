@@ -2,11 +2,14 @@
 // Lays out the two npm packages of one build, ready for `npm pack` (scripts/npm-pack.sh runs it):
 //
 //   node npm/stage.js --version 1.2.3 --binary PATH --out DIR [--target RUST_TARGET]
+//                     [--repository URL]
 //
 // DIR/rules2actions: the launcher package (npm/rules2actions), at VERSION, whose
 //   optionalDependencies name every platform package of its platforms.json at exactly VERSION;
 // DIR/cli-<platform>: the platform package of RUST_TARGET (default: this machine), holding
 //   the binary PATH, with the os/cpu/libc fields that make npm install it only where it runs.
+// --repository is the source repository's URL, recorded in both packages (npm checks it against
+// the provenance of a package published from a GitHub workflow).
 // Prints the two folders, one per line.
 
 const fs = require("node:fs");
@@ -23,6 +26,7 @@ function main() {
       binary: { type: "string" },
       out: { type: "string" },
       target: { type: "string" },
+      repository: { type: "string" },
     },
   });
   for (const required of ["version", "binary", "out"]) {
@@ -32,8 +36,12 @@ function main() {
     throw new Error(`not a semantic version: ${values.version}`);
   }
   const entry = values.target ? byTarget(values.target) : thisMachine();
-  const launcher = stageLauncher(values.out, values.version);
-  const binaryPackage = stagePlatform(values.out, values.version, entry, values.binary);
+  const common = {
+    version: values.version,
+    ...(values.repository && { repository: { type: "git", url: `git+${values.repository}.git` } }),
+  };
+  const launcher = stageLauncher(values.out, common);
+  const binaryPackage = stagePlatform(values.out, common, entry, values.binary);
   process.stdout.write(`${launcher}\n${binaryPackage}\n`);
 }
 
@@ -52,26 +60,26 @@ function thisMachine() {
   return entry;
 }
 
-function stageLauncher(out, version) {
+/** `common`: the fields both packages share (version, repository). */
+function stageLauncher(out, common) {
   const dir = path.join(out, "rules2actions");
   fs.cpSync(TEMPLATE, dir, { recursive: true });
-  const manifest = readJson(path.join(dir, "package.json"));
-  manifest.version = version;
+  const manifest = { ...readJson(path.join(dir, "package.json")), ...common };
   manifest.optionalDependencies = Object.fromEntries(
-    platform.PLATFORMS.map((entry) => [platform.packageName(entry), version]),
+    platform.PLATFORMS.map((entry) => [platform.packageName(entry), common.version]),
   );
   writeJson(path.join(dir, "package.json"), manifest);
   fs.chmodSync(path.join(dir, "bin", "rules2actions.js"), 0o755);
   return dir;
 }
 
-function stagePlatform(out, version, entry, binary) {
+function stagePlatform(out, common, entry, binary) {
   const name = platform.packageName(entry);
   const dir = path.join(out, name.split("/")[1]);
   const launcher = readJson(path.join(TEMPLATE, "package.json"));
   const manifest = {
     name,
-    version,
+    ...common,
     description: `The rules2actions binary for ${entry.target}`,
     license: launcher.license,
     os: [entry.os],

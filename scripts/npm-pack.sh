@@ -12,6 +12,8 @@
 #   RULES2ACTIONS_TARGET=TRIPLE the Rust target the binary was built for, one of
 #                               npm/rules2actions/platforms.json (default: this machine); the
 #                               release workflow packs every platform's binary on one runner
+#   RULES2ACTIONS_REPOSITORY=URL the source repository, recorded in the packages (the release
+#                               workflow sets it: npm checks it against the provenance)
 # Needs node and npm; never touches the network. Prints the paths of the .tgz files.
 set -euo pipefail
 
@@ -51,7 +53,8 @@ fi
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 node "$ROOT/npm/stage.js" --version "$VERSION" --binary "$BINARY" --out "$STAGE" \
-  ${TARGET:+--target "$TARGET"} >"$STAGE/packages"
+  ${TARGET:+--target "$TARGET"} \
+  ${RULES2ACTIONS_REPOSITORY:+--repository "$RULES2ACTIONS_REPOSITORY"} >"$STAGE/packages"
 
 while IFS= read -r package; do
   tarball="$(cd "$package" && npm pack --offline --ignore-scripts --silent --pack-destination "$OUT")"

@@ -141,18 +141,19 @@ fn npx(project: &Path, tmp: &Path) -> Command {
     command
 }
 
-/// The installed launcher run by a Node that says it runs on `platform` and `arch`.
-fn launcher_on(platform: &str, arch: &str) -> Output {
+/// The installed launcher run by a Node that says it runs on `platform` and `arch`, with musl
+/// rather than glibc as its C library when `musl` (a musl Node reports no glibc version).
+fn launcher_on(platform: &str, arch: &str, musl: bool) -> Output {
     let Installed { tmp, project } = installed();
-    let preload = tmp.join(format!("on-{platform}-{arch}.js"));
-    std::fs::write(
-        &preload,
-        format!(
-            "Object.defineProperty(process, 'platform', {{ value: '{platform}' }});\n\
-             Object.defineProperty(process, 'arch', {{ value: '{arch}' }});\n"
-        ),
-    )
-    .unwrap();
+    let preload = tmp.join(format!("on-{platform}-{arch}-{musl}.js"));
+    let mut fake = format!(
+        "Object.defineProperty(process, 'platform', {{ value: '{platform}' }});\n\
+         Object.defineProperty(process, 'arch', {{ value: '{arch}' }});\n"
+    );
+    if musl {
+        fake.push_str("process.report.getReport = () => ({ header: {} });\n");
+    }
+    std::fs::write(&preload, fake).unwrap();
     run(Command::new("node")
         .arg("--require")
         .arg(&preload)
@@ -207,7 +208,7 @@ fn npx_runs_the_packed_binary_offline() {
 #[test]
 fn the_launcher_says_why_no_binary_runs() {
     // A platform with no prebuilt binary at all.
-    let output = launcher_on("freebsd", "riscv64");
+    let output = launcher_on("freebsd", "riscv64", false);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -216,7 +217,7 @@ fn the_launcher_says_why_no_binary_runs() {
     );
 
     // A platform with a package, which npm did not install here.
-    let output = launcher_on("darwin", "arm64");
+    let output = launcher_on("darwin", "arm64", false);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(
@@ -225,6 +226,15 @@ fn the_launcher_says_why_no_binary_runs() {
     );
     assert!(stderr.contains("--omit=optional"), "{stderr}");
     assert!(output.stdout.is_empty());
+
+    // On musl (Alpine), the musl build is the one to install.
+    let output = launcher_on("linux", "x64", true);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("rules2actions: the package @rules2actions/cli-linux-x64-musl is not installed."),
+        "{stderr}"
+    );
 }
 
 /// A SIGTERM sent to the launcher alone (as a CI timeout does) stops the binary too, and the
@@ -273,4 +283,41 @@ fn the_launcher_forwards_signals() {
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(launcher.stdin.take());
+}
+
+/// On glibc Linux, a node_modules holding only the musl build (copied from an Alpine container,
+/// say) still runs: the statically linked musl binary runs on glibc too.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+#[test]
+fn the_launcher_falls_back_to_the_musl_build_on_glibc() {
+    let Installed { tmp, project } = installed();
+    let copied = tmp.join("copied-from-alpine/node_modules");
+    let _ = std::fs::remove_dir_all(&copied);
+    let modules = project.join("node_modules");
+    copy_dir(&modules.join("rules2actions"), &copied.join("rules2actions"));
+    // The test binary stands in for the musl build: only the package's name matters here.
+    copy_dir(
+        &modules.join("@rules2actions/cli-linux-x64"),
+        &copied.join("@rules2actions/cli-linux-x64-musl"),
+    );
+
+    let version = succeeded(
+        Command::new("node")
+            .arg(copied.join("rules2actions/bin/rules2actions.js"))
+            .arg("--version"),
+    );
+    assert_eq!(version, format!("rules2actions {VERSION}\n"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
