@@ -35,6 +35,9 @@ function main() {
   if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(values.version)) {
     throw new Error(`not a semantic version: ${values.version}`);
   }
+  if (values.repository && !URL.canParse(values.repository)) {
+    throw new Error(`not a URL: ${values.repository}`);
+  }
   const entry = values.target ? byTarget(values.target) : thisMachine();
   const common = {
     version: values.version,
