@@ -51,8 +51,7 @@ fn offline(mut command: Command, tmp: &Path) -> Command {
 }
 
 fn run(command: &mut Command) -> Output {
-    let output = command.output().unwrap_or_else(|e| panic!("running {command:?}: {e}"));
-    output
+    command.output().unwrap_or_else(|e| panic!("running {command:?}: {e}"))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -115,6 +114,16 @@ fn install_packages(tmp: &Path) -> PathBuf {
             .arg("install")
             .args(&tarballs)
             .current_dir(&project),
+    );
+    let scope = std::fs::read_dir(project.join("node_modules/@rules2actions")).unwrap();
+    let mut installed: Vec<String> = scope
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    installed.sort();
+    assert_eq!(
+        installed,
+        [format!("cli-{platform}")],
+        "the platform packages installed"
     );
     project
 }
