@@ -399,6 +399,7 @@ function evalModule(R, filename) {
 /** Build the effects (once) and hand them to the main thread. */
 function finishRun(R, finished) {
   if (R.done) return;
+  if (R.onStepEnd && R.onStepEnd(finished)) return; // a pipeline went on to its next step
   R.done = true;
   clearTimeout(R.timer);
   const e = emptyEffects();
@@ -415,7 +416,7 @@ function finishRun(R, finished) {
 function compileError(R, message) {
   R.done = true;
   clearTimeout(R.timer);
-  answer({ compile_error: message });
+  answer({ compile_error: R.step ? `${R.step}: ${message}` : message });
 }
 
 // ===== require(): HTTP clients answered from scenario.http, other stubs =====================
@@ -769,16 +770,19 @@ function runRule(R) {
     }
     if (typeof fn !== 'function') return compileError(R, 'rule file does not evaluate to a function');
   }
-  R.user = R.toSandbox(buildRuleUser(R.sc));
-  R.context = R.toSandbox(buildRuleContext(R.sc));
+  // In a pipeline, what the previous rule passed on (`R.carry`, see runRulePipeline).
+  R.user = R.carry ? R.carry.user : R.toSandbox(buildRuleUser(R.sc));
+  R.context = R.carry ? R.carry.context : R.toSandbox(buildRuleContext(R.sc));
   /* https://auth0.com/docs/rules-best-practices/rules-execution-best-practices: a rule ends when it
    * calls its callback, once; a rule that never calls back stops the pipeline at the time limit
    * (the run stays unfinished). An error, an Error or a string, fails the login with its message
    * (https://auth0.com/docs/customize/rules/raise-errors-from-rules). A user passed on as null or
    * undefined leaves the next rules and the end of the pipeline with no user: the login fails
    * (mapping §1; the usual guard `if (!user) return callback(null, null, context)`). */
+  let called = false;
   const callback = (...args) => {
-    if (R.snap || R.done) return; // only the first call counts
+    if (called || R.done) return; // only the first call counts
+    called = true;
     const [err, u, c] = args;
     // No user: the login fails with a message the docs do not give (null: any deny matches it).
     const noUser = !err && args.length >= 2 && u == null;
@@ -851,8 +855,8 @@ function buildApi(R) {
     if (v !== null && typeof v === 'object') R.liveClaims.set(`${field} ${key}`, { field, key, live: v, taken: p });
     else R.liveClaims.delete(`${field} ${key}`);
   };
-  R.liveClaims = new Map(); // the object last set per claim
-  R.scopes = new Set(sc.requestedScopes);
+  R.liveClaims = R.liveClaims || new Map(); // the object last set per claim (a pipeline's shared one)
+  R.scopes = R.scopes || new Set(sc.requestedScopes);
   const cache = new Map();
   const query = obj(obj(sc.event.request).query);
 
@@ -1003,6 +1007,126 @@ function utf8Offsets(text) {
   return (i) => at[i];
 }
 
+// ===== Pipelines: every enabled rule in order, or every bound Action in trigger order =========
+/*
+ * Job {"mode": "rule_pipeline"|"action_pipeline", "steps": [{"name", "code"}], "scenario",
+ * "packages"}: the steps run one after the other on one login, in this one process, and the
+ * answer is the effects of the whole pipeline (the same document as one run's). One time limit
+ * (the scenario's timeout_ms) covers the whole pipeline, as Auth0's covers a whole login.
+ * The redirect-callback leg is not run here (the caller leaves such scenarios out).
+ */
+const PIPELINE_MODES = ['rule_pipeline', 'action_pipeline'];
+
+function runPipelineJob(job) {
+  const steps = Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
+  if (!steps.length || !steps.every((s) => typeof s.code === 'string')) {
+    return answer({ failure: 'steps must be a non-empty list of {name, code}' });
+  }
+  let sc;
+  try { sc = normaliseScenario(job.scenario === undefined ? {} : job.scenario); } catch (e) {
+    return answer({ failure: `bad scenario: ${e.message}` });
+  }
+  if (sc.isContinue) return answer({ failure: 'a pipeline runs the first leg of a login only (no "continue")' });
+  const packages = typeof job.packages === 'string' ? job.packages : null;
+  const label = (i) => `${job.mode === 'rule_pipeline' ? 'rule' : 'action'} ${i + 1} (${String(steps[i].name || '')})`;
+  try {
+    if (job.mode === 'rule_pipeline') runRulePipeline(steps, sc, packages, label);
+    else runActionPipeline(steps, sc, packages, label);
+  } catch (e) {
+    answer({ failure: `internal error: ${e && e.stack ? e.stack : e}` });
+  }
+}
+
+/** Records whether the current step failed: an error other than a stray rejection ends the
+ *  login, so the pipeline stops there. */
+function watchStepErrors(R) {
+  const record = R.setError;
+  R.stepFailed = false;
+  R.setError = (msg) => { if (!String(msg).startsWith('Unhandled rejection')) R.stepFailed = true; record(msg); };
+}
+
+/**
+ * Rules: one sandbox (one `global`, shared by every rule), one `configuration` and `auth0`.
+ * Each rule receives the `user` and `context` the previous one passed to its callback, as the
+ * callback had them (the harness snapshots a rule's result when it calls back: see runRule). An
+ * error, or no user, ends the pipeline: the login fails
+ * (https://auth0.com/docs/customize/rules/raise-errors-from-rules).
+ */
+function runRulePipeline(steps, sc, packages, label) {
+  const R = createRun({ mode: 'rule', code: steps[0].code, sc, packages });
+  installGlobals(R);
+  watchStepErrors(R);
+  process.on('uncaughtException', R.fail);
+  process.on('unhandledRejection', (r) => R.setError('Unhandled rejection: ' + fmtError(r)));
+  R.timer = setTimeout(() => finishRun(R, false), Math.max(0, R.deadline - Date.now()));
+  let index = 0;
+  const start = () => {
+    Object.assign(R, { code: steps[index].code, step: label(index), snap: null, stepFailed: false });
+    runRule(R);
+  };
+  R.onStepEnd = (finished) => {
+    const goOn = finished && R.snap && !R.snap.denied && !R.stepFailed && index + 1 < steps.length;
+    if (!goOn) return false;
+    R.carry = { user: R.toSandbox(R.snap.user), context: R.toSandbox(R.snap.context) };
+    index += 1;
+    setImmediate(start); // not inside the previous rule's callback
+    return true;
+  };
+  start();
+}
+
+/**
+ * Actions: each in a sandbox of its own (Actions share no `global`), each with its own event built
+ * from the same login. What they do accumulates: claims, scopes, MFA, metadata, SAML. Metadata set
+ * by an earlier Action shows in a later one's `event.user` (observed behaviour, reported at
+ * https://community.auth0.com/t/when-is-event-user-updated-in-the-actions-lifecycle-and-how/84051;
+ * the docs say only that changes are applied together at the end of the flow). The flow stops
+ * after an Action that denies ("no further Actions will be executed",
+ * https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-api-object),
+ * that fails, or that redirects (the rest run after /continue, which is not this leg).
+ */
+function runActionPipeline(steps, sc, packages, label) {
+  const shared = { rec: null, liveClaims: new Map(), scopes: new Set(sc.requestedScopes), scopesTouched: false };
+  const deadline = Date.now() + sc.timeoutMs;
+  let current = null;
+  process.on('uncaughtException', (e) => current.fail(e));
+  process.on('unhandledRejection', (r) => current.setError('Unhandled rejection: ' + fmtError(r)));
+  const timer = setTimeout(() => finishRun(current, false), Math.max(0, deadline - Date.now()));
+  const start = (index) => {
+    const stepSc = shared.rec ? { ...sc, event: withMetadataSet(sc.event, shared.rec) } : sc;
+    const R = createRun({ mode: 'action', code: steps[index].code, sc: stepSc, packages });
+    if (shared.rec) R.rec = shared.rec; else shared.rec = R.rec;
+    Object.assign(R, { deadline, timer, step: label(index), liveClaims: shared.liveClaims, scopes: shared.scopes,
+      scopesTouched: shared.scopesTouched });
+    watchStepErrors(R);
+    R.onStepEnd = (finished) => {
+      shared.scopesTouched = R.scopesTouched;
+      const stop = !finished || R.stepFailed || R.rec.outcome.decision === 'deny' || R.rec.redirect !== null
+        || index + 1 >= steps.length;
+      // The effects compare metadata with the user's before the login, not with this step's event.
+      if (stop) { R.sc = sc; return false; }
+      setImmediate(() => start(index + 1));
+      return true;
+    };
+    current = R;
+    installGlobals(R);
+    runAction(R);
+  };
+  start(0);
+}
+
+/** The login's event with the metadata set so far applied to its user (null removes a key). */
+function withMetadataSet(event, rec) {
+  const out = toPlain(event);
+  const user = out.user = obj(out.user);
+  for (const [field, set] of [['app_metadata', rec.app], ['user_metadata', rec.usr]]) {
+    const merged = { ...obj(user[field]) };
+    for (const [k, v] of Object.entries(set)) { if (v === null) delete merged[k]; else merged[k] = v; }
+    user[field] = merged;
+  }
+  return out;
+}
+
 // ===== The process: one run, its input on stdin, its answer on stdout =====================
 const TOKEN_LENGTH = 32;
 /** The per-run token, as bytes (never a string: strings show in heap snapshots). */
@@ -1044,6 +1168,7 @@ function main() {
   let job;
   try { job = obj(readInput()); } catch (e) { return die(`bad input: ${e.message}`); }
   const { mode, code, packages } = job;
+  if (PIPELINE_MODES.includes(mode)) return runPipelineJob(job);
   if (mode !== 'rule' && mode !== 'action') return answer({ failure: 'mode must be "rule" or "action"' });
   if (typeof code !== 'string') return answer({ failure: 'code must be a string' });
   let sc;
