@@ -136,7 +136,8 @@ fn a_helper_on_global_is_seen_by_the_pipeline_and_not_by_one_rule() {
     let action = converted.action.expect("the rule converts");
     assert!(action.contains("global.isAdmin(event.user)"), "{action}");
 
-    // The migration with that Action instead of the one with the helper's copy: different.
+    // The migration with that Action instead of the one with the helper's copy: different. The
+    // first Action still assigns `global.isAdmin`, in its own sandbox: Actions share no `global`.
     let temp = TempDir::new("global");
     let out = migrated(&export, &temp);
     std::fs::write(out.join("actions/Admin claim/code.js"), action).unwrap();
@@ -305,4 +306,125 @@ fn what_cannot_be_verified_is_reported_with_exit_code_2() {
     // --actions belongs to --pipeline.
     let run = run_cli(&["verify", text(&export.join("rules/a.js")), "--actions", text(&actions)]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+}
+
+/// Every step of a pipeline runs under the confinement of a single run: the routes out of the
+/// `vm` context that `tests/sandbox.rs` tries on one rule or Action find only stubs from the second
+/// step of a pipeline too. Each side's probe sets a claim the other side sets to the contained
+/// result, so the pipelines are identical only if the probe found nothing.
+#[test]
+fn a_later_step_is_confined_like_a_single_run() {
+    if skip_without_node("a_later_step_is_confined_like_a_single_run") {
+        return;
+    }
+    const PROBE: &str = "function probe() {
+  const routes = [
+    () => (function () { return this; })().constructor.constructor('return process')(),
+    () => setTimeout.constructor('return process')(),
+    () => console.log.constructor('return process')(),
+    () => process,
+  ];
+  return routes.map((route) => {
+    try { const p = route(); return typeof p.getBuiltinModule === 'function' || typeof p.pid === 'number' ? 'ESCAPED' : 'contained'; }
+    catch (e) { return 'contained'; }
+  }).join(',');
+}\n";
+    const CONTAINED: &str = "contained,contained,contained,contained";
+    let temp = TempDir::new("confined");
+    let export = temp.0.join("export");
+    let rules = export.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let write_rule = |name: &str, order: usize, body: &str| {
+        std::fs::write(rules.join(format!("{name}.js")), body).unwrap();
+        let metadata = serde_json::json!({ "name": name, "enabled": true, "order": order });
+        std::fs::write(rules.join(format!("{name}.json")), metadata.to_string()).unwrap();
+    };
+    write_rule(
+        "first",
+        1,
+        "function (user, context, callback) { callback(null, user, context); }\n",
+    );
+    write_rule(
+        "second",
+        2,
+        &format!(
+            "function (user, context, callback) {{\n{PROBE}  context.idToken['https://example.com/probe'] = probe();\n  callback(null, user, context);\n}}\n"
+        ),
+    );
+    let out = migrated(&export, &temp);
+    // The rule side probes; the Action side states what a confined probe finds.
+    let expected = format!(
+        "exports.onExecutePostLogin = async (event, api) => {{ api.idToken.setCustomClaim('https://example.com/probe', {CONTAINED:?}); }};\n"
+    );
+    std::fs::write(out.join("actions/second/code.js"), &expected).unwrap();
+    let (run, document) = verify_json(&export, Some(&out));
+    assert_eq!(run.code, 0, "the rule pipeline's probe: {}{}", run.stdout, run.stderr);
+    assert_eq!(verdict(&document), "identical");
+    // And the other way round: the Action side probes, from its second Action.
+    let probing = format!(
+        "{PROBE}exports.onExecutePostLogin = async (event, api) => {{ api.idToken.setCustomClaim('https://example.com/probe', probe()); }};\n"
+    );
+    std::fs::write(out.join("actions/second/code.js"), probing).unwrap();
+    write_rule(
+        "second",
+        2,
+        &format!(
+            "function (user, context, callback) {{ context.idToken['https://example.com/probe'] = {CONTAINED:?}; callback(null, user, context); }}\n"
+        ),
+    );
+    let (run, document) = verify_json(&export, Some(&out));
+    assert_eq!(run.code, 0, "the Action pipeline's probe: {}{}", run.stdout, run.stderr);
+    assert_eq!(verdict(&document), "identical");
+    // The probe can tell: the claim it sets differs from any other value.
+    write_rule(
+        "second",
+        2,
+        "function (user, context, callback) { context.idToken['https://example.com/probe'] = 'ESCAPED'; callback(null, user, context); }\n",
+    );
+    let (run, _) = verify_json(&export, Some(&out));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+}
+
+/// One time limit covers the whole pipeline: a later step that never ends is stopped there, on
+/// both sides.
+#[test]
+fn a_later_step_that_never_ends_stops_at_the_time_limit() {
+    if skip_without_node("a_later_step_that_never_ends_stops_at_the_time_limit") {
+        return;
+    }
+    let temp = TempDir::new("hang");
+    let export = temp.0.join("export");
+    let rules = export.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let steps = [
+        ("first", "function (user, context, callback) { context.idToken['https://example.com/a'] = 1; callback(null, user, context); }\n"),
+        ("second", "function (user, context, callback) { while (true) {} }\n"),
+    ];
+    for (order, (name, body)) in steps.iter().enumerate() {
+        std::fs::write(rules.join(format!("{name}.js")), body).unwrap();
+        let metadata = serde_json::json!({ "name": name, "enabled": true, "order": order + 1 });
+        std::fs::write(rules.join(format!("{name}.json")), metadata.to_string()).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let run = run_cli(&[
+        "verify",
+        "--pipeline",
+        text(&export),
+        "--timeout-ms",
+        "500",
+        "--format",
+        "json",
+    ]);
+    let document: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    // Neither side finished: inconclusive, as for one rule.
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(verdict(&document), "inconclusive", "{document}");
+    let reasons = document["pipeline"]["scenarios"][0]["reasons"].to_string();
+    assert!(reasons.contains("neither side finished"), "{reasons}");
 }
