@@ -428,3 +428,37 @@ fn a_later_step_that_never_ends_stops_at_the_time_limit() {
     let reasons = document["pipeline"]["scenarios"][0]["reasons"].to_string();
     assert!(reasons.contains("neither side finished"), "{reasons}");
 }
+
+/// A redirect: the rules all run and redirect once, then all run again after /continue; the
+/// Actions stop at the one that redirects and resume with its `onContinuePostLogin`, then the
+/// Actions after it. The claim that depends on the consent given on the way back is right only
+/// when the consent's Action comes first: in the wrong order, the first leg looks the same (no
+/// token is issued there), and only the leg after /continue differs.
+#[test]
+fn the_leg_after_continue_runs_the_actions_after_the_redirect() {
+    if skip_without_node("the_leg_after_continue_runs_the_actions_after_the_redirect") {
+        return;
+    }
+    let export = data("redirect");
+    let (run, document) = verify_json(&export, None);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let names: Vec<&str> = document["pipeline"]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(names.contains(&"redirect callback (continue)"), "{names:?}");
+
+    let temp = TempDir::new("redirect");
+    let out = migrated(&export, &temp);
+    let triggers = out.join("triggers/triggers.json");
+    let mut bindings: Value = serde_json::from_str(&common::read_to_string(&triggers)).unwrap();
+    bindings["post-login"].as_array_mut().unwrap().swap(0, 1);
+    std::fs::write(&triggers, bindings.to_string()).unwrap();
+    let (run, document) = verify_json(&export, Some(&out));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let found = differences(&document);
+    let claim = "redirect callback (continue): id_token_claims[\"https://example.com/consented\"]";
+    assert_eq!(found, [claim], "{document:#}");
+}

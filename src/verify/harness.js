@@ -1013,7 +1013,8 @@ function utf8Offsets(text) {
  * "packages"}: the steps run one after the other on one login, in this one process, and the
  * answer is the effects of the whole pipeline (the same document as one run's). One time limit
  * (the scenario's timeout_ms) covers the whole pipeline, as Auth0's covers a whole login.
- * The redirect-callback leg is not run here (the caller leaves such scenarios out).
+ * A scenario with `continue` is the whole login: the first leg, and when it redirects, the leg
+ * after /continue.
  */
 const PIPELINE_MODES = ['rule_pipeline', 'action_pipeline'];
 
@@ -1026,12 +1027,14 @@ function runPipelineJob(job) {
   try { sc = normaliseScenario(job.scenario === undefined ? {} : job.scenario); } catch (e) {
     return answer({ failure: `bad scenario: ${e.message}` });
   }
-  if (sc.isContinue) return answer({ failure: 'a pipeline runs the first leg of a login only (no "continue")' });
   const packages = typeof job.packages === 'string' ? job.packages : null;
   const label = (i) => `${job.mode === 'rule_pipeline' ? 'rule' : 'action'} ${i + 1} (${String(steps[i].name || '')})`;
+  const run = { steps, sc, packages, label, deadline: Date.now() + sc.timeoutMs, current: null };
+  process.on('uncaughtException', (e) => run.current.fail(e));
+  process.on('unhandledRejection', (r) => run.current.setError('Unhandled rejection: ' + fmtError(r)));
+  run.timer = setTimeout(() => finishRun(run.current, false), Math.max(0, run.deadline - Date.now()));
   try {
-    if (job.mode === 'rule_pipeline') runRulePipeline(steps, sc, packages, label);
-    else runActionPipeline(steps, sc, packages, label);
+    if (job.mode === 'rule_pipeline') runRuleLeg(run, 0); else runActionStep(run, 0, false);
   } catch (e) {
     answer({ failure: `internal error: ${e && e.stack ? e.stack : e}` });
   }
@@ -1045,74 +1048,88 @@ function watchStepErrors(R) {
   R.setError = (msg) => { if (!String(msg).startsWith('Unhandled rejection')) R.stepFailed = true; record(msg); };
 }
 
-/**
- * Rules: one sandbox (one `global`, shared by every rule), one `configuration` and `auth0`.
- * Each rule receives the `user` and `context` the previous one passed to its callback, as the
- * callback had them (the harness snapshots a rule's result when it calls back: see runRule). An
- * error, or no user, ends the pipeline: the login fails
- * (https://auth0.com/docs/customize/rules/raise-errors-from-rules).
- */
-function runRulePipeline(steps, sc, packages, label) {
-  const R = createRun({ mode: 'rule', code: steps[0].code, sc, packages });
+/** Starts a run of `mode` for the pipeline: its clock, the login's record so far, the sandbox. */
+function startStep(run, mode, code, sc) {
+  const R = createRun({ mode, code, sc, packages: run.packages });
+  if (run.rec) R.rec = run.rec; else run.rec = R.rec;
+  Object.assign(R, { deadline: run.deadline, timer: run.timer });
+  run.current = R;
   installGlobals(R);
   watchStepErrors(R);
-  process.on('uncaughtException', R.fail);
-  process.on('unhandledRejection', (r) => R.setError('Unhandled rejection: ' + fmtError(r)));
-  R.timer = setTimeout(() => finishRun(R, false), Math.max(0, R.deadline - Date.now()));
+  return R;
+}
+
+/** The scenario with the metadata written so far, for a later step or leg; the effects compare
+ *  metadata with the user's before the login, so a run ends with the scenario's own event. */
+const laterScenario = (run, over) => ({ ...run.sc, ...over, event: run.rec ? withMetadataSet(run.sc.event, run.rec) : run.sc.event });
+const endWithLoginEvent = (run, R) => { R.sc = { ...R.sc, event: run.sc.event }; return false; };
+
+/**
+ * Rules, one leg: one sandbox (one `global`, shared by every rule), one `configuration` and
+ * `auth0`. Each rule receives the `user` and `context` the previous one passed to its callback,
+ * as the callback had them (the harness snapshots a rule's result when it calls back: see
+ * runRule). An error, or no user, ends the pipeline: the login fails
+ * (https://auth0.com/docs/customize/rules/raise-errors-from-rules). A redirect does not: the user
+ * is redirected once every rule has run, and the redirect to /continue runs every rule again, in
+ * a new container (https://auth0.com/docs/rules-best-practices/rules-execution-best-practices):
+ * a second leg with a fresh `global`, its context's protocol `redirect-callback`, and the
+ * metadata written on the first.
+ */
+function runRuleLeg(run, leg) {
+  const continues = run.sc.isContinue && leg === 0;
+  const R = startStep(run, 'rule', run.steps[0].code, leg === 0 ? { ...run.sc, isContinue: false } : laterScenario(run, {}));
   let index = 0;
   const start = () => {
-    Object.assign(R, { code: steps[index].code, step: label(index), snap: null, stepFailed: false });
+    Object.assign(R, { code: run.steps[index].code, step: run.label(index), snap: null, stepFailed: false });
     runRule(R);
   };
   R.onStepEnd = (finished) => {
-    const goOn = finished && R.snap && !R.snap.denied && !R.stepFailed && index + 1 < steps.length;
-    if (!goOn) return false;
-    R.carry = { user: R.toSandbox(R.snap.user), context: R.toSandbox(R.snap.context) };
-    index += 1;
-    setImmediate(start); // not inside the previous rule's callback
-    return true;
+    const passed = finished && R.snap && !R.snap.denied && !R.stepFailed;
+    if (passed && index + 1 < run.steps.length) {
+      R.carry = { user: R.toSandbox(R.snap.user), context: R.toSandbox(R.snap.context) };
+      index += 1;
+      setImmediate(start); // not inside the previous rule's callback
+      return true;
+    }
+    const redirect = passed ? obj(obj(R.snap.context).redirect).url : undefined;
+    if (continues && redirect != null) { setImmediate(() => runRuleLeg(run, 1)); return true; }
+    return endWithLoginEvent(run, R);
   };
   start();
 }
 
 /**
- * Actions: each in a sandbox of its own (Actions share no `global`), each with its own event built
- * from the same login. What they do accumulates: claims, scopes, MFA, metadata, SAML. Metadata set
- * by an earlier Action shows in a later one's `event.user` (observed behaviour, reported at
+ * Actions, one step: each Action in a sandbox of its own (Actions share no `global`), with its
+ * own event built from the same login. What they do accumulates: claims, scopes, MFA, metadata,
+ * SAML. Metadata set by an earlier Action shows in a later one's `event.user` (observed
+ * behaviour, reported at
  * https://community.auth0.com/t/when-is-event-user-updated-in-the-actions-lifecycle-and-how/84051;
- * the docs say only that changes are applied together at the end of the flow). The flow stops
+ * the docs say only that the changes are applied together at the end of the flow). The flow stops
  * after an Action that denies ("no further Actions will be executed",
  * https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-api-object),
- * that fails, or that redirects (the rest run after /continue, which is not this leg).
+ * that fails, or that redirects; after /continue it resumes with that Action's
+ * onContinuePostLogin, then the Actions after it
+ * (https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/redirect-with-actions).
  */
-function runActionPipeline(steps, sc, packages, label) {
-  const shared = { rec: null, liveClaims: new Map(), scopes: new Set(sc.requestedScopes), scopesTouched: false };
-  const deadline = Date.now() + sc.timeoutMs;
-  let current = null;
-  process.on('uncaughtException', (e) => current.fail(e));
-  process.on('unhandledRejection', (r) => current.setError('Unhandled rejection: ' + fmtError(r)));
-  const timer = setTimeout(() => finishRun(current, false), Math.max(0, deadline - Date.now()));
-  const start = (index) => {
-    const stepSc = shared.rec ? { ...sc, event: withMetadataSet(sc.event, shared.rec) } : sc;
-    const R = createRun({ mode: 'action', code: steps[index].code, sc: stepSc, packages });
-    if (shared.rec) R.rec = shared.rec; else shared.rec = R.rec;
-    Object.assign(R, { deadline, timer, step: label(index), liveClaims: shared.liveClaims, scopes: shared.scopes,
-      scopesTouched: shared.scopesTouched });
-    watchStepErrors(R);
-    R.onStepEnd = (finished) => {
-      shared.scopesTouched = R.scopesTouched;
-      const stop = !finished || R.stepFailed || R.rec.outcome.decision === 'deny' || R.rec.redirect !== null
-        || index + 1 >= steps.length;
-      // The effects compare metadata with the user's before the login, not with this step's event.
-      if (stop) { R.sc = sc; return false; }
-      setImmediate(() => start(index + 1));
+function runActionStep(run, index, resuming) {
+  const R = startStep(run, 'action', run.steps[index].code, laterScenario(run, { isContinue: resuming }));
+  Object.assign(R, { step: run.label(index), liveClaims: run.liveClaims || (run.liveClaims = new Map()),
+    scopes: run.scopes || (run.scopes = new Set(run.sc.requestedScopes)), scopesTouched: !!run.scopesTouched });
+  R.onStepEnd = (finished) => {
+    run.scopesTouched = R.scopesTouched;
+    const failed = !finished || R.stepFailed || R.rec.outcome.decision === 'deny';
+    const redirected = !failed && R.rec.redirect !== null;
+    if (redirected && run.sc.isContinue && !run.resumed) {
+      run.resumed = true;
+      R.rec.redirect = null; // done: the login comes back through /continue
+      setImmediate(() => runActionStep(run, index, true));
       return true;
-    };
-    current = R;
-    installGlobals(R);
-    runAction(R);
+    }
+    if (failed || redirected || index + 1 >= run.steps.length) return endWithLoginEvent(run, R);
+    setImmediate(() => runActionStep(run, index + 1, false));
+    return true;
   };
-  start(0);
+  runAction(R);
 }
 
 /** The login's event with the metadata set so far applied to its user (null removes a key). */

@@ -171,7 +171,7 @@ pub fn plan(export: &Path, options: &Options<'_>) -> Result<Plan, String> {
                 .join(", ")
         ));
     }
-    let scenarios = scenarios(&rules, options, &mut notes)?;
+    let scenarios = scenarios(&rules, options)?;
     Ok(Plan {
         rules,
         actions,
@@ -214,9 +214,8 @@ fn migrated_actions(migration: &migrate::Migration, running: &[&RuleResult]) -> 
 }
 
 /// The union of every rule's default scenarios (bounded), then the user's, every one with a
-/// placeholder for every secret any rule reads. Scenarios of the redirect-callback leg are left
-/// out, with a note: a pipeline is run on the first leg only.
-fn scenarios(rules: &[Step], options: &Options<'_>, notes: &mut Vec<String>) -> Result<Vec<Scenario>, String> {
+/// placeholder for every secret any rule reads.
+fn scenarios(rules: &[Step], options: &Options<'_>) -> Result<Vec<Scenario>, String> {
     let mut per_rule = Vec::new();
     let mut keys = BTreeSet::new();
     for rule in rules {
@@ -241,15 +240,6 @@ fn scenarios(rules: &[Step], options: &Options<'_>, notes: &mut Vec<String>) -> 
         list.extend(parse_scenarios(text, &secrets, options.timeout_ms).map_err(|e| format!("scenarios: {e}"))?);
     }
     union::fill_secrets(&mut list, &secrets);
-    let before = list.len();
-    list.retain(|s| s.json.get("continue") != Some(&serde_json::Value::Bool(true)));
-    if list.len() < before {
-        notes.push(format!(
-            "{} scenario{} of the redirect-callback leg left out: a pipeline is verified on the first leg of a login (verify each rule for the other)",
-            before - list.len(),
-            if before - list.len() == 1 { "" } else { "s" }
-        ));
-    }
     if list.is_empty() {
         return Err("no scenarios to run".into());
     }
@@ -288,8 +278,9 @@ pub fn run(runtime: &Runtime, plan: &Plan, threads: usize) -> Vec<ScenarioResult
 }
 
 /// Compares the two pipelines' effects. When both redirect, this leg issues no tokens and
-/// challenges no MFA (that happens after `/continue`, which is not run): claims, scopes, MFA and
-/// SAML are not compared then; the outcome, metadata and the redirect itself are.
+/// challenges no MFA (that happens after `/continue`, in the scenarios that continue the login):
+/// claims, scopes, MFA and SAML are not compared then; the outcome, metadata and the redirect
+/// itself are.
 fn compare_leg(rule: RunOutput, action: RunOutput) -> Comparison {
     match (rule, action) {
         (RunOutput::Effects(mut r), RunOutput::Effects(mut a)) if r.redirect.is_some() && a.redirect.is_some() => {
