@@ -6,7 +6,7 @@
  *
  * Runs ONE Auth0 Rule or ONE post-login Action on one login scenario, in a fresh `vm` context of
  * this process (one process per run: a run that escapes the context can only spoil its own
- * answer). Everything comes on stdin: a per-run token (32 hex characters and a newline), then the
+ * answer), or one side's whole pipeline ("Pipelines" below: every rule, or every Action). Everything comes on stdin: a per-run token (32 hex characters and a newline), then the
  * job, one JSON object {"mode": "rule"|"action", "code", "scenario", "packages": dir|null}.
  * The answer is one line on stdout: the token, a space and {"effects"} | {"compile_error"} |
  * {"failure"}. The caller trusts only the line that starts with its token; the token is read
@@ -770,7 +770,7 @@ function runRule(R) {
     }
     if (typeof fn !== 'function') return compileError(R, 'rule file does not evaluate to a function');
   }
-  // In a pipeline, what the previous rule passed on (`R.carry`, see runRulePipeline).
+  // In a pipeline, what the previous rule passed on (`R.carry`, see runRuleLeg).
   R.user = R.carry ? R.carry.user : R.toSandbox(buildRuleUser(R.sc));
   R.context = R.carry ? R.carry.context : R.toSandbox(buildRuleContext(R.sc));
   /* https://auth0.com/docs/rules-best-practices/rules-execution-best-practices: a rule ends when it

@@ -125,7 +125,7 @@ pub fn plan(export: &Path, options: &Options<'_>) -> Result<Plan, String> {
         },
         &|| {},
     );
-    let mut notes = Vec::new();
+    // In execution order, as `migrate` binds them.
     let running: Vec<&RuleResult> = migration
         .rules
         .iter()
@@ -134,48 +134,44 @@ pub fn plan(export: &Path, options: &Options<'_>) -> Result<Plan, String> {
     if running.is_empty() {
         return Err("the export has no enabled rule of the login stage: there is no pipeline to verify".into());
     }
-    let mut rules = Vec::new();
-    for rule in &running {
-        let entry = loaded
-            .rules
-            .iter()
-            .find(|e| e.source == rule.source)
-            .ok_or_else(|| format!("rule {}: its entry in the export was lost", rule.name))?;
-        rules.push(Step {
-            name: rule.name.clone(),
-            code: rule_text(entry, &options.limits)?,
-        });
-    }
+    let rules = running
+        .iter()
+        .map(|rule| {
+            let entry = loaded.rules.iter().find(|e| e.source == rule.source);
+            Ok(Step {
+                name: rule.name.clone(),
+                code: rule_text(
+                    entry.ok_or_else(|| format!("rule {}: not in the export", rule.name))?,
+                    &options.limits,
+                )?,
+            })
+        })
+        .collect::<Result<Vec<Step>, String>>()?;
+    let own: Vec<&str> = loaded
+        .existing_post_login
+        .iter()
+        .map(|b| b.action_name.as_str())
+        .collect();
     let actions = match options.actions {
         None => migrated_actions(&migration, &running)?,
-        Some(dir) => {
-            let own: Vec<&str> = loaded
-                .existing_post_login
-                .iter()
-                .map(|b| b.action_name.as_str())
-                .collect();
-            output::bound_actions(dir, &own, &options.limits)?
-        }
+        Some(dir) => output::bound_actions(dir, &own, &options.limits)?,
     };
     if actions.is_empty() {
         return Err("no Action is bound to post-login: there is no pipeline to compare with".into());
     }
-    if !loaded.existing_post_login.is_empty() {
-        notes.push(format!(
-            "the export's own post-login Actions ({}) run after the migrated ones in production; they are run on neither side",
-            loaded
-                .existing_post_login
-                .iter()
-                .map(|b| b.action_name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    let scenarios = scenarios(&rules, options)?;
+    let notes = (!own.is_empty())
+        .then(|| {
+            format!(
+                "the export's own post-login Actions ({}) run after the migrated ones in production; they are run on neither side",
+                own.join(", ")
+            )
+        })
+        .into_iter()
+        .collect();
     Ok(Plan {
+        scenarios: scenarios(&rules, options)?,
         rules,
         actions,
-        scenarios,
         notes,
     })
 }
