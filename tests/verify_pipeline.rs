@@ -462,3 +462,50 @@ fn the_leg_after_continue_runs_the_actions_after_the_redirect() {
     let claim = "redirect callback (continue): id_token_claims[\"https://example.com/consented\"]";
     assert_eq!(found, [claim], "{document:#}");
 }
+
+/// A scenarios file runs on the pipeline as on one rule, alone with `--no-defaults`.
+#[test]
+fn user_scenarios_run_on_the_whole_pipeline() {
+    if skip_without_node("user_scenarios_run_on_the_whole_pipeline") {
+        return;
+    }
+    let temp = TempDir::new("scenarios");
+    let scenarios = temp.0.join("scenarios.json");
+    let admin = r#"[{ "name": "an admin", "event": { "user": { "app_metadata": { "roles": ["admin"] } } } }]"#;
+    std::fs::write(&scenarios, admin).unwrap();
+    let export = data("global-helper");
+    let args = ["verify", "--pipeline", text(&export), "--format", "json"];
+    let run = run_cli(&[&args[..], &["--scenarios", text(&scenarios), "--no-defaults"]].concat());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = document["pipeline"]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["an admin"]);
+    // The admin's claim comes from the helper the first rule defined: with the Action converted
+    // alone, the admin is not recognised.
+    let out = migrated(&export, &temp);
+    let rule = common::read_to_string(&export.join("rules/Admin claim.js"));
+    let alone = rules2actions::convert(&rule, &rules2actions::Limits::default());
+    std::fs::write(out.join("actions/Admin claim/code.js"), alone.action.unwrap()).unwrap();
+    let run = run_cli(
+        &[
+            &args[..],
+            &[
+                "--scenarios",
+                text(&scenarios),
+                "--no-defaults",
+                "--actions",
+                text(&out),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    let claim = "an admin: id_token_claims[\"https://example.com/admin\"]";
+    assert_eq!(differences(&document), ["an admin: crashed", claim], "{document:#}");
+}

@@ -31,7 +31,7 @@ mod pipeline;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  rules2actions verify rules/require-mfa.js\n  rules2actions verify rules/require-mfa.js --action actions/require-mfa.js\n  rules2actions verify rules/ --scenarios scenarios.json --format json\n\nExit codes: 0 identical on every scenario, 1 a difference (or a scenario that could not be verified fully), 2 something could not run."
+    after_help = "Examples:\n  rules2actions verify rules/require-mfa.js\n  rules2actions verify rules/require-mfa.js --action actions/require-mfa.js\n  rules2actions verify rules/ --scenarios scenarios.json --format json\n  rules2actions verify --pipeline ./tenant-export --actions ./tenant-actions\n\nExit codes: 0 identical on every scenario, 1 a difference (or a scenario that could not be verified fully), 2 something could not run."
 )]
 pub struct VerifyArgs {
     /// Rule files, or folders of rules (every .js file inside, except *.action.js); with
