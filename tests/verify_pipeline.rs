@@ -182,6 +182,25 @@ fn actions_in_the_wrong_order_are_different() {
     );
     // Where the metadata has no plan, the order does not matter.
     assert!(!found.iter().any(|d| d.starts_with("default login")), "{found:?}");
+
+    // The same in human text: both orders, then each scenario and what differs.
+    let run = run_cli(&["verify", "--pipeline", text(&export), "--actions", text(&out)]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    for line in [
+        "rules, in order: Require verified email, Default plan, Plan from metadata",
+        "actions, in trigger order: Require verified email, Plan from metadata, Default plan",
+        "  default login: identical",
+        "    id_token_claims[\"https://example.com/plan\"]",
+        "      action: \"free\"",
+    ] {
+        assert!(run.stdout.contains(line), "{line:?} in:\n{}", run.stdout);
+    }
+    assert!(run.stdout.starts_with("pipeline of "), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("verify: pipeline of 3 rules vs 3 Actions"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
