@@ -247,7 +247,7 @@ fn load_directory(root: &Path) -> Result<Export, String> {
     })
 }
 
-fn post_login_bindings(triggers: &Value) -> Vec<Binding> {
+pub(crate) fn post_login_bindings(triggers: &Value) -> Vec<Binding> {
     triggers
         .get("post-login")
         .and_then(Value::as_array)

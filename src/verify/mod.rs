@@ -6,11 +6,13 @@
 //!   one confined `node` process per side and scenario (README, "Isolation").
 //! - [`compare`] turns two effects documents into a verdict and the differing fields.
 //! - [`coverage`] measures which of the rule's branches the scenarios reached.
+//! - [`pipeline`] runs a deploy-cli export's enabled rules in order against its bound Actions.
 //!
 //! The CLI (`src/cli/verify.rs`) owns files, conversion, rendering and exit codes.
 
 pub mod compare;
 pub mod coverage;
+pub mod pipeline;
 pub mod runner;
 pub mod scenarios;
 
@@ -78,24 +80,11 @@ pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<S
             })
         })
         .collect();
-    let outputs: Vec<Mutex<Option<RunOutput>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let work = || loop {
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        let Some(job) = jobs.get(index) else { break };
-        let output = runtime.run(job.side, job.code, job.scenario, job.timeout_ms);
-        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
-            scope.spawn(work);
-        }
-    });
-    let mut outputs = outputs.into_iter().map(|m| {
-        m.into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or_else(|| RunOutput::Failed("the run did not happen".into()))
-    });
+    let mut outputs = in_parallel(&jobs, threads, |job| {
+        runtime.run(job.side, job.code, job.scenario, job.timeout_ms)
+    })
+    .into_iter()
+    .map(|output| output.unwrap_or_else(|| RunOutput::Failed("the run did not happen".into())));
     pairs
         .iter()
         .map(|pair| {
@@ -116,6 +105,28 @@ pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<S
                 })
                 .collect()
         })
+        .collect()
+}
+
+/// `work` on every job, on at most `threads` threads, in the jobs' order; `None` for a job whose
+/// thread panicked.
+pub fn in_parallel<J: Sync, T: Send>(jobs: &[J], threads: usize, work: impl Fn(&J) -> T + Sync) -> Vec<Option<T>> {
+    let outputs: Vec<Mutex<Option<T>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let worker = || loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(index) else { break };
+        let output = work(job);
+        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
+            scope.spawn(worker);
+        }
+    });
+    outputs
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
 }
 
