@@ -248,8 +248,9 @@ fn directory_export_as_terraform() {
 #[test]
 fn yaml_export() {
     let (_temp, out) = check_fixture("yaml", "expected", &[]);
-    let tenant: serde_json::Value =
-        serde_yaml_ng::from_slice(&std::fs::read(out.join("tenant.yaml")).unwrap()).unwrap();
+    // Secret values are bare `@@R2A_SECRET_<NAME>@@` keywords: read as deploy-cli's files are.
+    let tenant =
+        rules2actions::deploy_cli::parse_yaml(&std::fs::read_to_string(out.join("tenant.yaml")).unwrap()).unwrap();
     let bound: Vec<&str> = tenant["triggers"]["post-login"]
         .as_array()
         .unwrap()

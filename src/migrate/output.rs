@@ -5,10 +5,12 @@
 //! one `auth0_action` per rule and one `auth0_trigger_actions` for post-login, `variables.tf` for
 //! the secrets, code in `actions/<Name>.js`.
 
-use super::{Format, Layout, Migration, RuleResult};
+use super::{Carried, Format, Layout, Migration, RuleResult};
 use crate::safe_text::{hcl_string, hcl_template_text, printable};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 
 pub const RUNTIME: &str = "node22";
@@ -24,10 +26,93 @@ pub struct OutputFile {
     pub contents: Vec<u8>,
 }
 
-/// The placeholder written as a secret's value: a deploy-cli keyword, so that
-/// `AUTH0_KEYWORD_REPLACE_MAPPINGS` can supply the real value on import.
-pub fn secret_placeholder(name: &str) -> String {
-    format!("##{name}##")
+/// The prefix of every secret's deploy-cli keyword. `a0deploy import` takes its whole environment
+/// as keyword mappings by default (`--env`), and a variable wins over the config file: a secret
+/// keyed by its bare name, such as `AUTH0_CLIENT_SECRET`, would receive deploy-cli's own credentials.
+pub const SECRET_KEYWORD_PREFIX: &str = "R2A_SECRET_";
+
+/// The deploy-cli keyword of each secret name: `R2A_SECRET_<NAME>`. deploy-cli builds a regular
+/// expression from a keyword without escaping it, so in a name with other characters than ASCII
+/// letters, digits and `_` they become `_`, with a number when that collides.
+pub fn secret_keywords<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'a str, String> {
+    let names: BTreeSet<&str> = names.into_iter().collect();
+    let plain = |name: &str| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let mut taken: HashSet<String> = names
+        .iter()
+        .filter(|name| plain(name))
+        .map(|name| format!("{SECRET_KEYWORD_PREFIX}{name}"))
+        .collect();
+    names
+        .iter()
+        .map(|name| {
+            let keyword = if plain(name) {
+                format!("{SECRET_KEYWORD_PREFIX}{name}")
+            } else {
+                let safe: String = name
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+                    .collect();
+                unique(format!("{SECRET_KEYWORD_PREFIX}{safe}"), &mut taken)
+            };
+            (*name, keyword)
+        })
+        .collect()
+}
+
+/// What a secret's value is written as: the keyword that deploy-cli replaces by the mapped value
+/// as a JSON string, so quotes, backslashes and line breaks in the value survive.
+pub fn secret_placeholder(keyword: &str) -> String {
+    format!("@@{keyword}@@")
+}
+
+/// Writes each secret's value `@@K@@` bare, where serialising quoted it (`"value": "@@K@@"` in
+/// JSON, `value: '@@K@@'` in YAML). deploy-cli replaces the bare and the quoted forms alike, so
+/// with a mapping nothing changes; without one, a bare keyword leaves the file invalid and the
+/// import fails, where a quoted one would set the secret to the keyword's own text. The pattern
+/// includes the key, which text from a rule cannot produce: in JSON its quotes would be escaped,
+/// and in YAML it would at most unquote the keyword inside a multi-line string, which deploy-cli
+/// replaces either way.
+fn bare_secret_values<'a>(text: String, keywords: impl Iterator<Item = &'a String>, yaml: bool) -> String {
+    keywords.fold(text, |text, keyword| {
+        let placeholder = secret_placeholder(keyword);
+        let (quoted, bare) = if yaml {
+            (format!("value: '{placeholder}'"), format!("value: {placeholder}"))
+        } else {
+            (
+                format!("\"value\": \"{placeholder}\""),
+                format!("\"value\": {placeholder}"),
+            )
+        };
+        text.replace(&quoted, &bare)
+    })
+}
+
+/// The deploy-cli keywords the written code and carried Actions still hold (`@@ENV@@`,
+/// `##API_KEY##` of the rules), with the Actions holding each: mapped on import, as they were
+/// for the Rules.
+pub fn kept_keywords(migration: &Migration) -> BTreeMap<String, Vec<&str>> {
+    let mut texts: Vec<(&str, Cow<str>)> = written(migration)
+        .map(|(rule, code)| (rule.action_name.as_str(), Cow::Borrowed(code)))
+        .collect();
+    for Carried { action, .. } in &migration.existing_actions {
+        if let Ok(code) = &action.code {
+            texts.push((&action.name, Cow::Borrowed(code)));
+        }
+        if let Ok(metadata) = &action.metadata {
+            texts.push((&action.name, Cow::Owned(metadata.to_string())));
+        }
+    }
+    let mut kept: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (action, text) in texts {
+        for placeholder in crate::placeholders::mask(&text).placeholders {
+            let holders = kept.entry(placeholder.original()).or_default();
+            // An Action's texts come one after the other.
+            if holders.last() != Some(&action) {
+                holders.push(action);
+            }
+        }
+    }
+    kept
 }
 
 pub fn render(migration: &Migration, format: Format) -> Vec<OutputFile> {
@@ -81,7 +166,7 @@ struct BindingDoc<'a> {
     display_name: &'a str,
 }
 
-fn action_doc(rule: &RuleResult) -> ActionDoc<'_> {
+fn action_doc<'a>(rule: &'a RuleResult, keywords: &BTreeMap<&str, String>) -> ActionDoc<'a> {
     ActionDoc {
         name: &rule.action_name,
         code: format!("./actions/{}/code.js", rule.file_stem),
@@ -99,7 +184,7 @@ fn action_doc(rule: &RuleResult) -> ActionDoc<'_> {
             .iter()
             .map(|name| SecretDoc {
                 name,
-                value: secret_placeholder(name),
+                value: secret_placeholder(&keywords[name.as_str()]),
             })
             .collect(),
         supported_triggers: [TriggerDoc {
@@ -138,14 +223,46 @@ fn code_file(path: String, code: &str) -> OutputFile {
     }
 }
 
+/// The code file of an Action, by its file stem, as deploy-cli names it.
+pub fn code_path(file_stem: &str) -> String {
+    format!("actions/{file_stem}/code.js")
+}
+
+/// An Action of the export as carried over: its metadata as the export has it, with `code`
+/// naming the copy of its code written beside the migrated Actions. When its code could not be
+/// read, the metadata is left as it is and no code is written: deploy-cli then stops on the
+/// missing file rather than deploy the Action without code (MIGRATION.md says so). `None` when its
+/// metadata could not be read.
+fn carried(carried: &Carried) -> Option<(Value, Option<OutputFile>)> {
+    let mut metadata = carried.action.metadata.clone().ok()?;
+    let code = carried.action.code.as_ref().ok().and_then(|code| {
+        let path = code_path(&carried.file_stem);
+        let object = metadata.as_object_mut()?;
+        object.insert("code".to_string(), Value::String(format!("./{path}")));
+        Some(code_file(path, code))
+    });
+    Some((metadata, code))
+}
+
 fn directory(migration: &Migration) -> Vec<OutputFile> {
+    let keywords = migration.secret_keywords();
     let mut files = Vec::new();
     for (rule, code) in written(migration) {
+        let text = String::from_utf8(json(&action_doc(rule, &keywords))).expect("JSON is UTF-8");
         files.push(OutputFile {
             path: format!("actions/{}.json", rule.file_stem),
-            contents: json(&action_doc(rule)),
+            contents: bare_secret_values(text, keywords.values(), false).into_bytes(),
         });
-        files.push(code_file(format!("actions/{}/code.js", rule.file_stem), code));
+        files.push(code_file(code_path(&rule.file_stem), code));
+    }
+    for existing in &migration.existing_actions {
+        if let Some((metadata, code)) = carried(existing) {
+            files.push(OutputFile {
+                path: format!("actions/{}.json", existing.file_stem),
+                contents: json(&metadata),
+            });
+            files.extend(code);
+        }
     }
     files.push(OutputFile {
         path: "triggers/triggers.json".to_string(),
@@ -155,17 +272,33 @@ fn directory(migration: &Migration) -> Vec<OutputFile> {
 }
 
 #[derive(Serialize)]
+#[serde(untagged)]
+enum ActionEntry<'a> {
+    Migrated(ActionDoc<'a>),
+    Carried(Value),
+}
+
+#[derive(Serialize)]
 struct TenantDoc<'a> {
-    actions: Vec<ActionDoc<'a>>,
+    /// Never written empty: with `AUTH0_ALLOW_DELETE`, `actions: []` deletes every Action.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    actions: Vec<ActionEntry<'a>>,
     triggers: BTreeMap<&'static str, Vec<BindingDoc<'a>>>,
 }
 
 fn yaml(migration: &Migration, file_name: &str) -> Vec<OutputFile> {
+    let keywords = migration.secret_keywords();
     let mut files = Vec::new();
     let mut actions = Vec::new();
     for (rule, code) in written(migration) {
-        actions.push(action_doc(rule));
-        files.push(code_file(format!("actions/{}/code.js", rule.file_stem), code));
+        actions.push(ActionEntry::Migrated(action_doc(rule, &keywords)));
+        files.push(code_file(code_path(&rule.file_stem), code));
+    }
+    for existing in &migration.existing_actions {
+        if let Some((metadata, code)) = carried(existing) {
+            actions.push(ActionEntry::Carried(metadata));
+            files.extend(code);
+        }
     }
     let document = TenantDoc {
         actions,
@@ -173,12 +306,12 @@ fn yaml(migration: &Migration, file_name: &str) -> Vec<OutputFile> {
     };
     let mut text = String::from(
         "# Post-login Actions migrated from Rules by rules2actions; see MIGRATION.md.\n\
-         # Import with a0deploy; secret values are ##NAME## keywords (AUTH0_KEYWORD_REPLACE_MAPPINGS).\n",
+         # Import with a0deploy; secret values are @@R2A_SECRET_NAME@@ keywords (AUTH0_KEYWORD_REPLACE_MAPPINGS).\n",
     );
     text.push_str(&serde_yaml_ng::to_string(&document).expect("serialising YAML"));
     files.push(OutputFile {
         path: file_name.to_string(),
-        contents: text.into_bytes(),
+        contents: bare_secret_values(text, keywords.values(), true).into_bytes(),
     });
     files
 }
@@ -194,12 +327,9 @@ pub fn malformed(files: &[OutputFile]) -> Vec<String> {
         let problem = text.and_then(|text| match extension {
             // Deploy-cli placeholders stay: they are valid JavaScript once substituted.
             "js" => crate::parse::validate_script(&crate::placeholders::mask(text).text).map_err(|e| e.message),
-            "json" => serde_json::from_str::<serde_json::Value>(text)
-                .map(drop)
-                .map_err(|e| e.to_string()),
-            "yaml" | "yml" => serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
-                .map(drop)
-                .map_err(|e| e.to_string()),
+            // Secret values are bare `@@K@@` keywords, valid once deploy-cli replaces them.
+            "json" => crate::deploy_cli::parse_json(text).map(drop).map_err(|e| e.to_string()),
+            "yaml" | "yml" => crate::deploy_cli::parse_yaml(text).map(drop).map_err(|e| e.to_string()),
             _ => Ok(()),
         });
         problem
