@@ -503,6 +503,62 @@ mod tests {
     }
 
     #[test]
+    fn secret_keywords_are_prefixed_distinct_and_plain() {
+        let names = ["API_KEY", "a_b", "a.b", "a-b", "$x", "AUTH0_DOMAIN"];
+        let keywords = secret_keywords(names);
+        assert_eq!(keywords["API_KEY"], "R2A_SECRET_API_KEY");
+        assert_eq!(keywords["AUTH0_DOMAIN"], "R2A_SECRET_AUTH0_DOMAIN");
+        assert_eq!(keywords["a_b"], "R2A_SECRET_a_b");
+        let distinct: HashSet<&String> = keywords.values().collect();
+        assert_eq!(distinct.len(), names.len(), "{keywords:?}");
+        // deploy-cli puts the keyword into a regular expression as it is.
+        for keyword in keywords.values() {
+            assert!(
+                keyword.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                "{keyword}"
+            );
+        }
+    }
+
+    #[test]
+    fn secret_values_are_bare_keywords_and_nothing_else_changes() {
+        let keyword = "R2A_SECRET_X".to_string();
+        let lookalike = "value: '@@R2A_SECRET_X@@' \"value\": \"@@R2A_SECRET_X@@\"";
+        let document = serde_json::json!({
+            "name": lookalike,
+            "secrets": [{ "name": "X", "value": secret_placeholder(&keyword) }],
+        });
+        for yaml in [false, true] {
+            let text = if yaml {
+                serde_yaml_ng::to_string(&document).unwrap()
+            } else {
+                serde_json::to_string_pretty(&document).unwrap()
+            };
+            let bare = bare_secret_values(text, [&keyword].into_iter(), yaml);
+            let expected = if yaml {
+                "value: @@R2A_SECRET_X@@"
+            } else {
+                "\"value\": @@R2A_SECRET_X@@"
+            };
+            assert!(bare.contains(expected), "{bare}");
+            // Unmapped, the file does not parse: deploy-cli stops.
+            let strict = if yaml {
+                serde_yaml_ng::from_str::<Value>(&bare).is_ok()
+            } else {
+                serde_json::from_str::<Value>(&bare).is_ok()
+            };
+            assert!(!strict, "{bare}");
+            let read = if yaml {
+                crate::deploy_cli::parse_yaml(&bare).unwrap()
+            } else {
+                crate::deploy_cli::parse_json(&bare).unwrap()
+            };
+            assert_eq!(read["name"], lookalike);
+            assert_eq!(read["secrets"][0]["value"], "@@R2A_SECRET_X@@");
+        }
+    }
+
+    #[test]
     fn identifiers() {
         assert_eq!(identifier("Enrich-Identity-Token", true), "enrich_identity_token");
         assert_eq!(identifier("someRule / test", true), "somerule_test");
