@@ -454,6 +454,7 @@ fn yaml_export_is_imported_after_a_dry_run() {
     );
     assert_success(&output, "a0deploy import --dry-run");
     let requests = api.requests();
+    eprintln!("requests of the YAML --dry-run:\n{}", log_of(&requests));
     assert!(
         requests.iter().any(|r| r.path == "/api/v2/actions/actions"),
         "{}",

@@ -413,6 +413,12 @@ fn corpus_yaml_example_keeps_existing_bindings() {
         report.contains("- `action-example`: carried over unchanged, but its code file ./actions/action-example/code.js does not exist"),
         "{report}"
     );
+    assert!(
+        report.contains(
+            "  - its secrets `MY_SECRET` hold `_VALUE_NOT_SHOWN_`, what deploy-cli exports in place of a value"
+        ),
+        "{report}"
+    );
 }
 
 /// The export's own Actions are carried into the output with their code, under file names no

@@ -87,14 +87,18 @@ fn bare_secret_values<'a>(text: String, keywords: impl Iterator<Item = &'a Strin
     })
 }
 
-/// The deploy-cli keywords the written code and carried Actions still hold (`@@ENV@@`,
-/// `##API_KEY##` of the rules), with the Actions holding each: mapped on import, as they were
-/// for the Rules.
-pub fn kept_keywords(migration: &Migration) -> BTreeMap<String, Vec<&str>> {
+/// The deploy-cli keywords the written code still holds (`@@ENV@@`, `##API_KEY##` of the rules),
+/// and in deploy-cli output the carried Actions too, with the Actions holding each: mapped on
+/// import, as they were for the Rules.
+pub fn kept_keywords(migration: &Migration, format: Format) -> BTreeMap<String, Vec<&str>> {
     let mut texts: Vec<(&str, Cow<str>)> = written(migration)
         .map(|(rule, code)| (rule.action_name.as_str(), Cow::Borrowed(code)))
         .collect();
-    for Carried { action, .. } in &migration.existing_actions {
+    let carried = match format {
+        Format::DeployCli => &migration.existing_actions[..],
+        Format::Terraform => &[],
+    };
+    for Carried { action, .. } in carried {
         if let Ok(code) = &action.code {
             texts.push((&action.name, Cow::Borrowed(code)));
         }

@@ -278,7 +278,7 @@ fn secrets_section(out: &mut String, migration: &Migration, format: Format) {
 /// environment name, a URL), and `@@K@@` may stand for a number, a list or an object, where a
 /// secret is a string.
 fn keywords_section(out: &mut String, migration: &Migration, format: Format) {
-    let kept = kept_keywords(migration);
+    let kept = kept_keywords(migration, format);
     if kept.is_empty() {
         return;
     }
@@ -326,8 +326,34 @@ fn existing_actions_section(out: &mut String, migration: &Migration, format: For
             (Ok(_), Ok(_)) => format!("carried over, code in {}", code(&code_path(&carried.file_stem))),
         };
         let _ = writeln!(out, "- {}: {state}", code(&action.name));
+        let hidden = hidden_secrets(action);
+        if !hidden.is_empty() {
+            let _ = writeln!(
+                out,
+                "  - its secrets {} hold `{OBFUSCATED_SECRET_VALUE}`, what deploy-cli exports in place of a value: an import\n    \
+                 sets them to that text. Replace each by a keyword (`@@{SECRET_KEYWORD_PREFIX}<NAME>@@`) and map it to the value.",
+                list(&hidden, 10)
+            );
+        }
     }
     out.push('\n');
+}
+
+/// What deploy-cli's export writes as the value of every Action secret.
+const OBFUSCATED_SECRET_VALUE: &str = "_VALUE_NOT_SHOWN_";
+
+/// The secrets of an export's Action whose value is deploy-cli's stand-in for a hidden one.
+fn hidden_secrets(action: &super::ExistingAction) -> Vec<String> {
+    let Ok(metadata) = &action.metadata else {
+        return Vec::new();
+    };
+    let secrets = metadata.get("secrets").and_then(|s| s.as_array());
+    secrets
+        .into_iter()
+        .flatten()
+        .filter(|secret| secret.get("value").and_then(|v| v.as_str()) == Some(OBFUSCATED_SECRET_VALUE))
+        .filter_map(|secret| secret.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect()
 }
 
 /// The `global` definitions inlined into readers' Actions; nothing when there are none.
@@ -438,7 +464,7 @@ pub fn json(migration: &Migration, format: Format) -> String {
                 }
             })
             .collect(),
-        kept_keywords: kept_keywords(migration),
+        kept_keywords: kept_keywords(migration, format),
         existing_actions: migration
             .existing_actions
             .iter()
