@@ -1,7 +1,7 @@
 //! `migrate`'s output imported by the real auth0-deploy-cli: `a0deploy import` (pinned, installed
 //! with npm once into `target/npm/deploy-cli` and reused, so the test runs offline afterwards)
 //! against a fake Management API on 127.0.0.1 (`tests/data/deploy-cli/fake-management-api.js`,
-//! HTTPS with a certificate made by openssl for the run). The fake records every request; the
+//! HTTPS with a certificate openssl makes for each fake). The fake records every request; the
 //! tests assert what deploy-cli sent: the Actions with their code, runtime, dependencies and
 //! secrets (values exact, deploy-cli's own variables kept out), the deploy calls, the post-login
 //! bindings in rule order, the export's own Action kept, and nothing written on `--dry-run` or
@@ -107,25 +107,20 @@ impl Drop for TempDir {
     }
 }
 
-/// A self-signed certificate for 127.0.0.1 and its key, made once per test run.
-fn certificate() -> &'static (PathBuf, PathBuf) {
-    static CERTIFICATE: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    CERTIFICATE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-cli-cert-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-        run_tool(
-            Command::new("openssl")
-                .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
-                .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
-                .arg("-keyout")
-                .arg(&key)
-                .arg("-out")
-                .arg(&cert),
-            "openssl req",
-        );
-        (cert, key)
-    })
+/// A self-signed certificate for 127.0.0.1 and its key, made in `dir`.
+fn make_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    run_tool(
+        Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
+            .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+        "openssl req",
+    );
+    (cert, key)
 }
 
 /// One request deploy-cli made.
@@ -143,18 +138,20 @@ struct FakeApi {
     child: Child,
     port: u16,
     log: PathBuf,
+    /// The certificate it serves, for the client to trust.
+    certificate: PathBuf,
 }
 
 impl FakeApi {
     fn start(dir: &Path, state: &Value) -> FakeApi {
-        let (cert, key) = certificate();
+        let (cert, key) = make_certificate(dir);
         let state_file = dir.join("state.json");
         std::fs::write(&state_file, state.to_string()).unwrap();
         let log = dir.join("requests.jsonl");
         std::fs::write(&log, "").unwrap();
         let mut child = Command::new("node")
             .arg(data("fake-management-api.js"))
-            .args([cert, key, &state_file, &log])
+            .args([&cert, &key, &state_file, &log])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("node could not be run ({e}): this test needs Node.js"));
@@ -166,7 +163,12 @@ impl FakeApi {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("the fake API did not start: {line:?}"));
-        FakeApi { child, port, log }
+        FakeApi {
+            child,
+            port,
+            log,
+            certificate: cert,
+        }
     }
 
     /// Forgets the requests so far.
@@ -219,7 +221,7 @@ fn import(api: &FakeApi, dir: &Path, input: &Path, mappings: Value, env: &[(&str
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
-        .env("NODE_EXTRA_CA_CERTS", &certificate().0)
+        .env("NODE_EXTRA_CA_CERTS", &api.certificate)
         .env("AUTH0_DOMAIN", format!("127.0.0.1:{}", api.port))
         .envs(DEPLOY_CLI_ENV)
         .envs(env.iter().copied());
