@@ -71,20 +71,34 @@ pub fn secret_placeholder(keyword: &str) -> String {
 /// import fails, where a quoted one would set the secret to the keyword's own text. The pattern
 /// includes the key, which text from a rule cannot produce: in JSON its quotes would be escaped,
 /// and in YAML it would at most unquote the keyword inside a multi-line string, which deploy-cli
-/// replaces either way.
-fn bare_secret_values<'a>(text: String, keywords: impl Iterator<Item = &'a String>, yaml: bool) -> String {
-    keywords.fold(text, |text, keyword| {
-        let placeholder = secret_placeholder(keyword);
-        let (quoted, bare) = if yaml {
-            (format!("value: '{placeholder}'"), format!("value: {placeholder}"))
-        } else {
-            (
-                format!("\"value\": \"{placeholder}\""),
-                format!("\"value\": {placeholder}"),
-            )
-        };
-        text.replace(&quoted, &bare)
-    })
+/// replaces either way. One pass over the text, however many secrets.
+fn bare_secret_values(text: &str, keywords: &HashSet<&str>, yaml: bool) -> String {
+    let (key, quote) = if yaml { ("value: ", "'") } else { ("\"value\": ", "\"") };
+    let opening = format!("{key}{quote}@@");
+    let closing = format!("@@{quote}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&opening) {
+        let after = &rest[at + opening.len()..];
+        let keyword = after
+            .find(&closing)
+            .map(|end| &after[..end])
+            .filter(|keyword| keywords.contains(keyword));
+        match keyword {
+            Some(keyword) => {
+                out.push_str(&rest[..at]);
+                out.push_str(key);
+                out.push_str(&secret_placeholder(keyword));
+                rest = &after[keyword.len() + closing.len()..];
+            }
+            None => {
+                out.push_str(&rest[..at + opening.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The deploy-cli keywords the written code still holds (`@@ENV@@`, `##API_KEY##` of the rules),
@@ -173,7 +187,7 @@ struct BindingDoc<'a> {
 fn action_doc<'a>(rule: &'a RuleResult, keywords: &BTreeMap<&str, String>) -> ActionDoc<'a> {
     ActionDoc {
         name: &rule.action_name,
-        code: format!("./actions/{}/code.js", rule.file_stem),
+        code: format!("./{}", code_path(&rule.file_stem)),
         runtime: RUNTIME,
         dependencies: rule
             .dependencies()
@@ -250,12 +264,13 @@ fn carried(carried: &Carried) -> Option<(Value, Option<OutputFile>)> {
 
 fn directory(migration: &Migration) -> Vec<OutputFile> {
     let keywords = migration.secret_keywords();
+    let bare: HashSet<&str> = keywords.values().map(String::as_str).collect();
     let mut files = Vec::new();
     for (rule, code) in written(migration) {
         let text = String::from_utf8(json(&action_doc(rule, &keywords))).expect("JSON is UTF-8");
         files.push(OutputFile {
             path: format!("actions/{}.json", rule.file_stem),
-            contents: bare_secret_values(text, keywords.values(), false).into_bytes(),
+            contents: bare_secret_values(&text, &bare, false).into_bytes(),
         });
         files.push(code_file(code_path(&rule.file_stem), code));
     }
@@ -292,6 +307,7 @@ struct TenantDoc<'a> {
 
 fn yaml(migration: &Migration, file_name: &str) -> Vec<OutputFile> {
     let keywords = migration.secret_keywords();
+    let bare: HashSet<&str> = keywords.values().map(String::as_str).collect();
     let mut files = Vec::new();
     let mut actions = Vec::new();
     for (rule, code) in written(migration) {
@@ -315,7 +331,7 @@ fn yaml(migration: &Migration, file_name: &str) -> Vec<OutputFile> {
     text.push_str(&serde_yaml_ng::to_string(&document).expect("serialising YAML"));
     files.push(OutputFile {
         path: file_name.to_string(),
-        contents: bare_secret_values(text, keywords.values(), true).into_bytes(),
+        contents: bare_secret_values(&text, &bare, true).into_bytes(),
     });
     files
 }
@@ -530,7 +546,10 @@ mod tests {
         let lookalike = "value: '@@R2A_SECRET_X@@' \"value\": \"@@R2A_SECRET_X@@\"";
         let document = serde_json::json!({
             "name": lookalike,
-            "secrets": [{ "name": "X", "value": secret_placeholder(&keyword) }],
+            "secrets": [
+                { "name": "X", "value": secret_placeholder(&keyword) },
+                { "name": "Y", "value": "@@NOT_A_SECRET_KEYWORD@@" },
+            ],
         });
         for yaml in [false, true] {
             let text = if yaml {
@@ -538,7 +557,7 @@ mod tests {
             } else {
                 serde_json::to_string_pretty(&document).unwrap()
             };
-            let bare = bare_secret_values(text, [&keyword].into_iter(), yaml);
+            let bare = bare_secret_values(&text, &HashSet::from([keyword.as_str()]), yaml);
             let expected = if yaml {
                 "value: @@R2A_SECRET_X@@"
             } else {
@@ -559,6 +578,8 @@ mod tests {
             };
             assert_eq!(read["name"], lookalike);
             assert_eq!(read["secrets"][0]["value"], "@@R2A_SECRET_X@@");
+            // Only the secrets' own keywords are made bare.
+            assert!(bare.contains("@@NOT_A_SECRET_KEYWORD@@'") || bare.contains("@@NOT_A_SECRET_KEYWORD@@\""));
         }
     }
 
