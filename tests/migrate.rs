@@ -399,8 +399,8 @@ fn corpus_yaml_example_keeps_existing_bindings() {
     assert_eq!(result.code, 0, "{}", result.stderr);
     let tenant = std::fs::read_to_string(out.join("tenant.yaml")).unwrap();
     assert!(tenant.contains("action_name: action-example"), "{tenant}");
-    // The export's Action is carried over as it is; its code file is missing from the corpus, so
-    // the import would stop on it, as it would for the export itself, and the report says so.
+    // The export's Action is carried over; its code file is missing from the corpus, so the import
+    // would stop on it, as it would for the export itself, and the report says so.
     let tenant = rules2actions::deploy_cli::parse_yaml(&tenant).unwrap();
     let actions = tenant["actions"].as_array().unwrap();
     assert_eq!(actions.len(), 1);
@@ -410,7 +410,7 @@ fn corpus_yaml_example_keeps_existing_bindings() {
     assert!(!out.join("actions").exists());
     let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
     assert!(
-        report.contains("- `action-example`: carried over unchanged, but its code file ./actions/action-example/code.js does not exist"),
+        report.contains("- `action-example`: carried over, but its code file ./actions/action-example/code.js does not exist: the import stops until its code is in `actions/action-example/code.js`"),
         "{report}"
     );
     assert!(
@@ -441,6 +441,12 @@ fn existing_actions_are_carried_over() {
         &export.join("triggers/triggers.json"),
         &std::fs::read_to_string(data.join("triggers.json")).unwrap(),
     );
+    // An Action whose code is outside the export: never read, and never named by the output.
+    write(&temp.path().join("outside.js"), "// leaked\n");
+    write(
+        &export.join("actions/Outside.json"),
+        r#"{"name": "Outside", "code": "../outside.js"}"#,
+    );
     let out = temp.path().join("out");
     let result = run(&[s(&export), "--out", s(&out)]);
     // The renamed rule is to review.
@@ -466,6 +472,18 @@ fn existing_actions_are_carried_over() {
     assert_eq!(bound, ["existing action-2", "Existing Action"]);
     let report = String::from_utf8_lossy(&files["MIGRATION.md"]).into_owned();
     assert!(report.contains("- `##EXISTING_KEY##`: `Existing Action`"), "{report}");
+    let outside: serde_json::Value = serde_json::from_slice(&files["actions/Outside.json"]).unwrap();
+    assert_eq!(outside["code"], "./actions/Outside/code.js");
+    assert!(!files.contains_key("actions/Outside/code.js"));
+    assert!(!files
+        .values()
+        .any(|bytes| String::from_utf8_lossy(bytes).contains("leaked")));
+    assert!(
+        report.contains(
+            "- `Outside`: carried over, but its code file ../outside.js is outside the export: it was not read"
+        ),
+        "{report}"
+    );
 
     // A YAML export with neither a rule to convert nor an Action writes no `actions:`.
     let yaml = temp.path().join("yaml");

@@ -248,17 +248,16 @@ pub fn code_path(file_stem: &str) -> String {
 
 /// An Action of the export as carried over: its metadata as the export has it, with `code`
 /// naming the copy of its code written beside the migrated Actions. When its code could not be
-/// read, the metadata is left as it is and no code is written: deploy-cli then stops on the
-/// missing file rather than deploy the Action without code (MIGRATION.md says so). `None` when its
-/// metadata could not be read.
+/// read, no copy is written and `code` names where it is expected (never a file outside the
+/// output): deploy-cli then stops on the missing file rather than deploy the Action without code,
+/// and MIGRATION.md says so. `None` when its metadata could not be read.
 fn carried(carried: &Carried) -> Option<(Value, Option<OutputFile>)> {
     let mut metadata = carried.action.metadata.clone().ok()?;
-    let code = carried.action.code.as_ref().ok().and_then(|code| {
-        let path = code_path(&carried.file_stem);
-        let object = metadata.as_object_mut()?;
+    let path = code_path(&carried.file_stem);
+    if let Some(object) = metadata.as_object_mut() {
         object.insert("code".to_string(), Value::String(format!("./{path}")));
-        Some(code_file(path, code))
-    });
+    }
+    let code = carried.action.code.as_ref().ok().map(|code| code_file(path, code));
     Some((metadata, code))
 }
 

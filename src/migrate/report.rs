@@ -320,8 +320,9 @@ fn existing_actions_section(out: &mut String, migration: &Migration, format: For
                 printable(why)
             ),
             (Ok(_), Err(why)) => format!(
-                "carried over unchanged, but {}: the import stops until the file is there",
-                printable(why)
+                "carried over, but {}: the import stops until its code is in {}",
+                printable(why),
+                code(&code_path(&carried.file_stem))
             ),
             (Ok(_), Ok(_)) => format!("carried over, code in {}", code(&code_path(&carried.file_stem))),
         };
