@@ -526,3 +526,18 @@ fn a_failing_prettier_keeps_the_action_and_says_why() {
     assert!(!message.contains("code frame"), "{message}");
     std::fs::remove_dir_all(root).unwrap();
 }
+
+/// On a terminal, a line that only moved in indentation is faint, a real change is not.
+#[test]
+fn re_indented_lines_are_faint_in_a_coloured_diff() {
+    let output = run(&["convert", "--color", "always", REINDENTED_RULE]);
+    let diff = stdout(&output);
+    assert!(diff.contains("\x1b[2;31m-    if (err) {\x1b[0m\n"), "{diff}");
+    assert!(diff.contains("\x1b[2;32m+        if (err) {\x1b[0m\n"), "{diff}");
+    assert!(diff.contains("\x1b[31m-      return callback(err);\x1b[0m\n"), "{diff}");
+    assert!(
+        diff.contains("\x1b[32m+          return ruleDone(err);\x1b[0m\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("\x1b[32m+    try {\x1b[0m\n"), "{diff}");
+}

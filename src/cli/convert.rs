@@ -94,10 +94,11 @@ pub fn run(args: &ConvertArgs, io: &mut Io<'_>) -> io::Result<i32> {
                     io.stdout.write_all(action.as_bytes())?;
                 } else if args.format == OutputFormat::Diff && !args.check {
                     let escape = io.stdout_is_terminal;
+                    let reindented = Reindented::between(&result.text, action);
                     let whitespace = if args.ignore_all_space {
                         WhitespaceMode::IgnoreAll
                     } else {
-                        tally.whitespace_only += whitespace_only_lines(&result.text, action);
+                        tally.whitespace_only += reindented.new.len();
                         WhitespaceMode::Exact
                     };
                     let diff = Diff {
@@ -105,6 +106,7 @@ pub fn run(args: &ConvertArgs, io: &mut Io<'_>) -> io::Result<i32> {
                         rule: &result.text,
                         action,
                         whitespace,
+                        reindented,
                     };
                     write_diff(io.stdout, &out_style, escape, &diff)?;
                 }
@@ -212,20 +214,66 @@ struct Diff<'a> {
     rule: &'a str,
     action: &'a str,
     whitespace: WhitespaceMode,
+    reindented: Reindented,
 }
 
-/// How many lines of `action` differ from their line of `rule` only in whitespace: lines the
-/// conversion re-indented.
-fn whitespace_only_lines(rule: &str, action: &str) -> usize {
-    let diff = TextDiff::configure()
-        .whitespace_mode(WhitespaceMode::IgnoreAll)
-        .diff_lines(rule, action);
-    diff.ops()
-        .iter()
-        .filter(|op| op.tag() == DiffTag::Equal)
-        .flat_map(|op| op.old_range().zip(op.new_range()))
-        .filter(|&(old, new)| diff.old_slice(old) != diff.new_slice(new))
-        .count()
+/// The lines (0-based) of the rule and of the Action that differ only in whitespace, pair by
+/// pair: lines the conversion re-indented.
+#[derive(Default)]
+struct Reindented {
+    old: HashSet<usize>,
+    new: HashSet<usize>,
+}
+
+impl Reindented {
+    fn between(rule: &str, action: &str) -> Reindented {
+        let diff = TextDiff::configure()
+            .whitespace_mode(WhitespaceMode::IgnoreAll)
+            .diff_lines(rule, action);
+        let (old, new) = diff
+            .ops()
+            .iter()
+            .filter(|op| op.tag() == DiffTag::Equal)
+            .flat_map(|op| op.old_range().zip(op.new_range()))
+            .filter(|&(old, new)| diff.old_slice(old) != diff.new_slice(new))
+            .unzip();
+        Reindented { old, new }
+    }
+}
+
+/// Where a unified diff's lines come from: the next line of each side, read from the hunk
+/// headers (`@@ -12,7 +15,9 @@`) and advanced by each line.
+#[derive(Default)]
+struct DiffCursor {
+    old: usize,
+    new: usize,
+}
+
+impl DiffCursor {
+    /// Reads a hunk header.
+    fn start_hunk(&mut self, header: &str) {
+        let start = |sign: char| {
+            header
+                .split_whitespace()
+                .find_map(|part| part.strip_prefix(sign))
+                .and_then(|range| range.split(',').next()?.parse::<usize>().ok())
+                .map_or(0, |line| line.saturating_sub(1))
+        };
+        self.old = start('-');
+        self.new = start('+');
+    }
+
+    /// The line of the rule a `-` line shows.
+    fn take_old(&mut self) -> usize {
+        self.old += 1;
+        self.old - 1
+    }
+
+    /// The line of the Action a `+` line shows.
+    fn take_new(&mut self) -> usize {
+        self.new += 1;
+        self.new - 1
+    }
 }
 
 /// The unified diff from the rule to the Action. On a terminal (`escape`) its lines are made
@@ -240,6 +288,7 @@ fn write_diff(out: &mut dyn Write, style: &Style, escape: bool, diff: &Diff<'_>)
         .context_radius(3)
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string();
+    let mut cursor = DiffCursor::default();
     for line in text.split_inclusive('\n') {
         let escaped;
         let line = if escape {
@@ -250,12 +299,32 @@ fn write_diff(out: &mut dyn Write, style: &Style, escape: bool, diff: &Diff<'_>)
         } else {
             line
         };
-        let painted = match line.as_bytes().first() {
-            _ if !style.color => line.to_string(),
-            Some(b'+') if !line.starts_with("+++") => style.paint("32", line.trim_end_matches('\n')) + "\n",
-            Some(b'-') if !line.starts_with("---") => style.paint("31", line.trim_end_matches('\n')) + "\n",
-            Some(b'@') => style.paint("36", line.trim_end_matches('\n')) + "\n",
-            _ => style.paint("1", line.trim_end_matches('\n')) + "\n",
+        // On a terminal, a line that only moved in indentation is faint: the eye goes to what
+        // really changed. (Piped, the diff carries no marks: `git apply` and `patch` read it.)
+        let headers = line.starts_with("+++") || line.starts_with("---");
+        let colour = match line.as_bytes().first() {
+            Some(b'+') if !headers => match diff.reindented.new.contains(&cursor.take_new()) {
+                true => "2;32",
+                false => "32",
+            },
+            Some(b'-') if !headers => match diff.reindented.old.contains(&cursor.take_old()) {
+                true => "2;31",
+                false => "31",
+            },
+            Some(b'@') => {
+                cursor.start_hunk(line);
+                "36"
+            }
+            Some(b' ') => {
+                cursor.take_old();
+                cursor.take_new();
+                "1"
+            }
+            _ => "1",
+        };
+        let painted = match style.color {
+            true => style.paint(colour, line.trim_end_matches('\n')) + "\n",
+            false => line.to_string(),
         };
         out.write_all(painted.as_bytes())?;
     }
