@@ -541,3 +541,57 @@ fn re_indented_lines_are_faint_in_a_coloured_diff() {
     );
     assert!(diff.contains("\x1b[32m+    try {\x1b[0m\n"), "{diff}");
 }
+
+/// `migrate --prettier` formats every Action it writes with the project's Prettier, run from the
+/// export's folder; one it cannot format is kept and its rule is marked for review (R2A017).
+#[cfg(unix)]
+#[test]
+fn migrate_formats_every_action_with_prettier_or_says_why_not() {
+    let (root, _) = prettier_project("prettier-migrate", "", Some(FAKE_PRETTIER));
+    let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports/directory/input");
+    let migrate = |out: &str| {
+        binary()
+            .args(["migrate", "--prettier", "--was-executed-guard", "--out", out])
+            .arg(&export)
+            .current_dir(&root)
+            .env("PATH", root.join("empty-path"))
+            .output()
+            .unwrap()
+    };
+    std::fs::create_dir_all(root.join("empty-path")).unwrap();
+    let output = migrate("formatted");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports/directory/expected/actions");
+    for name in ["Add roles", "Use roles", "someRule - test"] {
+        let code = std::fs::read_to_string(root.join("formatted/actions").join(name).join("code.js")).unwrap();
+        let plain = std::fs::read_to_string(expected.join(name).join("code.js")).unwrap();
+        assert_eq!(
+            code,
+            format!("// formatted in input\n{}", plain.replace('\'', "\"")),
+            "{name}"
+        );
+    }
+    assert!(!stderr(&output).contains("R2A017"), "{}", stderr(&output));
+
+    write(
+        &root.join("node_modules/.bin/prettier"),
+        "#!/bin/sh\necho '[error] cannot format' >&2\nexit 1\n",
+    );
+    let output = migrate("kept");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let code = std::fs::read_to_string(root.join("kept/actions/Add roles/code.js")).unwrap();
+    assert_eq!(
+        code,
+        std::fs::read_to_string(expected.join("Add roles/code.js")).unwrap()
+    );
+    let report = std::fs::read_to_string(root.join("kept/MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("R2A017 warning: the Action was kept unformatted:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("failed (exit status: 1): [error] cannot format"),
+        "{report}"
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}
