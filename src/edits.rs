@@ -178,14 +178,19 @@ impl Rendered {
     fn map_lines(self, mut change: impl FnMut(usize, &str) -> String) -> Rendered {
         let mut out = Rendered::default();
         let mut offset = 0;
+        let is_literal = |offset: usize| self.literal_lines.binary_search(&offset).is_ok();
         for line in self.text.split_inclusive('\n') {
-            if offset > 0 && self.literal_lines.binary_search(&offset).is_ok() {
+            if is_literal(offset) {
                 out.literal_lines.push(out.text.len());
                 out.text.push_str(line);
             } else {
                 out.text.push_str(&change(offset, line));
             }
             offset += line.len();
+        }
+        // A literal line may start right after the last break: what follows is its text.
+        if is_literal(offset) {
+            out.literal_lines.push(out.text.len());
         }
         out
     }
@@ -397,6 +402,17 @@ mod tests {
             edits.apply(source).unwrap(),
             "x;\nt = `a\n  b\n${c}`;\ns = 'x \\\n  y';"
         );
+    }
+
+    #[test]
+    fn re_indenting_keeps_track_of_literal_lines_at_either_end() {
+        let rendered = Rendered {
+            text: "  a\n  b\n".into(),
+            literal_lines: vec![0, 8],
+        };
+        let indented = rendered.map_lines(|_, line| format!("> {line}"));
+        assert_eq!(indented.text, "  a\n>   b\n");
+        assert_eq!(indented.literal_lines, vec![0, 10]);
     }
 
     #[test]
