@@ -109,6 +109,12 @@ pub struct ConvertArgs {
     /// Also list the rewrites applied (info-level findings)
     #[arg(short, long)]
     verbose: bool,
+    /// In the diff, ignore whitespace when comparing lines, like `git diff -w`: re-indented lines show as context, with the Action's indentation (for reading; such a diff no longer applies)
+    #[arg(short = 'w', long)]
+    ignore_all_space: bool,
+    /// Format each Action with the project's own Prettier (node_modules/.bin/prettier in the rule's folder or above, else on PATH); if it cannot, the Action is kept unformatted (R2A017)
+    #[arg(long)]
+    prettier: bool,
     /// When to colour the output
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,

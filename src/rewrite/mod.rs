@@ -260,6 +260,7 @@ impl<'a> Ctx<'a> {
             })
             .filter(|unit| !unit.is_empty())
             .unwrap_or_else(|| "  ".to_string());
+        let edits = Edits::keeping_literal_lines(layout.literal_line_starts(text));
         Ctx {
             text,
             parsed,
@@ -267,7 +268,7 @@ impl<'a> Ctx<'a> {
             rule,
             bindings,
             layout,
-            edits: Edits::default(),
+            edits,
             findings: Vec::new(),
             todos: BTreeSet::new(),
             claims: FxHashMap::default(),
