@@ -109,11 +109,13 @@ fn quote_placeholders(text: &str) -> String {
     out
 }
 
-fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
+/// JSON text, placeholders standing for values included.
+pub fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
     serde_json::from_str(text).or_else(|error| serde_json::from_str(&quote_placeholders(text)).map_err(|_| error))
 }
 
-fn parse_yaml(text: &str) -> Result<Value, serde_yaml_ng::Error> {
+/// YAML text, placeholders standing for values included.
+pub fn parse_yaml(text: &str) -> Result<Value, serde_yaml_ng::Error> {
     serde_yaml_ng::from_str(text).or_else(|error| serde_yaml_ng::from_str(&quote_placeholders(text)).map_err(|_| error))
 }
 

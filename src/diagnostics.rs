@@ -79,6 +79,8 @@ codes! {
         "Rules run plain JavaScript, and so do Actions. The file parses only as TypeScript: remove the type annotations and convert again.";
     NotAFile = "R2A016", Error, "the path is not a regular file",
         "A rule is read from a regular file or from standard input (-). A FIFO, a device such as /dev/zero, a socket or a folder named as a rule file is refused without being read: reading it could block forever or never end. Name the rule file itself, or pipe its text into standard input.";
+    Prettier = "R2A017", Warning, "the Action could not be formatted with Prettier",
+        "With --prettier, each Action is formatted by the project's own Prettier: node_modules/.bin/prettier in the rule's folder or a folder above it, else in the current directory or above, else prettier on PATH (rules2actions never bundles one). None was found, it failed, took longer than 30 seconds, or printed something that is not JavaScript, as the message says; the Action was kept as converted, unformatted. Install Prettier in the project (npm install --save-dev prettier) or fix what it reported, and convert again.";
     InternalError = "R2A090", Error, "internal error: the conversion failed or produced invalid code",
         "The converter failed on this file (a panic inside the parser or a rewrite), or the converted code did not parse; nothing was written or printed for it, and the other files were still converted. This is a bug in rules2actions; please report it with the rule that triggers it.";
 

@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod migrate;
 pub mod parse;
 pub mod placeholders;
+pub mod prettier;
 pub mod rewrite;
 pub mod safe_text;
 pub mod source;

@@ -39,6 +39,13 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` made printable line by line: its line feeds stay, every other character of
+/// `must_escape` is escaped.
+pub fn printable_lines(text: &str) -> String {
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(printable).collect();
+    lines.join("\n")
+}
+
 /// Appends `c`, escaped when `must_escape` says so.
 pub fn push_printable(out: &mut String, c: char) {
     match c {

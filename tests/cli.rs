@@ -324,3 +324,274 @@ fn an_action_over_the_output_limit_is_reported_not_printed() {
         stderr(&output)
     );
 }
+
+const REINDENTED_RULE: &str = "fixtures/callback/awaited-body-reindented/rule.js";
+
+/// By default the diff is exact (it applies with `git apply`) and a note counts the lines that
+/// only moved in indentation; `-w` shows those as context, with the Action's indentation.
+#[test]
+fn whitespace_only_changes_are_counted_and_hidden_by_w() {
+    let exact = run(&["convert", REINDENTED_RULE]);
+    assert_eq!(exact.status.code(), Some(0), "{}", stderr(&exact));
+    let exact_diff = stdout(&exact);
+    assert!(exact_diff.contains("\n-    if (err) {\n"), "{exact_diff}");
+    assert!(exact_diff.contains("\n+        if (err) {\n"), "{exact_diff}");
+    assert!(
+        stderr(&exact).contains("note: 12 changed lines differ only in whitespace (re-indented); -w leaves them out"),
+        "{}",
+        stderr(&exact)
+    );
+
+    let loose = run(&["convert", "-w", REINDENTED_RULE]);
+    assert_eq!(loose.status.code(), Some(0), "{}", stderr(&loose));
+    let loose_diff = stdout(&loose);
+    assert!(!loose_diff.contains("if (err) {\n+"), "{loose_diff}");
+    assert!(loose_diff.contains("\n         if (err) {\n"), "{loose_diff}");
+    // What really changed is still there.
+    assert!(
+        loose_diff.contains("\n-      return callback(err);\n+          return ruleDone(err);\n"),
+        "{loose_diff}"
+    );
+    assert!(!stderr(&loose).contains("note:"), "{}", stderr(&loose));
+    // No change left in the -w diff is a line re-indented; far fewer lines are marked.
+    let changes = |diff: &str, sign: char| -> Vec<String> {
+        diff.lines()
+            .filter(|l| l.starts_with(sign) && !l.starts_with("+++") && !l.starts_with("---"))
+            .map(|l| l[1..].split_whitespace().collect())
+            .collect()
+    };
+    let removed = changes(&loose_diff, '-');
+    assert!(
+        changes(&loose_diff, '+').iter().all(|added| !removed.contains(added)),
+        "{loose_diff}"
+    );
+    let count = |diff: &str| changes(diff, '+').len() + changes(diff, '-').len();
+    assert!(count(&loose_diff) + 12 < count(&exact_diff));
+}
+
+/// A project folder holding a rule and, when `script` is given, a stand-in for Prettier in its
+/// `node_modules/.bin` (no network, no real Prettier needed).
+#[cfg(unix)]
+fn prettier_project(name: &str, rule: &str, script: Option<&str>) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let root = scratch(name);
+    let rules = root.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule_path = rules.join("rule.js");
+    write(&rule_path, rule);
+    if let Some(script) = script {
+        let bin = root.join("node_modules").join(".bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let program = bin.join("prettier");
+        write(&program, &format!("#!/bin/sh\n{script}\n"));
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (root, rule_path)
+}
+
+/// Runs `convert --stdout` on `rule` from `root`, with `extra` arguments and a PATH holding no
+/// Prettier.
+#[cfg(unix)]
+fn convert_in(root: &Path, rule: &Path, extra: &[&str]) -> Output {
+    let empty = root.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    binary()
+        .args(["convert", "--stdout"])
+        .args(extra)
+        .arg(rule)
+        .current_dir(root)
+        .env("PATH", &empty)
+        .output()
+        .unwrap()
+}
+
+/// The stand-in checks how it is called and that it never sees a deploy-cli placeholder (not
+/// JavaScript), says which folder it ran in, and "formats" by turning single quotes into double.
+#[cfg(unix)]
+const FAKE_PRETTIER: &str = r#"PATH=/usr/bin:/bin
+[ "$1" = --stdin-filepath ] && [ "$2" = action.js ] || { echo "[error] called with $*" >&2; exit 2; }
+input=$(cat)
+case "$input" in *@@*|*'##'*) echo "[error] action.js: SyntaxError: a placeholder" >&2; exit 2;; esac
+echo "// formatted in $(basename "$PWD")"
+printf '%s\n' "$input" | tr "'" '"'"#;
+
+#[cfg(unix)]
+#[test]
+fn prettier_formats_the_action_with_the_projects_own_prettier() {
+    let rule = std::fs::read_to_string(MFA_RULE).unwrap();
+    let (root, rule_path) = prettier_project("prettier-found", &rule, Some(FAKE_PRETTIER));
+    let output = convert_in(&root, &rule_path, &["--prettier"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let action = std::fs::read_to_string(MFA_ACTION).unwrap();
+    let expected = format!("// formatted in rules\n{}", action.replace('\'', "\""));
+    assert_eq!(stdout(&output), expected);
+
+    // Written files and JSON carry the formatted Action too.
+    let empty_path = root.join("empty-path");
+    let json = binary()
+        .args(["convert", "--prettier", "--format", "json"])
+        .arg(&rule_path)
+        .env("PATH", &empty_path)
+        .output()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(document["files"][0]["action"], expected.as_str());
+    let written = binary()
+        .args(["convert", "--write", "--prettier"])
+        .arg(&rule_path)
+        .env("PATH", &empty_path)
+        .output()
+        .unwrap();
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    let file = std::fs::read_to_string(root.join("rules/rule.action.js")).unwrap();
+    assert_eq!(file, expected);
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn prettier_sees_masks_and_the_action_keeps_its_placeholders() {
+    let rule = "function (user, context, callback) {\n  const env = @@ENV@@;\n  context.idToken['https://x/env'] = env + '##DOMAIN##';\n  callback(null, user, context);\n}\n";
+    let (root, rule_path) = prettier_project("prettier-placeholders", rule, Some(FAKE_PRETTIER));
+    let plain = stdout(&convert_in(&root, &rule_path, &[]));
+    let output = convert_in(&root, &rule_path, &["--prettier"]);
+    let formatted = stdout(&output);
+    assert!(!stderr(&output).contains("R2A017"), "{}", stderr(&output));
+    assert!(
+        formatted.contains("const env = @@ENV@@;") && formatted.contains("\"##DOMAIN##\""),
+        "{formatted}"
+    );
+    assert_eq!(
+        formatted,
+        format!("// formatted in rules\n{}", plain.replace('\'', "\""))
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn without_prettier_the_action_is_kept_unformatted_with_r2a017() {
+    let rule = std::fs::read_to_string(MFA_RULE).unwrap();
+    let (root, rule_path) = prettier_project("prettier-missing", &rule, None);
+    let output = convert_in(&root, &rule_path, &["--prettier"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stdout(&output), std::fs::read_to_string(MFA_ACTION).unwrap());
+    let message = stderr(&output);
+    assert!(
+        message.contains("R2A017 warning: the Action was kept unformatted: no Prettier found"),
+        "{message}"
+    );
+    assert!(message.contains("rule.js:1:1"), "{message}");
+
+    // On PATH, when no folder above the rule or the current one has a project Prettier.
+    use std::os::unix::fs::PermissionsExt;
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    write(&bin.join("prettier"), &format!("#!/bin/sh\n{FAKE_PRETTIER}\n"));
+    std::fs::set_permissions(bin.join("prettier"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let on_path = binary()
+        .args(["convert", "--stdout", "--prettier"])
+        .arg(&rule_path)
+        .current_dir(&root)
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    assert_eq!(on_path.status.code(), Some(0), "{}", stderr(&on_path));
+    assert!(
+        stdout(&on_path).starts_with("// formatted in rules\n"),
+        "{}",
+        stdout(&on_path)
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failing_prettier_keeps_the_action_and_says_why() {
+    let rule = std::fs::read_to_string(MFA_RULE).unwrap();
+    let script = "PATH=/usr/bin:/bin; cat >/dev/null; echo '[error] action.js: SyntaxError: Unexpected token (3:5)' >&2; echo '[error] > 3 | code frame' >&2; exit 2";
+    let (root, rule_path) = prettier_project("prettier-fails", &rule, Some(script));
+    let output = convert_in(&root, &rule_path, &["--prettier"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stdout(&output), std::fs::read_to_string(MFA_ACTION).unwrap());
+    let message = stderr(&output);
+    assert!(
+        message.contains("R2A017 warning: the Action was kept unformatted:"),
+        "{message}"
+    );
+    assert!(
+        message.contains("failed (exit status: 2): [error] action.js: SyntaxError: Unexpected token (3:5)"),
+        "{message}"
+    );
+    assert!(!message.contains("code frame"), "{message}");
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+/// On a terminal, a line that only moved in indentation is faint, a real change is not.
+#[test]
+fn re_indented_lines_are_faint_in_a_coloured_diff() {
+    let output = run(&["convert", "--color", "always", REINDENTED_RULE]);
+    let diff = stdout(&output);
+    assert!(diff.contains("\x1b[2;31m-    if (err) {\x1b[0m\n"), "{diff}");
+    assert!(diff.contains("\x1b[2;32m+        if (err) {\x1b[0m\n"), "{diff}");
+    assert!(diff.contains("\x1b[31m-      return callback(err);\x1b[0m\n"), "{diff}");
+    assert!(
+        diff.contains("\x1b[32m+          return ruleDone(err);\x1b[0m\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("\x1b[32m+    try {\x1b[0m\n"), "{diff}");
+}
+
+/// `migrate --prettier` formats every Action it writes with the project's Prettier, run from the
+/// export's folder; one it cannot format is kept and its rule is marked for review (R2A017).
+#[cfg(unix)]
+#[test]
+fn migrate_formats_every_action_with_prettier_or_says_why_not() {
+    let (root, _) = prettier_project("prettier-migrate", "", Some(FAKE_PRETTIER));
+    let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports/directory/input");
+    let migrate = |out: &str| {
+        binary()
+            .args(["migrate", "--prettier", "--was-executed-guard", "--out", out])
+            .arg(&export)
+            .current_dir(&root)
+            .env("PATH", root.join("empty-path"))
+            .output()
+            .unwrap()
+    };
+    std::fs::create_dir_all(root.join("empty-path")).unwrap();
+    let output = migrate("formatted");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exports/directory/expected/actions");
+    for name in ["Add roles", "Use roles", "someRule - test"] {
+        let code = std::fs::read_to_string(root.join("formatted/actions").join(name).join("code.js")).unwrap();
+        let plain = std::fs::read_to_string(expected.join(name).join("code.js")).unwrap();
+        assert_eq!(
+            code,
+            format!("// formatted in input\n{}", plain.replace('\'', "\"")),
+            "{name}"
+        );
+    }
+    assert!(!stderr(&output).contains("R2A017"), "{}", stderr(&output));
+
+    write(
+        &root.join("node_modules/.bin/prettier"),
+        "#!/bin/sh\necho '[error] cannot format' >&2\nexit 1\n",
+    );
+    let output = migrate("kept");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let code = std::fs::read_to_string(root.join("kept/actions/Add roles/code.js")).unwrap();
+    assert_eq!(
+        code,
+        std::fs::read_to_string(expected.join("Add roles/code.js")).unwrap()
+    );
+    let report = std::fs::read_to_string(root.join("kept/MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("R2A017 warning: the Action was kept unformatted:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("failed (exit status: 1): [error] cannot format"),
+        "{report}"
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}

@@ -248,8 +248,9 @@ fn directory_export_as_terraform() {
 #[test]
 fn yaml_export() {
     let (_temp, out) = check_fixture("yaml", "expected", &[]);
-    let tenant: serde_json::Value =
-        serde_yaml_ng::from_slice(&std::fs::read(out.join("tenant.yaml")).unwrap()).unwrap();
+    // Secret values are bare `@@R2A_SECRET_<NAME>@@` keywords: read as deploy-cli's files are.
+    let tenant =
+        rules2actions::deploy_cli::parse_yaml(&std::fs::read_to_string(out.join("tenant.yaml")).unwrap()).unwrap();
     let bound: Vec<&str> = tenant["triggers"]["post-login"]
         .as_array()
         .unwrap()
@@ -398,6 +399,100 @@ fn corpus_yaml_example_keeps_existing_bindings() {
     assert_eq!(result.code, 0, "{}", result.stderr);
     let tenant = std::fs::read_to_string(out.join("tenant.yaml")).unwrap();
     assert!(tenant.contains("action_name: action-example"), "{tenant}");
+    // The export's Action is carried over; its code file is missing from the corpus, so the import
+    // would stop on it, as it would for the export itself, and the report says so.
+    let tenant = rules2actions::deploy_cli::parse_yaml(&tenant).unwrap();
+    let actions = tenant["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0]["name"], "action-example");
+    assert_eq!(actions[0]["code"], "./actions/action-example/code.js");
+    assert_eq!(actions[0]["secrets"][0]["value"], "_VALUE_NOT_SHOWN_");
+    assert!(!out.join("actions").exists());
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("- `action-example`: carried over, but its code file ./actions/action-example/code.js does not exist: the import stops until its code is in `actions/action-example/code.js`"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "  - its secrets `MY_SECRET` hold `_VALUE_NOT_SHOWN_`, what deploy-cli exports in place of a value"
+        ),
+        "{report}"
+    );
+}
+
+/// The export's own Actions are carried into the output with their code, under file names no
+/// rule takes, and stay bound after the migrated ones; `actions:` is never written empty.
+#[test]
+fn existing_actions_are_carried_over() {
+    let temp = TempDir::new("existing");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/deploy-cli/existing");
+    let code = std::fs::read_to_string(data.join("code.js")).unwrap();
+    let export = temp.path().join("export");
+    // A rule whose files would be the Action's on a case-insensitive file system takes others.
+    write(&export.join("rules/existing action.js"), RULE);
+    write(&export.join("rules/existing action.json"), r#"{"order": 1}"#);
+    write(&export.join("actions/Existing Action/code.js"), &code);
+    write(
+        &export.join("actions/Existing Action.json"),
+        &std::fs::read_to_string(data.join("action.json")).unwrap(),
+    );
+    write(
+        &export.join("triggers/triggers.json"),
+        &std::fs::read_to_string(data.join("triggers.json")).unwrap(),
+    );
+    // An Action whose code is outside the export: never read, and never named by the output.
+    write(&temp.path().join("outside.js"), "// leaked\n");
+    write(
+        &export.join("actions/Outside.json"),
+        r#"{"name": "Outside", "code": "../outside.js"}"#,
+    );
+    let out = temp.path().join("out");
+    let result = run(&[s(&export), "--out", s(&out)]);
+    // The renamed rule is to review.
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let files = tree(&out);
+    let carried: serde_json::Value = serde_json::from_slice(&files["actions/Existing Action.json"]).unwrap();
+    assert_eq!(carried["name"], "Existing Action");
+    assert_eq!(carried["code"], "./actions/Existing Action/code.js");
+    assert_eq!(carried["secrets"][0]["value"], "##EXISTING_KEY##");
+    assert_eq!(files["actions/Existing Action/code.js"], code.as_bytes());
+    assert!(
+        files.contains_key("actions/existing action-2/code.js"),
+        "{:?}",
+        files.keys()
+    );
+    let triggers: serde_json::Value = serde_json::from_slice(&files["triggers/triggers.json"]).unwrap();
+    let bound: Vec<&str> = triggers["post-login"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["action_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(bound, ["existing action-2", "Existing Action"]);
+    let report = String::from_utf8_lossy(&files["MIGRATION.md"]).into_owned();
+    assert!(report.contains("- `##EXISTING_KEY##`: `Existing Action`"), "{report}");
+    let outside: serde_json::Value = serde_json::from_slice(&files["actions/Outside.json"]).unwrap();
+    assert_eq!(outside["code"], "./actions/Outside/code.js");
+    assert!(!files.contains_key("actions/Outside/code.js"));
+    assert!(!files
+        .values()
+        .any(|bytes| String::from_utf8_lossy(bytes).contains("leaked")));
+    assert!(
+        report.contains(
+            "- `Outside`: carried over, but its code file ../outside.js is outside the export: it was not read"
+        ),
+        "{report}"
+    );
+
+    // A YAML export with neither a rule to convert nor an Action writes no `actions:`.
+    let yaml = temp.path().join("yaml");
+    write(&yaml.join("tenant.yaml"), "rules: []\ntriggers:\n  post-login: []\n");
+    let out = temp.path().join("yaml-out");
+    let result = run(&[s(&yaml), "--out", s(&out)]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let tenant = std::fs::read_to_string(out.join("tenant.yaml")).unwrap();
+    assert!(!tenant.contains("actions:"), "{tenant}");
 }
 
 const RULE: &str = "function (user, context, callback) {\n  context.idToken['https://example.com/v'] = true;\n  callback(null, user, context);\n}\n";

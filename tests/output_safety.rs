@@ -260,3 +260,22 @@ fn every_json_document_has_the_one_envelope_and_structured_findings() {
         );
     }
 }
+
+/// clap's own errors quote the argument they refuse; a hostile file name passed by a shell glob
+/// (`check *`) is shown escaped there too.
+#[test]
+fn argument_errors_show_hostile_arguments_escaped() {
+    for args in [
+        &["explain", "R2A001", "b\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}.js"][..],
+        &["check", "--format", "x\u{1b}[2K"][..],
+        &["--\u{9b}2K"][..],
+    ] {
+        let out = run(args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains(UNSAFE), "{args:?}: {:?}", out.stderr);
+        assert!(!out.stderr.contains('\u{9b}'), "{args:?}: {:?}", out.stderr);
+    }
+    // clap itself strips terminal escapes from what it quotes, but not a bidirectional override.
+    let out = run(&["explain", "R2A001", "evil\u{202e}sj.js"]);
+    assert!(out.stderr.contains("'evil\\u202esj.js'"), "{:?}", out.stderr);
+}

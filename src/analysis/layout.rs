@@ -11,6 +11,9 @@ pub struct Layout {
     statements: Vec<Range<usize>>,
     /// Template literals: a line that starts inside one cannot take a comment.
     templates: Vec<Range<usize>>,
+    /// The text of template literals (between their substitutions) and of string literals, in
+    /// source order: a line starting there starts inside the value.
+    literals: Vec<Range<usize>>,
 }
 
 impl Layout {
@@ -45,6 +48,24 @@ impl Layout {
             .iter()
             .any(|range| range.start < offset && offset < range.end)
     }
+
+    /// The offsets of `text` (sorted) where a line starts inside a literal: a template literal's
+    /// text, or a string continued on the next line with `\`. Their leading whitespace is part
+    /// of the value, so re-indenting must leave them alone.
+    pub fn literal_line_starts(&self, text: &str) -> Vec<usize> {
+        let mut starts: Vec<usize> = self
+            .literals
+            .iter()
+            .flat_map(|range| {
+                text[range.clone()]
+                    .match_indices('\n')
+                    // A line starting at a template's `${` or closing backtick starts inside it.
+                    .map(move |(at, _)| range.start + at + 1)
+            })
+            .collect();
+        starts.sort_unstable();
+        starts
+    }
 }
 
 pub struct Collector {
@@ -72,5 +93,15 @@ impl Visit for Collector {
         let range = self.range(tpl.span);
         self.layout.templates.push(range);
         tpl.visit_children_with(self);
+    }
+
+    fn visit_tpl_element(&mut self, element: &TplElement) {
+        let range = self.range(element.span);
+        self.layout.literals.push(range);
+    }
+
+    fn visit_str(&mut self, string: &Str) {
+        let range = self.range(string.span);
+        self.layout.literals.push(range);
     }
 }

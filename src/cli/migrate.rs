@@ -8,10 +8,12 @@
 
 use super::files::write_atomically;
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::migrate::output::{malformed, render, OutputFile};
 use crate::migrate::report::{json, markdown, worst};
 use crate::migrate::{load, migrate, Format, Migration, Options, RuleStatus};
 use crate::safe_text::printable;
+use crate::source::SourceText;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -61,6 +63,9 @@ pub struct MigrateArgs {
     /// Also write the report as JSON to this file (`-` for stdout)
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
+    /// Format each Action with the project's own Prettier (node_modules/.bin/prettier in the export's folder or above, else on PATH); if it cannot, the Action is kept unformatted (R2A017)
+    #[arg(long)]
+    prettier: bool,
     /// When to colour the output
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -108,9 +113,12 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
         limits: args.limits.limits(),
     };
     let show_progress = io.stderr_is_terminal && export.rules.len() >= PROGRESS_THRESHOLD;
-    let migration = with_progress(show_progress, export.rules.len(), |tick| {
+    let mut migration = with_progress(show_progress, export.rules.len(), |tick| {
         migrate(&export, &options, tick)
     });
+    if args.prettier {
+        format_actions(&mut migration, &export.root, options.limits.max_output_size);
+    }
 
     let report = markdown(&migration, format);
     let mut tool_failed = false;
@@ -153,6 +161,30 @@ pub fn run(args: &MigrateArgs, io: &mut Io<'_>) -> io::Result<i32> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// With `--prettier`, every Action formatted by the project's own Prettier, run from the export's
+/// folder, several at a time. An Action it cannot format keeps its code, and its rule is marked
+/// for review with an `R2A017` finding.
+fn format_actions(migration: &mut Migration, root: &Path, max_output: usize) {
+    migration.rules.par_iter_mut().for_each(|rule| {
+        let Some(code) = &rule.code else {
+            return;
+        };
+        match crate::prettier::format_action(code, root, max_output) {
+            Ok(formatted) => rule.code = Some(formatted),
+            Err(message) => {
+                let message = format!("the Action was kept unformatted: {message}");
+                let finding = Diagnostic::new(&SourceText::new(""), Code::Prettier, 0..0, message);
+                if let Some(conversion) = &mut rule.conversion {
+                    conversion.diagnostics.push(finding);
+                }
+                if rule.status == RuleStatus::Converted {
+                    rule.status = RuleStatus::NeedsReview;
+                }
+            }
+        }
+    });
 }
 
 /// Runs `work` with a progress bar on stderr when asked; `work` gets the per-rule tick, which any

@@ -10,6 +10,7 @@ mod migrate;
 pub mod report;
 mod verify;
 
+use crate::safe_text::{must_escape, printable_lines};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::{BufWriter, IsTerminal, Read, Write};
@@ -108,6 +109,12 @@ pub struct ConvertArgs {
     /// Also list the rewrites applied (info-level findings)
     #[arg(short, long)]
     verbose: bool,
+    /// In the diff, ignore whitespace when comparing lines, like `git diff -w`: re-indented lines show as context, with the Action's indentation (for reading; such a diff no longer applies)
+    #[arg(short = 'w', long)]
+    ignore_all_space: bool,
+    /// Format each Action with the project's own Prettier (node_modules/.bin/prettier in the rule's folder or above, else on PATH); if it cannot, the Action is kept unformatted (R2A017)
+    #[arg(long)]
+    prettier: bool,
     /// When to colour the output
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -180,10 +187,15 @@ pub fn run_with(args: impl IntoIterator<Item = OsString>, io: &mut Io<'_>) -> i3
         Ok(cli) => cli,
         Err(error) => {
             let code = if error.use_stderr() { EXIT_FAILURE } else { EXIT_CLEAN };
-            let text = if io.stderr_is_terminal && std::env::var_os("NO_COLOR").is_none() {
+            let plain = error.render().to_string();
+            // clap quotes the offending argument, and a file name from a hostile repository
+            // (`check *`) may hold terminal controls: such a message is shown escaped, uncoloured.
+            let text = if plain.chars().any(|c| c != '\n' && must_escape(c)) {
+                printable_lines(&plain)
+            } else if io.stderr_is_terminal && std::env::var_os("NO_COLOR").is_none() {
                 error.render().ansi().to_string()
             } else {
-                error.render().to_string()
+                plain
             };
             let stream: &mut dyn Write = if error.use_stderr() { io.stderr } else { io.stdout };
             let _ = stream.write_all(text.as_bytes());

@@ -28,14 +28,24 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+mod pipeline;
+
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  rules2actions verify rules/require-mfa.js\n  rules2actions verify rules/require-mfa.js --action actions/require-mfa.js\n  rules2actions verify rules/ --scenarios scenarios.json --format json\n\nExit codes: 0 identical on every scenario, 1 a difference (or a scenario that could not be verified fully), 2 something could not run."
+    after_help = "Examples:\n  rules2actions verify rules/require-mfa.js\n  rules2actions verify rules/require-mfa.js --action actions/require-mfa.js\n  rules2actions verify rules/ --scenarios scenarios.json --format json\n  rules2actions verify --pipeline ./tenant-export --actions ./tenant-actions\n\nExit codes: 0 identical on every scenario, 1 a difference (or a scenario that could not be verified fully), 2 something could not run."
 )]
 pub struct VerifyArgs {
-    /// Rule files, or folders of rules (every .js file inside, except *.action.js)
+    /// Rule files, or folders of rules (every .js file inside, except *.action.js); with
+    /// --pipeline, one deploy-cli export
     #[arg(required = true, value_name = "RULE")]
     files: Vec<PathBuf>,
+    /// Verify the export's whole pipeline: its enabled rules in order, sharing `user`, `context`
+    /// and `global`, against its post-login Actions in trigger order
+    #[arg(long)]
+    pipeline: bool,
+    /// With --pipeline: the output of `migrate` for the export (else it is migrated in memory)
+    #[arg(long, value_name = "DIR", requires = "pipeline", conflicts_with = "action")]
+    actions: Option<PathBuf>,
     /// Compare against this Action instead of the converted rule (one rule file only)
     #[arg(long, value_name = "FILE")]
     action: Option<PathBuf>,
@@ -128,6 +138,9 @@ struct Prepared {
 }
 
 pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
+    if args.pipeline {
+        return pipeline::run(args, io);
+    }
     let paths = match rule_paths(&args.files) {
         Ok(paths) => paths,
         Err(message) => return fail(io, &message),
@@ -148,40 +161,14 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
         },
         None => None,
     };
-    let user_scenarios = match &args.scenarios {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => {
-                // Validated once here; parsed again per rule with that rule's secret placeholders.
-                if let Err(message) = parse_scenarios(&text, &Value::Null, args.timeout_ms) {
-                    return fail(io, &format!("{}: {message}", path.display()));
-                }
-                Some(text)
-            }
-            Err(error) => return fail(io, &format!("cannot read {}: {error}", path.display())),
-        },
-        None => None,
+    let user_scenarios = match read_user_scenarios(args, io)? {
+        Ok(text) => text,
+        Err(code) => return Ok(code),
     };
-    let runtime = match Runtime::new(&args.node) {
+    let runtime = match start_runtime(args, io)? {
         Ok(runtime) => runtime,
-        Err(error) => return fail(io, &error.to_string()),
+        Err(code) => return Ok(code),
     };
-    let runtime = match runtime.with_packages(args.packages.clone()) {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            let folder = args.packages.as_deref().unwrap_or(Path::new("")).display().to_string();
-            return fail(
-                io,
-                &format!("cannot use the packages folder {}: {error}", printable(&folder)),
-            );
-        }
-    };
-    if !runtime.network_isolated() {
-        writeln!(
-            io.stderr,
-            "rules2actions: warning: network {}",
-            runtime.network_isolation()
-        )?;
-    }
 
     let mut prepared = Vec::new();
     for (path, in_folder) in &paths {
@@ -280,6 +267,51 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     } else {
         EXIT_CLEAN
     })
+}
+
+/// The text of `--scenarios`, validated; else the exit code, the reason printed.
+fn read_user_scenarios(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<Result<Option<String>, i32>> {
+    Ok(Ok(match &args.scenarios {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => {
+                // Validated once here; parsed again per rule with that rule's secret placeholders.
+                if let Err(message) = parse_scenarios(&text, &Value::Null, args.timeout_ms) {
+                    return fail(io, &format!("{}: {message}", path.display())).map(Err);
+                }
+                Some(text)
+            }
+            Err(error) => return fail(io, &format!("cannot read {}: {error}", path.display())).map(Err),
+        },
+        None => None,
+    }))
+}
+
+/// The runtime of `--node` and `--packages`, with the network warning printed where it applies;
+/// else the exit code, the reason printed.
+fn start_runtime(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<Result<Runtime, i32>> {
+    let runtime = match Runtime::new(&args.node) {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(io, &error.to_string()).map(Err),
+    };
+    let runtime = match runtime.with_packages(args.packages.clone()) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            let folder = args.packages.as_deref().unwrap_or(Path::new("")).display().to_string();
+            return fail(
+                io,
+                &format!("cannot use the packages folder {}: {error}", printable(&folder)),
+            )
+            .map(Err);
+        }
+    };
+    if !runtime.network_isolated() {
+        writeln!(
+            io.stderr,
+            "rules2actions: warning: network {}",
+            runtime.network_isolation()
+        )?;
+    }
+    Ok(Ok(runtime))
 }
 
 fn fail(io: &mut Io<'_>, message: &str) -> io::Result<i32> {
@@ -515,23 +547,29 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
         )?;
     }
     for scenario in &report.scenarios {
-        let c = &scenario.comparison;
-        writeln!(
-            out,
-            "  {}: {}",
-            printable(&scenario.name),
-            paint.verdict(c.verdict, c.verdict.as_str())
-        )?;
-        for diff in &c.differences {
-            write_diff(out, paint, diff, "")?;
-        }
-        for reason in &c.reasons {
-            writeln!(out, "      {}", printable(reason))?;
-        }
-        if c.verdict != Verdict::Identical {
-            for note in &c.notes {
-                write_diff(out, paint, note, "note: ")?;
-            }
+        write_scenario(out, paint, scenario)?;
+    }
+    Ok(())
+}
+
+/// A scenario's verdict, and what differs.
+fn write_scenario(out: &mut dyn Write, paint: &Paint, scenario: &ScenarioResult) -> io::Result<()> {
+    let c = &scenario.comparison;
+    writeln!(
+        out,
+        "  {}: {}",
+        printable(&scenario.name),
+        paint.verdict(c.verdict, c.verdict.as_str())
+    )?;
+    for diff in &c.differences {
+        write_diff(out, paint, diff, "")?;
+    }
+    for reason in &c.reasons {
+        writeln!(out, "      {}", printable(reason))?;
+    }
+    if c.verdict != Verdict::Identical {
+        for note in &c.notes {
+            write_diff(out, paint, note, "note: ")?;
         }
     }
     Ok(())

@@ -6,9 +6,11 @@
 //! `check` does: a script outside the export (absolute, `../../x.js`, a symlink out) is not read.
 
 use super::{Note, Severity};
+use crate::cli::files::read_file;
 use crate::deploy_cli::{
     directory_rule_script, read_metadata, rule_fields, string_field, yaml_rule_script, Identities, Located, RuleFields,
 };
+use crate::limits::Limits;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -65,6 +67,19 @@ pub struct Binding {
     pub display_name: String,
 }
 
+/// An Action the export already holds, carried into the output as it is: dropping it from the
+/// output while a binding still names it would make deploy-cli delete it (`AUTH0_ALLOW_DELETE`),
+/// then bind an Action that no longer exists.
+#[derive(Clone, Debug)]
+pub struct ExistingAction {
+    pub name: String,
+    /// Its metadata as the export has it (the JSON file, or its entry of `actions:`), or why it
+    /// could not be read.
+    pub metadata: Result<Value, String>,
+    /// The text of the code file its `code` names, or why there is none.
+    pub code: Result<String, String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Export {
     pub layout: Layout,
@@ -73,8 +88,8 @@ pub struct Export {
     pub rules: Vec<RuleEntry>,
     /// `rules-configs` keys, when the export has any.
     pub known_secrets: Option<BTreeSet<String>>,
-    /// Names of the Actions the export already holds.
-    pub existing_actions: Vec<String>,
+    /// The Actions the export already holds.
+    pub existing_actions: Vec<ExistingAction>,
     /// The export's own post-login bindings, in order.
     pub existing_post_login: Vec<Binding>,
 }
@@ -228,7 +243,15 @@ fn load_directory(root: &Path) -> Result<Export, String> {
 
     let existing_actions = files_with_extension(identities, root, "actions", "json")?
         .iter()
-        .map(|path| field_or_stem(path, "name"))
+        .map(|path| {
+            let metadata = read_metadata(path);
+            let name = metadata
+                .as_ref()
+                .ok()
+                .and_then(|value| string_field(value, "name"))
+                .unwrap_or_else(|| stem(path));
+            existing_action(identities, root, name, metadata)
+        })
         .collect();
 
     // deploy-cli reads only the first .json file of triggers/.
@@ -247,7 +270,7 @@ fn load_directory(root: &Path) -> Result<Export, String> {
     })
 }
 
-fn post_login_bindings(triggers: &Value) -> Vec<Binding> {
+pub(crate) fn post_login_bindings(triggers: &Value) -> Vec<Binding> {
     triggers
         .get("post-login")
         .and_then(Value::as_array)
@@ -294,8 +317,13 @@ fn load_yaml(file: &Path) -> Result<Export, String> {
     let existing_actions = value
         .get("actions")
         .and_then(Value::as_array)
-        .map(|actions| actions.iter().filter_map(|a| string_field(a, "name")).collect())
-        .unwrap_or_default();
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|action| {
+            let name = string_field(action, "name")?;
+            Some(existing_action(identities, &root, name, Ok(action.clone())))
+        })
+        .collect();
     let existing_post_login = value.get("triggers").map(post_login_bindings).unwrap_or_default();
 
     Ok(Export {
@@ -314,4 +342,28 @@ fn field_or_stem(path: &Path, field: &str) -> String {
         .ok()
         .and_then(|value| string_field(&value, field))
         .unwrap_or_else(|| stem(path))
+}
+
+/// An Action of the export with its code: the file its `code` names, relative to the export in
+/// both layouts, read only when it is a regular file inside the export, within the size of a
+/// rule script.
+fn existing_action(
+    identities: &mut Identities,
+    root: &Path,
+    name: String,
+    metadata: Result<Value, String>,
+) -> ExistingAction {
+    let code = match metadata.as_ref().map(|m| string_field(m, "code")) {
+        Err(_) => Err("its metadata could not be read".to_string()),
+        Ok(None) => Err("it names no code file".to_string()),
+        Ok(Some(file)) => match identities.locate(root, &root.join(&file)) {
+            Located::Inside(path) => read_file(&path, Limits::default().max_file_size as u64)
+                .map_err(|e| format!("cannot read {file}: {e}"))
+                .and_then(|bytes| String::from_utf8(bytes).map_err(|_| format!("{file} is not UTF-8 text"))),
+            Located::Outside => Err(format!("its code file {file} is outside the export: it was not read")),
+            Located::NotAFile => Err(format!("its code file {file} is not a regular file")),
+            Located::Absent => Err(format!("its code file {file} does not exist")),
+        },
+    };
+    ExistingAction { name, metadata, code }
 }

@@ -12,7 +12,7 @@ pub mod report;
 pub mod sanitize;
 
 pub use crate::diagnostics::Severity;
-pub use input::{load, Binding, Export, Layout, RuleEntry, Script};
+pub use input::{load, Binding, ExistingAction, Export, Layout, RuleEntry, Script};
 
 use crate::cli::files::read_file;
 use crate::convert::{convert_bytes_inspecting, Conversion, Status};
@@ -96,6 +96,13 @@ impl RuleResult {
     }
 }
 
+/// An Action of the export, carried into the output under a file stem of its own.
+#[derive(Clone, Debug)]
+pub struct Carried {
+    pub action: ExistingAction,
+    pub file_stem: String,
+}
+
 /// Something shared between rules that Actions do not share.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Concern {
@@ -117,6 +124,8 @@ pub struct Migration {
     pub inlined: Vec<global_helpers::Inlined>,
     /// The export's own post-login bindings, kept after the migrated ones (Rules ran first).
     pub existing_post_login: Vec<Binding>,
+    /// The export's own Actions, in the export's order.
+    pub existing_actions: Vec<Carried>,
     pub known_secrets: Option<BTreeSet<String>>,
 }
 
@@ -137,6 +146,11 @@ impl Migration {
             }
         }
         secrets
+    }
+
+    /// The deploy-cli keyword of every secret, by secret name.
+    pub fn secret_keywords(&self) -> BTreeMap<&str, String> {
+        output::secret_keywords(self.secrets().into_keys())
     }
 
     pub fn count(&self, status: RuleStatus) -> usize {
@@ -183,9 +197,14 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
     });
 
     let mut names = sanitize::Names::default();
-    for existing in &export.existing_actions {
-        names.reserve(existing);
-    }
+    let existing_actions = export
+        .existing_actions
+        .iter()
+        .map(|action| Carried {
+            file_stem: names.reserve(&action.name),
+            action: action.clone(),
+        })
+        .collect();
     let mut rules = Vec::with_capacity(order.len());
     let mut facts = Vec::with_capacity(order.len());
     let mut converted: Vec<Option<_>> = converted.into_iter().map(Some).collect();
@@ -286,6 +305,7 @@ pub fn migrate(export: &Export, options: &Options, progress: &(dyn Fn() + Sync))
         concerns,
         inlined,
         existing_post_login: export.existing_post_login.clone(),
+        existing_actions,
         known_secrets: export.known_secrets.clone(),
     }
 }

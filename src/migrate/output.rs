@@ -5,10 +5,12 @@
 //! one `auth0_action` per rule and one `auth0_trigger_actions` for post-login, `variables.tf` for
 //! the secrets, code in `actions/<Name>.js`.
 
-use super::{Format, Layout, Migration, RuleResult};
+use super::{Carried, Format, Layout, Migration, RuleResult};
 use crate::safe_text::{hcl_string, hcl_template_text, printable};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 
 pub const RUNTIME: &str = "node22";
@@ -24,10 +26,111 @@ pub struct OutputFile {
     pub contents: Vec<u8>,
 }
 
-/// The placeholder written as a secret's value: a deploy-cli keyword, so that
-/// `AUTH0_KEYWORD_REPLACE_MAPPINGS` can supply the real value on import.
-pub fn secret_placeholder(name: &str) -> String {
-    format!("##{name}##")
+/// The prefix of every secret's deploy-cli keyword. `a0deploy import` takes its whole environment
+/// as keyword mappings by default (`--env`), and a variable wins over the config file: a secret
+/// keyed by its bare name, such as `AUTH0_CLIENT_SECRET`, would receive deploy-cli's own credentials.
+pub const SECRET_KEYWORD_PREFIX: &str = "R2A_SECRET_";
+
+/// The deploy-cli keyword of each secret name: `R2A_SECRET_<NAME>`. deploy-cli builds a regular
+/// expression from a keyword without escaping it, so in a name with other characters than ASCII
+/// letters, digits and `_` they become `_`, with a number when that collides.
+pub fn secret_keywords<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'a str, String> {
+    let names: BTreeSet<&str> = names.into_iter().collect();
+    let plain = |name: &str| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let mut taken: HashSet<String> = names
+        .iter()
+        .filter(|name| plain(name))
+        .map(|name| format!("{SECRET_KEYWORD_PREFIX}{name}"))
+        .collect();
+    names
+        .iter()
+        .map(|name| {
+            let keyword = if plain(name) {
+                format!("{SECRET_KEYWORD_PREFIX}{name}")
+            } else {
+                let safe: String = name
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+                    .collect();
+                unique(format!("{SECRET_KEYWORD_PREFIX}{safe}"), &mut taken)
+            };
+            (*name, keyword)
+        })
+        .collect()
+}
+
+/// What a secret's value is written as: the keyword that deploy-cli replaces by the mapped value
+/// as a JSON string, so quotes, backslashes and line breaks in the value survive.
+pub fn secret_placeholder(keyword: &str) -> String {
+    format!("@@{keyword}@@")
+}
+
+/// Writes each secret's value `@@K@@` bare, where serialising quoted it (`"value": "@@K@@"` in
+/// JSON, `value: '@@K@@'` in YAML). deploy-cli replaces the bare and the quoted forms alike, so
+/// with a mapping nothing changes; without one, a bare keyword leaves the file invalid and the
+/// import fails, where a quoted one would set the secret to the keyword's own text. The pattern
+/// includes the key, which text from a rule cannot produce: in JSON its quotes would be escaped,
+/// and in YAML it would at most unquote the keyword inside a multi-line string, which deploy-cli
+/// replaces either way. One pass over the text, however many secrets.
+fn bare_secret_values(text: &str, keywords: &HashSet<&str>, yaml: bool) -> String {
+    let (key, quote) = if yaml { ("value: ", "'") } else { ("\"value\": ", "\"") };
+    let opening = format!("{key}{quote}@@");
+    let closing = format!("@@{quote}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&opening) {
+        let after = &rest[at + opening.len()..];
+        let keyword = after
+            .find(&closing)
+            .map(|end| &after[..end])
+            .filter(|keyword| keywords.contains(keyword));
+        match keyword {
+            Some(keyword) => {
+                out.push_str(&rest[..at]);
+                out.push_str(key);
+                out.push_str(&secret_placeholder(keyword));
+                rest = &after[keyword.len() + closing.len()..];
+            }
+            None => {
+                out.push_str(&rest[..at + opening.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The deploy-cli keywords the written code still holds (`@@ENV@@`, `##API_KEY##` of the rules),
+/// and in deploy-cli output the carried Actions too, with the Actions holding each: mapped on
+/// import, as they were for the Rules.
+pub fn kept_keywords(migration: &Migration, format: Format) -> BTreeMap<String, Vec<&str>> {
+    let mut texts: Vec<(&str, Cow<str>)> = written(migration)
+        .map(|(rule, code)| (rule.action_name.as_str(), Cow::Borrowed(code)))
+        .collect();
+    let carried = match format {
+        Format::DeployCli => &migration.existing_actions[..],
+        Format::Terraform => &[],
+    };
+    for Carried { action, .. } in carried {
+        if let Ok(code) = &action.code {
+            texts.push((&action.name, Cow::Borrowed(code)));
+        }
+        if let Ok(metadata) = &action.metadata {
+            texts.push((&action.name, Cow::Owned(metadata.to_string())));
+        }
+    }
+    let mut kept: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (action, text) in texts {
+        for placeholder in crate::placeholders::mask(&text).placeholders {
+            let holders = kept.entry(placeholder.original()).or_default();
+            // An Action's texts come one after the other.
+            if holders.last() != Some(&action) {
+                holders.push(action);
+            }
+        }
+    }
+    kept
 }
 
 pub fn render(migration: &Migration, format: Format) -> Vec<OutputFile> {
@@ -81,10 +184,10 @@ struct BindingDoc<'a> {
     display_name: &'a str,
 }
 
-fn action_doc(rule: &RuleResult) -> ActionDoc<'_> {
+fn action_doc<'a>(rule: &'a RuleResult, keywords: &BTreeMap<&str, String>) -> ActionDoc<'a> {
     ActionDoc {
         name: &rule.action_name,
-        code: format!("./actions/{}/code.js", rule.file_stem),
+        code: format!("./{}", code_path(&rule.file_stem)),
         runtime: RUNTIME,
         dependencies: rule
             .dependencies()
@@ -99,7 +202,7 @@ fn action_doc(rule: &RuleResult) -> ActionDoc<'_> {
             .iter()
             .map(|name| SecretDoc {
                 name,
-                value: secret_placeholder(name),
+                value: secret_placeholder(&keywords[name.as_str()]),
             })
             .collect(),
         supported_triggers: [TriggerDoc {
@@ -138,14 +241,46 @@ fn code_file(path: String, code: &str) -> OutputFile {
     }
 }
 
+/// The code file of an Action, by its file stem, as deploy-cli names it.
+pub fn code_path(file_stem: &str) -> String {
+    format!("actions/{file_stem}/code.js")
+}
+
+/// An Action of the export as carried over: its metadata as the export has it, with `code`
+/// naming the copy of its code written beside the migrated Actions. When its code could not be
+/// read, no copy is written and `code` names where it is expected (never a file outside the
+/// output): deploy-cli then stops on the missing file rather than deploy the Action without code,
+/// and MIGRATION.md says so. `None` when its metadata could not be read.
+fn carried(carried: &Carried) -> Option<(Value, Option<OutputFile>)> {
+    let mut metadata = carried.action.metadata.clone().ok()?;
+    let path = code_path(&carried.file_stem);
+    if let Some(object) = metadata.as_object_mut() {
+        object.insert("code".to_string(), Value::String(format!("./{path}")));
+    }
+    let code = carried.action.code.as_ref().ok().map(|code| code_file(path, code));
+    Some((metadata, code))
+}
+
 fn directory(migration: &Migration) -> Vec<OutputFile> {
+    let keywords = migration.secret_keywords();
+    let bare: HashSet<&str> = keywords.values().map(String::as_str).collect();
     let mut files = Vec::new();
     for (rule, code) in written(migration) {
+        let text = String::from_utf8(json(&action_doc(rule, &keywords))).expect("JSON is UTF-8");
         files.push(OutputFile {
             path: format!("actions/{}.json", rule.file_stem),
-            contents: json(&action_doc(rule)),
+            contents: bare_secret_values(&text, &bare, false).into_bytes(),
         });
-        files.push(code_file(format!("actions/{}/code.js", rule.file_stem), code));
+        files.push(code_file(code_path(&rule.file_stem), code));
+    }
+    for existing in &migration.existing_actions {
+        if let Some((metadata, code)) = carried(existing) {
+            files.push(OutputFile {
+                path: format!("actions/{}.json", existing.file_stem),
+                contents: json(&metadata),
+            });
+            files.extend(code);
+        }
     }
     files.push(OutputFile {
         path: "triggers/triggers.json".to_string(),
@@ -155,17 +290,34 @@ fn directory(migration: &Migration) -> Vec<OutputFile> {
 }
 
 #[derive(Serialize)]
+#[serde(untagged)]
+enum ActionEntry<'a> {
+    Migrated(ActionDoc<'a>),
+    Carried(Value),
+}
+
+#[derive(Serialize)]
 struct TenantDoc<'a> {
-    actions: Vec<ActionDoc<'a>>,
+    /// Never written empty: with `AUTH0_ALLOW_DELETE`, `actions: []` deletes every Action.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    actions: Vec<ActionEntry<'a>>,
     triggers: BTreeMap<&'static str, Vec<BindingDoc<'a>>>,
 }
 
 fn yaml(migration: &Migration, file_name: &str) -> Vec<OutputFile> {
+    let keywords = migration.secret_keywords();
+    let bare: HashSet<&str> = keywords.values().map(String::as_str).collect();
     let mut files = Vec::new();
     let mut actions = Vec::new();
     for (rule, code) in written(migration) {
-        actions.push(action_doc(rule));
-        files.push(code_file(format!("actions/{}/code.js", rule.file_stem), code));
+        actions.push(ActionEntry::Migrated(action_doc(rule, &keywords)));
+        files.push(code_file(code_path(&rule.file_stem), code));
+    }
+    for existing in &migration.existing_actions {
+        if let Some((metadata, code)) = carried(existing) {
+            actions.push(ActionEntry::Carried(metadata));
+            files.extend(code);
+        }
     }
     let document = TenantDoc {
         actions,
@@ -173,12 +325,12 @@ fn yaml(migration: &Migration, file_name: &str) -> Vec<OutputFile> {
     };
     let mut text = String::from(
         "# Post-login Actions migrated from Rules by rules2actions; see MIGRATION.md.\n\
-         # Import with a0deploy; secret values are ##NAME## keywords (AUTH0_KEYWORD_REPLACE_MAPPINGS).\n",
+         # Import with a0deploy; secret values are @@R2A_SECRET_NAME@@ keywords (AUTH0_KEYWORD_REPLACE_MAPPINGS).\n",
     );
     text.push_str(&serde_yaml_ng::to_string(&document).expect("serialising YAML"));
     files.push(OutputFile {
         path: file_name.to_string(),
-        contents: text.into_bytes(),
+        contents: bare_secret_values(&text, &bare, true).into_bytes(),
     });
     files
 }
@@ -194,12 +346,9 @@ pub fn malformed(files: &[OutputFile]) -> Vec<String> {
         let problem = text.and_then(|text| match extension {
             // Deploy-cli placeholders stay: they are valid JavaScript once substituted.
             "js" => crate::parse::validate_script(&crate::placeholders::mask(text).text).map_err(|e| e.message),
-            "json" => serde_json::from_str::<serde_json::Value>(text)
-                .map(drop)
-                .map_err(|e| e.to_string()),
-            "yaml" | "yml" => serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
-                .map(drop)
-                .map_err(|e| e.to_string()),
+            // Secret values are bare `@@K@@` keywords, valid once deploy-cli replaces them.
+            "json" => crate::deploy_cli::parse_json(text).map(drop).map_err(|e| e.to_string()),
+            "yaml" | "yml" => crate::deploy_cli::parse_yaml(text).map(drop).map_err(|e| e.to_string()),
             _ => Ok(()),
         });
         problem
@@ -369,6 +518,67 @@ mod tests {
             .zip(["actions/bad/code.js", "actions/bad.json", "tenant.yaml"])
         {
             assert!(problem.starts_with(path), "{problem}");
+        }
+    }
+
+    #[test]
+    fn secret_keywords_are_prefixed_distinct_and_plain() {
+        let names = ["API_KEY", "a_b", "a.b", "a-b", "$x", "AUTH0_DOMAIN"];
+        let keywords = secret_keywords(names);
+        assert_eq!(keywords["API_KEY"], "R2A_SECRET_API_KEY");
+        assert_eq!(keywords["AUTH0_DOMAIN"], "R2A_SECRET_AUTH0_DOMAIN");
+        assert_eq!(keywords["a_b"], "R2A_SECRET_a_b");
+        let distinct: HashSet<&String> = keywords.values().collect();
+        assert_eq!(distinct.len(), names.len(), "{keywords:?}");
+        // deploy-cli puts the keyword into a regular expression as it is.
+        for keyword in keywords.values() {
+            assert!(
+                keyword.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                "{keyword}"
+            );
+        }
+    }
+
+    #[test]
+    fn secret_values_are_bare_keywords_and_nothing_else_changes() {
+        let keyword = "R2A_SECRET_X".to_string();
+        let lookalike = "value: '@@R2A_SECRET_X@@' \"value\": \"@@R2A_SECRET_X@@\"";
+        let document = serde_json::json!({
+            "name": lookalike,
+            "secrets": [
+                { "name": "X", "value": secret_placeholder(&keyword) },
+                { "name": "Y", "value": "@@NOT_A_SECRET_KEYWORD@@" },
+            ],
+        });
+        for yaml in [false, true] {
+            let text = if yaml {
+                serde_yaml_ng::to_string(&document).unwrap()
+            } else {
+                serde_json::to_string_pretty(&document).unwrap()
+            };
+            let bare = bare_secret_values(&text, &HashSet::from([keyword.as_str()]), yaml);
+            let expected = if yaml {
+                "value: @@R2A_SECRET_X@@"
+            } else {
+                "\"value\": @@R2A_SECRET_X@@"
+            };
+            assert!(bare.contains(expected), "{bare}");
+            // Unmapped, the file does not parse: deploy-cli stops.
+            let strict = if yaml {
+                serde_yaml_ng::from_str::<Value>(&bare).is_ok()
+            } else {
+                serde_json::from_str::<Value>(&bare).is_ok()
+            };
+            assert!(!strict, "{bare}");
+            let read = if yaml {
+                crate::deploy_cli::parse_yaml(&bare).unwrap()
+            } else {
+                crate::deploy_cli::parse_json(&bare).unwrap()
+            };
+            assert_eq!(read["name"], lookalike);
+            assert_eq!(read["secrets"][0]["value"], "@@R2A_SECRET_X@@");
+            // Only the secrets' own keywords are made bare.
+            assert!(bare.contains("@@NOT_A_SECRET_KEYWORD@@'") || bare.contains("@@NOT_A_SECRET_KEYWORD@@\""));
         }
     }
 

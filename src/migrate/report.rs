@@ -3,11 +3,12 @@
 //! rule with its status, findings, secrets, dependencies and binding position.
 
 use super::global_helpers::Inlined;
-use super::output::secret_placeholder;
+use super::output::{code_path, kept_keywords, secret_placeholder, SECRET_KEYWORD_PREFIX};
 use super::{Concern, Format, Layout, Migration, Note, RuleResult, RuleStatus};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::safe_text::printable;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Where the rule's Action lands, relative to the output folder.
@@ -17,7 +18,7 @@ pub fn action_files(rule: &RuleResult, format: Format) -> Vec<String> {
     }
     match format {
         Format::Terraform => vec![format!("actions/{}.js", rule.file_stem)],
-        Format::DeployCli => vec![format!("actions/{}/code.js", rule.file_stem)],
+        Format::DeployCli => vec![code_path(&rule.file_stem)],
     }
 }
 
@@ -131,42 +132,9 @@ pub fn markdown(migration: &Migration, format: Format) -> String {
 
     inlined_section(&mut out, migration);
 
-    let _ = writeln!(out, "## Secrets to set\n");
-    if secrets.is_empty() {
-        let _ = writeln!(out, "None.\n");
-    } else {
-        match format {
-            Format::DeployCli => {
-                let _ = writeln!(
-                    out,
-                    "Each secret is written with the value `##NAME##`: give the values in `AUTH0_KEYWORD_REPLACE_MAPPINGS`\n\
-                     (the Rules `configuration` values) or set them in the Dashboard after the import.\n"
-                );
-            }
-            Format::Terraform => {
-                let _ = writeln!(out, "Each secret is a sensitive variable of `variables.tf`.\n");
-            }
-        }
-        for (name, users) in &secrets {
-            let unknown = migration
-                .known_secrets
-                .as_ref()
-                .is_some_and(|known| !known.contains(*name));
-            let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
-            let _ = writeln!(
-                out,
-                "- {}{}: {}",
-                code(name),
-                if unknown {
-                    " (not in the export's rules configuration)"
-                } else {
-                    ""
-                },
-                list(&users, 10)
-            );
-        }
-        out.push('\n');
-    }
+    secrets_section(&mut out, migration, format);
+    keywords_section(&mut out, migration, format);
+    existing_actions_section(&mut out, migration, format);
 
     let _ = writeln!(out, "## Rules\n");
     let _ = writeln!(
@@ -255,6 +223,140 @@ pub fn markdown(migration: &Migration, format: Format) -> String {
     out
 }
 
+/// The secrets to set, and for deploy-cli how their values are passed on import.
+fn secrets_section(out: &mut String, migration: &Migration, format: Format) {
+    let secrets = migration.secrets();
+    let keywords = migration.secret_keywords();
+    let _ = writeln!(out, "## Secrets to set\n");
+    if secrets.is_empty() {
+        let _ = writeln!(out, "None.\n");
+        return;
+    }
+    match format {
+        Format::DeployCli => {
+            let _ = writeln!(
+                out,
+                "Each secret's value is written as the keyword `@@{SECRET_KEYWORD_PREFIX}<NAME>@@`, which `a0deploy import` replaces by the\n\
+                 value mapped to `{SECRET_KEYWORD_PREFIX}<NAME>`, as a JSON string: quotes, backslashes and line breaks are kept. Give\n\
+                 every value on every import, in `AUTH0_KEYWORD_REPLACE_MAPPINGS` of the config file\n\
+                 (`{{\"AUTH0_KEYWORD_REPLACE_MAPPINGS\": {{\"{SECRET_KEYWORD_PREFIX}API_KEY\": \"…\"}}}}`) or as an environment variable of\n\
+                 that name (a0deploy reads its environment unless given `--env=false`, and a variable wins over the config\n\
+                 file). The prefix keeps deploy-cli's own variables (`AUTH0_DOMAIN`, `AUTH0_CLIENT_SECRET`, …) out of the\n\
+                 secrets. A keyword with no value leaves the file invalid and the import stops. Do not set the values in\n\
+                 the Dashboard instead: the next import would overwrite them.\n"
+            );
+        }
+        Format::Terraform => {
+            let _ = writeln!(out, "Each secret is a sensitive variable of `variables.tf`.\n");
+        }
+    }
+    for (name, users) in &secrets {
+        let unknown = migration
+            .known_secrets
+            .as_ref()
+            .is_some_and(|known| !known.contains(*name));
+        let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+        let mut remarks = Vec::new();
+        if format == Format::DeployCli {
+            remarks.push(format!("keyword {}", code(&keywords[name])));
+        }
+        if unknown {
+            remarks.push("not in the export's rules configuration".to_string());
+        }
+        let remarks = if remarks.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", remarks.join("; "))
+        };
+        let _ = writeln!(out, "- {}{remarks}: {}", code(name), list(&users, 10));
+    }
+    out.push('\n');
+}
+
+/// The deploy-cli keywords the rules' code (or the export's Actions) still holds. They are kept
+/// rather than turned into secrets: a keyword is a value of the deployment, often no secret (an
+/// environment name, a URL), and `@@K@@` may stand for a number, a list or an object, where a
+/// secret is a string.
+fn keywords_section(out: &mut String, migration: &Migration, format: Format) {
+    let kept = kept_keywords(migration, format);
+    if kept.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Keywords kept in the code\n");
+    let how = match format {
+        Format::DeployCli => {
+            "`a0deploy import` replaces them in the Actions as it did in the Rules (`@@K@@` by a JSON value, `##K##` by\n\
+             text): keep giving their values in `AUTH0_KEYWORD_REPLACE_MAPPINGS`."
+        }
+        Format::Terraform => {
+            "Terraform does not replace deploy-cli keywords: replace each by its value in the code (or read it from a\n\
+             secret) before applying."
+        }
+    };
+    let _ = writeln!(out, "{how}\n");
+    for (keyword, holders) in &kept {
+        let holders: Vec<String> = holders.iter().map(|h| h.to_string()).collect();
+        let _ = writeln!(out, "- {}: {}", code(keyword), list(&holders, 10));
+    }
+    out.push('\n');
+}
+
+/// The export's own Actions, carried into the deploy-cli output, and those that could not be.
+fn existing_actions_section(out: &mut String, migration: &Migration, format: Format) {
+    if migration.existing_actions.is_empty() || format != Format::DeployCli {
+        return;
+    }
+    let _ = writeln!(out, "## The export's own Actions\n");
+    let _ = writeln!(
+        out,
+        "Carried into the output as the export has them, their code copied beside the migrated Actions: an\n\
+         Action left out would be deleted by an import with `AUTH0_ALLOW_DELETE` while still bound.\n"
+    );
+    for carried in &migration.existing_actions {
+        let action = &carried.action;
+        let state = match (&action.metadata, &action.code) {
+            (Err(why), _) => format!(
+                "not carried over: {}. An import with `AUTH0_ALLOW_DELETE` deletes it from the tenant",
+                printable(why)
+            ),
+            (Ok(_), Err(why)) => format!(
+                "carried over, but {}: the import stops until its code is in {}",
+                printable(why),
+                code(&code_path(&carried.file_stem))
+            ),
+            (Ok(_), Ok(_)) => format!("carried over, code in {}", code(&code_path(&carried.file_stem))),
+        };
+        let _ = writeln!(out, "- {}: {state}", code(&action.name));
+        let hidden = hidden_secrets(action);
+        if !hidden.is_empty() {
+            let _ = writeln!(
+                out,
+                "  - its secrets {} hold `{OBFUSCATED_SECRET_VALUE}`, what deploy-cli exports in place of a value: an import\n    \
+                 sets them to that text. Replace each by a keyword (`@@{SECRET_KEYWORD_PREFIX}<NAME>@@`) and map it to the value.",
+                list(&hidden, 10)
+            );
+        }
+    }
+    out.push('\n');
+}
+
+/// What deploy-cli's export writes as the value of every Action secret.
+const OBFUSCATED_SECRET_VALUE: &str = "_VALUE_NOT_SHOWN_";
+
+/// The secrets of an export's Action whose value is deploy-cli's stand-in for a hidden one.
+fn hidden_secrets(action: &super::ExistingAction) -> Vec<String> {
+    let Ok(metadata) = &action.metadata else {
+        return Vec::new();
+    };
+    let secrets = metadata.get("secrets").and_then(|s| s.as_array());
+    secrets
+        .into_iter()
+        .flatten()
+        .filter(|secret| secret.get("value").and_then(|v| v.as_str()) == Some(OBFUSCATED_SECRET_VALUE))
+        .filter_map(|secret| secret.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect()
+}
+
 /// The `global` definitions inlined into readers' Actions; nothing when there are none.
 fn inlined_section(out: &mut String, migration: &Migration) {
     if migration.inlined.is_empty() {
@@ -281,6 +383,9 @@ struct JsonReport<'a> {
     concerns: &'a [Concern],
     inlined: &'a [Inlined],
     secrets: Vec<JsonSecret<'a>>,
+    /// The deploy-cli keywords kept in the code, with the Actions holding each.
+    kept_keywords: BTreeMap<String, Vec<&'a str>>,
+    existing_actions: Vec<JsonExisting<'a>>,
     rules: Vec<JsonRule<'a>>,
 }
 
@@ -296,8 +401,18 @@ struct Totals {
 #[derive(Serialize)]
 struct JsonSecret<'a> {
     name: &'a str,
+    /// The deploy-cli keyword to map (deploy-cli output).
+    keyword: String,
     placeholder: String,
     actions: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonExisting<'a> {
+    name: &'a str,
+    /// Where its code was copied, when it was.
+    code: Option<String>,
+    problem: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -319,6 +434,7 @@ struct JsonRule<'a> {
 }
 
 pub fn json(migration: &Migration, format: Format) -> String {
+    let keywords = migration.secret_keywords();
     let report = JsonReport {
         format: format_name(migration, format),
         totals: Totals {
@@ -339,10 +455,28 @@ pub fn json(migration: &Migration, format: Format) -> String {
         secrets: migration
             .secrets()
             .into_iter()
-            .map(|(name, actions)| JsonSecret {
-                name,
-                placeholder: secret_placeholder(name),
-                actions,
+            .map(|(name, actions)| {
+                let keyword = keywords[name].clone();
+                JsonSecret {
+                    name,
+                    placeholder: secret_placeholder(&keyword),
+                    keyword,
+                    actions,
+                }
+            })
+            .collect(),
+        kept_keywords: kept_keywords(migration, format),
+        existing_actions: migration
+            .existing_actions
+            .iter()
+            .map(|carried| {
+                let action = &carried.action;
+                let problem = action.metadata.as_ref().err().or(action.code.as_ref().err());
+                JsonExisting {
+                    name: &action.name,
+                    code: problem.is_none().then(|| code_path(&carried.file_stem)),
+                    problem: problem.map(String::as_str),
+                }
             })
             .collect(),
         rules: migration

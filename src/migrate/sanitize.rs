@@ -29,10 +29,19 @@ pub struct Claimed {
 }
 
 impl Names {
-    /// Reserves the name of an Action the tenant already has, and its file stem.
-    pub fn reserve(&mut self, action_name: &str) {
+    /// Reserves the name of an Action the tenant already has, and a file stem for it, returned:
+    /// its sanitised name, or the first free `<name>-2`, `<name>-3`, ….
+    pub fn reserve(&mut self, action_name: &str) -> String {
         self.actions.insert(action_name.to_string());
-        self.take_stem(&stem_of(&sanitize(action_name), ""));
+        let base = sanitize(action_name);
+        let suffix = |n: usize| if n == 1 { String::new() } else { format!("-{n}") };
+        // Each stem taken blocks one candidate: a free one is among the first `files.len() + 1`.
+        let stem = (1..)
+            .map(|n| stem_of(&base, &suffix(n)))
+            .find(|stem| !self.stem_taken(stem))
+            .unwrap_or_default();
+        self.take_stem(&stem);
+        stem
     }
 
     /// A unique Action name and file stem for a rule named `name`: the name itself, or else the

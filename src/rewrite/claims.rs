@@ -192,7 +192,7 @@ fn convert_claims(ctx: &mut Ctx<'_>, merge: &Merge<'_>, token: &str) {
     }
     for source in merge.sources {
         if let Expr::Object(object) = &*source.expr {
-            super::multifactor::keep_inner_comments(ctx, range.start, object);
+            ctx.keep_inner_comments(range.start, object);
         }
     }
     if statements.is_empty() {

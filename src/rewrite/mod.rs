@@ -34,7 +34,7 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use swc_common::{BytePos, Span, Spanned};
-use swc_ecma_ast::{Ident, PropName};
+use swc_ecma_ast::{Ident, ObjectLit, PropName};
 
 /// How the rule's callback is turned into the Action's control flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -260,6 +260,7 @@ impl<'a> Ctx<'a> {
             })
             .filter(|unit| !unit.is_empty())
             .unwrap_or_else(|| "  ".to_string());
+        let edits = Edits::keeping_literal_lines(layout.literal_line_starts(text));
         Ctx {
             text,
             parsed,
@@ -267,7 +268,7 @@ impl<'a> Ctx<'a> {
             rule,
             bindings,
             layout,
-            edits: Edits::default(),
+            edits,
             findings: Vec::new(),
             todos: BTreeSet::new(),
             claims: FxHashMap::default(),
@@ -452,6 +453,48 @@ impl<'a> Ctx<'a> {
             } else {
                 self.edits.insert(at, format!("{comment}{}{indent}", self.newline));
             }
+        }
+    }
+
+    /// The object literal is rebuilt on one line; the comments between its properties move to lines
+    /// of their own above the statement, so none is lost.
+    pub fn keep_inner_comments(&mut self, statement_start: usize, object: &ObjectLit) {
+        // Comments go on lines of their own before the line holding the statement.
+        let line_start = self.source.line_start(statement_start);
+        let starts_line = self.text[line_start..statement_start].trim().is_empty();
+        if !starts_line && self.layout.inside_template(line_start) {
+            return;
+        }
+        let value_ranges: Vec<Range<usize>> = object.props.iter().map(|p| self.range(p.span())).collect();
+        let object_range = self.range(object.span);
+        let mut comments = Vec::new();
+        let (leading, trailing) = self.parsed.comments.borrow_all();
+        for comment in leading.values().chain(trailing.values()).flatten() {
+            let range = self.range(comment.span);
+            let inside_value = value_ranges
+                .iter()
+                .any(|v| v.start <= range.start && range.end <= v.end);
+            if object_range.start < range.start && range.end < object_range.end && !inside_value {
+                comments.push(range);
+            }
+        }
+        drop((leading, trailing));
+        comments.sort_by_key(|r| r.start);
+        comments.dedup();
+        if comments.is_empty() {
+            return;
+        }
+        let indent = self.indentation_at(statement_start).to_string();
+        let mut text = String::new();
+        for (index, range) in comments.iter().enumerate() {
+            let prefix = if index == 0 && starts_line { "" } else { indent.as_str() };
+            text.push_str(&format!("{prefix}{}{}", &self.text[range.clone()], self.newline));
+        }
+        if starts_line {
+            text.push_str(&indent);
+            self.edits.insert(statement_start, text);
+        } else {
+            self.edits.insert(line_start, text);
         }
     }
 }

@@ -411,7 +411,7 @@ fn is_multifactor_assignment(write: &ContextWrite) -> bool {
 
 fn convert(ctx: &mut Ctx<'_>, assign: &AssignExpr, statement: Option<Range<usize>>, objects: &[NamedObject]) {
     if let (Some(range), Expr::Object(object)) = (statement, &*assign.right) {
-        keep_inner_comments(ctx, range.start, object);
+        ctx.keep_inner_comments(range.start, object);
     }
     let pieces = enable_for(ctx, &assign.right, objects, assign);
     ctx.edits.replace_with(ctx.range(assign.span), pieces);
@@ -690,47 +690,5 @@ fn push_operand(ctx: &Ctx<'_>, pieces: &mut Vec<Piece>, value: &Value) {
     push_value(pieces, value);
     if !simple {
         pieces.push(Piece::Text(")".into()));
-    }
-}
-
-/// The object literal is rebuilt on one line; the comments between its properties move to lines
-/// of their own above the statement, so none is lost.
-pub(super) fn keep_inner_comments(ctx: &mut Ctx<'_>, statement_start: usize, object: &ObjectLit) {
-    // Comments go on lines of their own before the line holding the statement.
-    let line_start = ctx.source.line_start(statement_start);
-    let starts_line = ctx.text[line_start..statement_start].trim().is_empty();
-    if !starts_line && ctx.layout.inside_template(line_start) {
-        return;
-    }
-    let value_ranges: Vec<Range<usize>> = object.props.iter().map(|p| ctx.range(p.span())).collect();
-    let object_range = ctx.range(object.span);
-    let mut comments = Vec::new();
-    let (leading, trailing) = ctx.parsed.comments.borrow_all();
-    for comment in leading.values().chain(trailing.values()).flatten() {
-        let range = ctx.range(comment.span);
-        let inside_value = value_ranges
-            .iter()
-            .any(|v| v.start <= range.start && range.end <= v.end);
-        if object_range.start < range.start && range.end < object_range.end && !inside_value {
-            comments.push(range);
-        }
-    }
-    drop((leading, trailing));
-    comments.sort_by_key(|r| r.start);
-    comments.dedup();
-    if comments.is_empty() {
-        return;
-    }
-    let indent = ctx.indentation_at(statement_start).to_string();
-    let mut text = String::new();
-    for (index, range) in comments.iter().enumerate() {
-        let prefix = if index == 0 && starts_line { "" } else { indent.as_str() };
-        text.push_str(&format!("{prefix}{}{}", &ctx.text[range.clone()], ctx.newline));
-    }
-    if starts_line {
-        text.push_str(&indent);
-        ctx.edits.insert(statement_start, text);
-    } else {
-        ctx.edits.insert(line_start, text);
     }
 }

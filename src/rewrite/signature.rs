@@ -1,8 +1,9 @@
 //! The handler (mapping §1): the rule function's header becomes
 //! `exports.onExecutePostLogin = async (event, api) => {`. When the callback is awaited, the body
 //! is wrapped in the Promise whose resolution stands for the callback, and the rule's error
-//! denies the login once the body has called back. The body's own lines are left as they are, so
-//! the diff shows only what changed.
+//! denies the login once the body has called back. The body's lines are re-indented to their new
+//! depth (lines inside a template literal excepted: their whitespace is part of the string), so
+//! the Action reads like hand-written code; the diff can tell whitespace-only changes apart.
 
 use super::callback::message_of;
 use super::redirect::CONTINUE_HANDLER;
@@ -27,14 +28,14 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
         // would otherwise leave the Promise pending until the time limit. The error may be a
         // string (`callback('No licence')`), an Error, or anything else thrown.
         header.push_str(&format!(
-            "{newline}{unit}const {error} = await new Promise({executor}({done}) => {{{newline}{unit}try {{"
+            "{newline}{unit}const {error} = await new Promise({executor}({done}) => {{{newline}{unit}{unit}try {{"
         ));
         let close = rule.body_range.end - 1;
         let line_start = ctx.source.line_start(close);
         let catch = [
-            format!("{unit}}} catch ({thrown}) {{"),
-            format!("{unit}{unit}{done}({thrown} || new Error(String({thrown})));"),
-            format!("{unit}}}"),
+            format!("{unit}{unit}}} catch ({thrown}) {{"),
+            format!("{unit}{unit}{unit}{done}({thrown} || new Error(String({thrown})));"),
+            format!("{unit}{unit}}}"),
             format!("{unit}}});"),
             format!("{unit}if ({error}) return api.access.deny("),
         ]
@@ -42,12 +43,16 @@ pub fn run(ctx: &mut Ctx<'_>, _model: &Model) {
         let mut footer = vec![Piece::Text(catch)];
         footer.extend(message_of(Piece::Text(error.clone())));
         footer.push(Piece::Text(format!(");{newline}")));
-        if ctx.text[line_start..close].trim().is_empty() {
-            ctx.edits.replace_with(line_start..line_start, footer);
+        // The body now sits two levels deeper: in the Promise's executor, in the `try`.
+        let closes_alone = ctx.text[line_start..close].trim().is_empty();
+        let body_end = if closes_alone {
+            line_start
         } else {
             footer.insert(0, Piece::Text(newline.to_string()));
-            ctx.edits.replace_with(close..close, footer);
-        }
+            close
+        };
+        ctx.edits.indent(rule.header.end..body_end, unit.repeat(2));
+        ctx.edits.replace_with(body_end..body_end, footer);
     }
     ctx.edits.replace(rule.header.clone(), header);
 

@@ -6,7 +6,7 @@
  *
  * Runs ONE Auth0 Rule or ONE post-login Action on one login scenario, in a fresh `vm` context of
  * this process (one process per run: a run that escapes the context can only spoil its own
- * answer). Everything comes on stdin: a per-run token (32 hex characters and a newline), then the
+ * answer), or one side's whole pipeline ("Pipelines" below: every rule, or every Action). Everything comes on stdin: a per-run token (32 hex characters and a newline), then the
  * job, one JSON object {"mode": "rule"|"action", "code", "scenario", "packages": dir|null}.
  * The answer is one line on stdout: the token, a space and {"effects"} | {"compile_error"} |
  * {"failure"}. The caller trusts only the line that starts with its token; the token is read
@@ -399,6 +399,7 @@ function evalModule(R, filename) {
 /** Build the effects (once) and hand them to the main thread. */
 function finishRun(R, finished) {
   if (R.done) return;
+  if (R.onStepEnd && R.onStepEnd(finished)) return; // a pipeline went on to its next step
   R.done = true;
   clearTimeout(R.timer);
   const e = emptyEffects();
@@ -415,7 +416,7 @@ function finishRun(R, finished) {
 function compileError(R, message) {
   R.done = true;
   clearTimeout(R.timer);
-  answer({ compile_error: message });
+  answer({ compile_error: R.step ? `${R.step}: ${message}` : message });
 }
 
 // ===== require(): HTTP clients answered from scenario.http, other stubs =====================
@@ -769,16 +770,19 @@ function runRule(R) {
     }
     if (typeof fn !== 'function') return compileError(R, 'rule file does not evaluate to a function');
   }
-  R.user = R.toSandbox(buildRuleUser(R.sc));
-  R.context = R.toSandbox(buildRuleContext(R.sc));
+  // In a pipeline, what the previous rule passed on (`R.carry`, see runRuleLeg).
+  R.user = R.carry ? R.carry.user : R.toSandbox(buildRuleUser(R.sc));
+  R.context = R.carry ? R.carry.context : R.toSandbox(buildRuleContext(R.sc));
   /* https://auth0.com/docs/rules-best-practices/rules-execution-best-practices: a rule ends when it
    * calls its callback, once; a rule that never calls back stops the pipeline at the time limit
    * (the run stays unfinished). An error, an Error or a string, fails the login with its message
    * (https://auth0.com/docs/customize/rules/raise-errors-from-rules). A user passed on as null or
    * undefined leaves the next rules and the end of the pipeline with no user: the login fails
    * (mapping §1; the usual guard `if (!user) return callback(null, null, context)`). */
+  let called = false;
   const callback = (...args) => {
-    if (R.snap || R.done) return; // only the first call counts
+    if (called || R.done) return; // only the first call counts
+    called = true;
     const [err, u, c] = args;
     // No user: the login fails with a message the docs do not give (null: any deny matches it).
     const noUser = !err && args.length >= 2 && u == null;
@@ -851,8 +855,8 @@ function buildApi(R) {
     if (v !== null && typeof v === 'object') R.liveClaims.set(`${field} ${key}`, { field, key, live: v, taken: p });
     else R.liveClaims.delete(`${field} ${key}`);
   };
-  R.liveClaims = new Map(); // the object last set per claim
-  R.scopes = new Set(sc.requestedScopes);
+  R.liveClaims = R.liveClaims || new Map(); // the object last set per claim (a pipeline's shared one)
+  R.scopes = R.scopes || new Set(sc.requestedScopes);
   const cache = new Map();
   const query = obj(obj(sc.event.request).query);
 
@@ -1003,6 +1007,143 @@ function utf8Offsets(text) {
   return (i) => at[i];
 }
 
+// ===== Pipelines: every enabled rule in order, or every bound Action in trigger order =========
+/*
+ * Job {"mode": "rule_pipeline"|"action_pipeline", "steps": [{"name", "code"}], "scenario",
+ * "packages"}: the steps run one after the other on one login, in this one process, and the
+ * answer is the effects of the whole pipeline (the same document as one run's). One time limit
+ * (the scenario's timeout_ms) covers the whole pipeline, as Auth0's covers a whole login.
+ * A scenario with `continue` is the whole login: the first leg, and when it redirects, the leg
+ * after /continue.
+ */
+const PIPELINE_MODES = ['rule_pipeline', 'action_pipeline'];
+
+function runPipelineJob(job) {
+  const steps = Array.isArray(job.steps) ? job.steps.filter(isObj) : [];
+  if (!steps.length || !steps.every((s) => typeof s.code === 'string')) {
+    return answer({ failure: 'steps must be a non-empty list of {name, code}' });
+  }
+  let sc;
+  try { sc = normaliseScenario(job.scenario === undefined ? {} : job.scenario); } catch (e) {
+    return answer({ failure: `bad scenario: ${e.message}` });
+  }
+  const packages = typeof job.packages === 'string' ? job.packages : null;
+  const label = (i) => `${job.mode === 'rule_pipeline' ? 'rule' : 'action'} ${i + 1} (${String(steps[i].name || '')})`;
+  const run = { steps, sc, packages, label, deadline: Date.now() + sc.timeoutMs, current: null };
+  process.on('uncaughtException', (e) => run.current.fail(e));
+  process.on('unhandledRejection', (r) => run.current.setError('Unhandled rejection: ' + fmtError(r)));
+  run.timer = setTimeout(() => finishRun(run.current, false), Math.max(0, run.deadline - Date.now()));
+  try {
+    if (job.mode === 'rule_pipeline') runRuleLeg(run, 0); else runActionStep(run, 0, false);
+  } catch (e) {
+    answer({ failure: `internal error: ${e && e.stack ? e.stack : e}` });
+  }
+}
+
+/** Records whether the current step failed: an error other than a stray rejection ends the
+ *  login, so the pipeline stops there. */
+function watchStepErrors(R) {
+  const record = R.setError;
+  R.stepFailed = false;
+  R.setError = (msg) => { if (!String(msg).startsWith('Unhandled rejection')) R.stepFailed = true; record(msg); };
+}
+
+/** Starts a run of `mode` for the pipeline: its clock, the login's record so far, the sandbox. */
+function startStep(run, mode, code, sc) {
+  const R = createRun({ mode, code, sc, packages: run.packages });
+  if (run.rec) R.rec = run.rec; else run.rec = R.rec;
+  Object.assign(R, { deadline: run.deadline, timer: run.timer });
+  run.current = R;
+  installGlobals(R);
+  watchStepErrors(R);
+  return R;
+}
+
+/** The scenario with the metadata written so far, for a later step or leg; the effects compare
+ *  metadata with the user's before the login, so a run ends with the scenario's own event. */
+const laterScenario = (run, over) => ({ ...run.sc, ...over, event: run.rec ? withMetadataSet(run.sc.event, run.rec) : run.sc.event });
+const endWithLoginEvent = (run, R) => { R.sc = { ...R.sc, event: run.sc.event }; return false; };
+
+/**
+ * Rules, one leg: one sandbox (one `global`, shared by every rule), one `configuration` and
+ * `auth0`. Each rule receives the `user` and `context` the previous one passed to its callback,
+ * as the callback had them (the harness snapshots a rule's result when it calls back: see
+ * runRule). An error, or no user, ends the pipeline: the login fails
+ * (https://auth0.com/docs/customize/rules/raise-errors-from-rules). A redirect does not: the user
+ * is redirected once every rule has run, and the redirect to /continue runs every rule again, in
+ * a new container (https://auth0.com/docs/rules-best-practices/rules-execution-best-practices):
+ * a second leg with a fresh `global`, its context's protocol `redirect-callback`, and the
+ * metadata written on the first.
+ */
+function runRuleLeg(run, leg) {
+  const continues = run.sc.isContinue && leg === 0;
+  const R = startStep(run, 'rule', run.steps[0].code, leg === 0 ? { ...run.sc, isContinue: false } : laterScenario(run, {}));
+  let index = 0;
+  const start = () => {
+    Object.assign(R, { code: run.steps[index].code, step: run.label(index), snap: null, stepFailed: false });
+    runRule(R);
+  };
+  R.onStepEnd = (finished) => {
+    const passed = finished && R.snap && !R.snap.denied && !R.stepFailed;
+    if (passed && index + 1 < run.steps.length) {
+      R.carry = { user: R.toSandbox(R.snap.user), context: R.toSandbox(R.snap.context) };
+      index += 1;
+      setImmediate(start); // not inside the previous rule's callback
+      return true;
+    }
+    const redirect = passed ? obj(obj(R.snap.context).redirect).url : undefined;
+    if (continues && redirect != null) { setImmediate(() => runRuleLeg(run, 1)); return true; }
+    return endWithLoginEvent(run, R);
+  };
+  start();
+}
+
+/**
+ * Actions, one step: each Action in a sandbox of its own (Actions share no `global`), with its
+ * own event built from the same login. What they do accumulates: claims, scopes, MFA, metadata,
+ * SAML. Metadata set by an earlier Action shows in a later one's `event.user` (observed
+ * behaviour, reported at
+ * https://community.auth0.com/t/when-is-event-user-updated-in-the-actions-lifecycle-and-how/84051;
+ * the docs say only that the changes are applied together at the end of the flow). The flow stops
+ * after an Action that denies ("no further Actions will be executed",
+ * https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-api-object),
+ * that fails, or that redirects; after /continue it resumes with that Action's
+ * onContinuePostLogin, then the Actions after it
+ * (https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/redirect-with-actions).
+ */
+function runActionStep(run, index, resuming) {
+  const R = startStep(run, 'action', run.steps[index].code, laterScenario(run, { isContinue: resuming }));
+  Object.assign(R, { step: run.label(index), liveClaims: run.liveClaims || (run.liveClaims = new Map()),
+    scopes: run.scopes || (run.scopes = new Set(run.sc.requestedScopes)), scopesTouched: !!run.scopesTouched });
+  R.onStepEnd = (finished) => {
+    run.scopesTouched = R.scopesTouched;
+    const failed = !finished || R.stepFailed || R.rec.outcome.decision === 'deny';
+    const redirected = !failed && R.rec.redirect !== null;
+    if (redirected && run.sc.isContinue && !run.resumed) {
+      run.resumed = true;
+      R.rec.redirect = null; // done: the login comes back through /continue
+      setImmediate(() => runActionStep(run, index, true));
+      return true;
+    }
+    if (failed || redirected || index + 1 >= run.steps.length) return endWithLoginEvent(run, R);
+    setImmediate(() => runActionStep(run, index + 1, false));
+    return true;
+  };
+  runAction(R);
+}
+
+/** The login's event with the metadata set so far applied to its user (null removes a key). */
+function withMetadataSet(event, rec) {
+  const out = toPlain(event);
+  const user = out.user = obj(out.user);
+  for (const [field, set] of [['app_metadata', rec.app], ['user_metadata', rec.usr]]) {
+    const merged = { ...obj(user[field]) };
+    for (const [k, v] of Object.entries(set)) { if (v === null) delete merged[k]; else merged[k] = v; }
+    user[field] = merged;
+  }
+  return out;
+}
+
 // ===== The process: one run, its input on stdin, its answer on stdout =====================
 const TOKEN_LENGTH = 32;
 /** The per-run token, as bytes (never a string: strings show in heap snapshots). */
@@ -1044,6 +1185,7 @@ function main() {
   let job;
   try { job = obj(readInput()); } catch (e) { return die(`bad input: ${e.message}`); }
   const { mode, code, packages } = job;
+  if (PIPELINE_MODES.includes(mode)) return runPipelineJob(job);
   if (mode !== 'rule' && mode !== 'action') return answer({ failure: 'mode must be "rule" or "action"' });
   if (typeof code !== 'string') return answer({ failure: 'code must be a string' });
   let sc;

@@ -7,12 +7,14 @@
 //! - [`compare`] turns two effects documents into a verdict and the differing fields.
 //! - [`coverage`] measures which of the rule's branches the scenarios reached.
 //! - [`explore`] adds derived scenarios while they reach branches no scenario reached.
+//! - [`pipeline`] runs a deploy-cli export's enabled rules in order against its bound Actions.
 //!
 //! The CLI (`src/cli/verify.rs`) owns files, conversion, rendering and exit codes.
 
 pub mod compare;
 pub mod coverage;
 pub mod explore;
+pub mod pipeline;
 pub mod runner;
 pub mod scenarios;
 
@@ -69,28 +71,12 @@ pub(crate) struct Job<'a> {
 /// Runs each job on at most `threads` parallel `node` processes; the outputs are in job order.
 /// Each run has its own process: a run that escapes its sandbox must not reach another run.
 pub(crate) fn run_jobs(runtime: &Runtime, jobs: &[Job<'_>], threads: usize) -> Vec<RunOutput> {
-    let outputs: Vec<Mutex<Option<RunOutput>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let work = || loop {
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        let Some(job) = jobs.get(index) else { break };
-        let timeout_ms = timeout_of(job.scenario);
-        let output = runtime.run(job.side, job.code, &job.scenario.json, timeout_ms);
-        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
-            scope.spawn(work);
-        }
-    });
-    outputs
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| RunOutput::Failed("the run did not happen".into()))
-        })
-        .collect()
+    in_parallel(jobs, threads, |job| {
+        runtime.run(job.side, job.code, &job.scenario.json, timeout_of(job.scenario))
+    })
+    .into_iter()
+    .map(|output| output.unwrap_or_else(|| RunOutput::Failed("the run did not happen".into())))
+    .collect()
 }
 
 /// The comparison of a scenario's two runs, with the rule's coverage.
@@ -135,6 +121,28 @@ pub fn run_pairs(runtime: &Runtime, pairs: &[Pair], threads: usize) -> Vec<Vec<S
                 })
                 .collect()
         })
+        .collect()
+}
+
+/// `work` on every job, on at most `threads` threads, in the jobs' order; `None` for a job whose
+/// thread panicked.
+pub fn in_parallel<J: Sync, T: Send>(jobs: &[J], threads: usize, work: impl Fn(&J) -> T + Sync) -> Vec<Option<T>> {
+    let outputs: Vec<Mutex<Option<T>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let worker = || loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(index) else { break };
+        let output = work(job);
+        *outputs[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(output);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
+            scope.spawn(worker);
+        }
+    });
+    outputs
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
 }
 

@@ -258,13 +258,33 @@ impl Runtime {
             Ok(code) => code,
             Err(error) => return RunOutput::Failed(format!("cannot read {}: {error}", code.display())),
         };
+        let job = serde_json::json!({
+            "mode": side.as_str(), "code": code, "scenario": scenario, "packages": self.packages,
+        });
+        self.run_job(&job, timeout_ms)
+    }
+
+    /// Runs a whole pipeline of one side (every rule in order, or every Action in trigger order)
+    /// on one scenario, in one confined run: `steps` are `(name, code)`; `timeout_ms` covers them
+    /// all.
+    pub fn run_pipeline(&self, side: Side, steps: &[(String, String)], scenario: &Value, timeout_ms: u64) -> RunOutput {
+        let steps: Vec<Value> = steps
+            .iter()
+            .map(|(name, code)| serde_json::json!({ "name": name, "code": code }))
+            .collect();
+        let job = serde_json::json!({
+            "mode": format!("{}_pipeline", side.as_str()), "steps": steps, "scenario": scenario,
+            "packages": self.packages,
+        });
+        self.run_job(&job, timeout_ms)
+    }
+
+    /// One confined run of the harness on `job`.
+    fn run_job(&self, job: &Value, timeout_ms: u64) -> RunOutput {
         let token = match new_token() {
             Ok(token) => token,
             Err(error) => return RunOutput::Failed(format!("cannot make the run's token: {error}")),
         };
-        let job = serde_json::json!({
-            "mode": side.as_str(), "code": code, "scenario": scenario, "packages": self.packages,
-        });
         let input = format!("{token}\n{job}").into_bytes();
         match self.run_node(input, timeout_ms + KILL_MARGIN_MS) {
             Ok(Ended::Exited(stdout, stderr)) => interpret(&token, &stdout, &stderr),

@@ -1,0 +1,3 @@
+function (user, context, callback) {
+  callback(new UnauthorizedError('This rule is disabled and must never run.'));
+}

@@ -1,0 +1,4 @@
+function (user, context, callback) {
+  context.idToken['https://example.com/consented'] = !!(user.user_metadata && user.user_metadata.consented);
+  callback(null, user, context);
+}
