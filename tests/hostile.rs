@@ -728,6 +728,15 @@ fn a_fifo_or_a_device_named_as_a_rule_is_refused_unread() {
     assert_eq!(migrate.code, 1, "{}", migrate.stderr);
     let check = run(&["check", s(&export)]);
     assert_eq!(check.code, 0, "{}", check.stderr);
+
+    // The files verify takes as options are refused unread too (no Node.js needed: refused first).
+    for option in ["--action", "--scenarios"] {
+        for input in [pipe.as_path(), Path::new("/dev/zero")] {
+            let verify = run(&["verify", s(&rule), option, s(input)]);
+            assert_eq!(verify.code, 2, "{}", verify.stderr);
+            assert!(verify.stderr.contains("not a regular file"), "{}", verify.stderr);
+        }
+    }
 }
 
 #[test]

@@ -155,9 +155,9 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
         );
     }
     let action_text = match &args.action {
-        Some(path) => match std::fs::read_to_string(path) {
+        Some(path) => match read_text(path, &args.limits) {
             Ok(text) => Some(text),
-            Err(error) => return fail(io, &format!("cannot read {}: {error}", path.display())),
+            Err(message) => return fail(io, &message),
         },
         None => None,
     };
@@ -272,7 +272,7 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
 /// The text of `--scenarios`, validated; else the exit code, the reason printed.
 fn read_user_scenarios(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<Result<Option<String>, i32>> {
     Ok(Ok(match &args.scenarios {
-        Some(path) => match std::fs::read_to_string(path) {
+        Some(path) => match read_text(path, &args.limits) {
             Ok(text) => {
                 // Validated once here; parsed again per rule with that rule's secret placeholders.
                 if let Err(message) = parse_scenarios(&text, &Value::Null, args.timeout_ms) {
@@ -280,10 +280,18 @@ fn read_user_scenarios(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<Result<
                 }
                 Some(text)
             }
-            Err(error) => return fail(io, &format!("cannot read {}: {error}", path.display())).map(Err),
+            Err(message) => return fail(io, &message).map(Err),
         },
         None => None,
     }))
+}
+
+/// The UTF-8 text of a file given as an option (`--action`, `--scenarios`), refused unread when
+/// it is no regular file (a FIFO would block) or larger than `--max-file-size`, as rules are.
+fn read_text(path: &Path, limits: &LimitArgs) -> Result<String, String> {
+    let unreadable = |reason: &dyn std::fmt::Display| format!("cannot read {}: {reason}", path.display());
+    let bytes = read_file(path, limits.limits().max_file_size as u64).map_err(|e| unreadable(&e))?;
+    String::from_utf8(bytes).map_err(|_| unreadable(&"it is not UTF-8 text"))
 }
 
 /// The runtime of `--node` and `--packages`, with the network warning printed where it applies;
