@@ -8,22 +8,19 @@
 
 use super::files::read_file;
 use super::{use_color, ColorChoice, Io, LimitArgs, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
-use crate::convert::{convert_bytes_inspecting, Status};
+use crate::convert::Status;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::limits::with_large_stack;
 use crate::safe_text::printable;
 use crate::verify::compare::{FieldDiff, Verdict};
-use crate::verify::coverage::{self, BranchCoverage};
-use crate::verify::explore::{explore, Exploration};
+use crate::verify::coverage::BranchCoverage;
+use crate::verify::explore::{explore, plan_bytes, Exploration, Plan};
 use crate::verify::runner::{Runtime, Side};
-use crate::verify::scenarios::{
-    derived_scenarios, facts_of, parse_scenarios, placeholder_secrets, RuleFacts, Scenario,
-};
+use crate::verify::scenarios::parse_scenarios;
 use crate::verify::{default_threads, Pair, ScenarioResult, DEFAULT_TIMEOUT_MS};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -400,26 +397,23 @@ fn prepare(
         }
     }
     let limits = args.limits.limits();
+    let timeout = args.timeout_ms.max(1);
     // A FIFO or a huge file is refused unread, as by `convert` and `check`.
-    // The scenarios are derived from the tree the conversion parses: the rule is parsed once.
-    let mut facts = RuleFacts::default();
-    // With the length of the text they were found in: the conversion parses the rule without a BOM.
-    let mut branches = None;
-    let (bytes, conversion) = match read_file(path, limits.max_file_size as u64) {
+    let (bytes, plan) = match read_file(path, limits.max_file_size as u64) {
         Ok(bytes) => {
-            let conversion = with_large_stack(|| {
-                convert_bytes_inspecting(&bytes, &limits, &mut |parsed, text, _| {
-                    facts = facts_of(parsed, text);
-                    branches = Some((coverage::branches(parsed, text), text.len()));
-                })
-            });
-            (bytes, conversion)
+            let plan = with_large_stack(|| plan_bytes(&bytes, &limits, timeout));
+            (bytes, plan)
         }
         Err(error) => match error.refusal() {
-            Some(refusal) => (Vec::new(), refusal),
+            Some(conversion) => (Vec::new(), Plan::refused(conversion)),
             None => return failed(report, format!("cannot read the rule: {error}")),
         },
     };
+    let Plan {
+        conversion,
+        derived,
+        branches,
+    } = plan;
     report.conversion_findings = conversion
         .diagnostics
         .iter()
@@ -427,7 +421,6 @@ fn prepare(
         .cloned()
         .collect();
     let rule_text = String::from_utf8_lossy(&bytes).into_owned();
-    let branches = branches.map(|(branches, parsed_len)| coverage::placed_in(branches, parsed_len, rule_text.len()));
     let action = match (given_action, conversion.status) {
         (Some(text), _) => text.to_string(),
         (None, Status::Converted) => conversion.action.clone().unwrap_or_default(),
@@ -449,17 +442,13 @@ fn prepare(
             return failed(report, format!("the rule does not convert{first}"));
         }
     };
-    let timeout = args.timeout_ms.max(1);
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut further = None;
-    let mut keys: BTreeSet<String> = conversion.secrets.iter().cloned().collect();
-    keys.extend(facts.secrets.iter().cloned());
-    if !args.no_defaults {
-        let derived = derived_scenarios(facts, &conversion.secrets, timeout);
-        (scenarios, further) = (derived.defaults, Some(derived.further));
-    }
+    let (mut scenarios, further) = if args.no_defaults {
+        (Vec::new(), None)
+    } else {
+        (derived.defaults, Some(derived.further))
+    };
     if let Some(text) = user_scenarios {
-        match parse_scenarios(text, &placeholder_secrets(&keys), timeout) {
+        match parse_scenarios(text, &derived.secrets, timeout) {
             Ok(list) => scenarios.extend(list),
             Err(message) => return failed(report, format!("scenarios: {message}")),
         }

@@ -18,7 +18,7 @@ use super::coverage::{self, Branch, BranchCoverage};
 use super::runner::{RunOutput, Runtime, Side};
 use super::scenarios::{derived_scenarios, facts_of, Derived, Scenario};
 use super::{run_jobs, run_pairs, scenario_result, Job, Pair, ScenarioResult};
-use crate::convert::{convert_inspecting, Conversion};
+use crate::convert::{convert_bytes_inspecting, Conversion};
 use crate::Limits;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -55,16 +55,33 @@ pub struct Plan {
     pub branches: Option<Vec<Branch>>,
 }
 
+impl Plan {
+    /// The plan of a file refused unread (`conversion` says why): nothing to run.
+    pub fn refused(conversion: Conversion) -> Plan {
+        Plan {
+            conversion,
+            derived: Derived::default(),
+            branches: None,
+        }
+    }
+}
+
 /// Converts a rule and derives its scenarios and branches from the tree the conversion parsed.
 pub fn plan(text: &str, limits: &Limits, timeout_ms: u64) -> Plan {
+    plan_bytes(text.as_bytes(), limits, timeout_ms)
+}
+
+/// [`plan`] of a rule file's bytes, refused as `convert` refuses them (binary, not UTF-8, too
+/// large). Branch positions are in the file's text, byte-order mark included.
+pub fn plan_bytes(bytes: &[u8], limits: &Limits, timeout_ms: u64) -> Plan {
     let mut facts = None;
     let mut branches = None;
-    let conversion = convert_inspecting(text, limits, &mut |parsed, masked, _| {
+    let conversion = convert_bytes_inspecting(bytes, limits, &mut |parsed, masked, _| {
         facts = Some(facts_of(parsed, masked));
         branches = Some(coverage::placed_in(
             coverage::branches(parsed, masked),
             masked.len(),
-            text.len(),
+            bytes.len(),
         ));
     });
     let derived = derived_scenarios(facts.unwrap_or_default(), &conversion.secrets, timeout_ms);

@@ -50,6 +50,9 @@ pub const MAX_FURTHER: usize = 48;
 pub struct Derived {
     pub defaults: Vec<Scenario>,
     pub further: Vec<Scenario>,
+    /// The placeholder value of every configuration key of the rule, the same on both sides:
+    /// the user's scenarios get them too.
+    pub secrets: Value,
 }
 
 /// [`default_scenarios`] and the further scenarios.
@@ -71,6 +74,7 @@ pub fn derived_scenarios(facts: RuleFacts, secrets: &[String], timeout_ms: u64) 
     let mut derived = Derived {
         defaults: vec![Scenario::new("default login".into(), plain)],
         further: Vec::new(),
+        secrets: secrets.clone(),
     };
     let mut fields = BTreeSet::new();
     let per_call = success.as_ref().map(|success| {
