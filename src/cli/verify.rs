@@ -505,16 +505,9 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &FileReport) -> io::R
     } else {
         printable(&report.action).into_owned()
     };
-    let count = |v: Verdict| report.scenarios.iter().filter(|s| s.comparison.verdict == v).count();
-    let detail = match report.verdict {
-        Verdict::Error if report.error.is_some() => String::new(),
-        Verdict::Identical => identical_detail(report),
-        _ => format!(
-            " ({} of {} scenarios identical)",
-            count(Verdict::Identical),
-            report.scenarios.len()
-        ),
-    };
+    let detail = verdict_detail(report.verdict, report.error.is_some(), &report.scenarios, || {
+        identical_detail(report)
+    });
     writeln!(
         out,
         "{} vs {against}: {}{detail}",
@@ -574,6 +567,27 @@ fn write_scenario(out: &mut dyn Write, paint: &Paint, scenario: &ScenarioResult)
 
 /// After "identical": how far the scenarios went. Identical with a branch never run is identical
 /// on the scenarios run, not fully verified.
+/// What follows a file's or a pipeline's verdict: `identical` says what ran (`on_identical`),
+/// another verdict how many scenarios were identical, an error nothing (its message follows).
+fn verdict_detail(
+    verdict: Verdict,
+    has_error: bool,
+    scenarios: &[ScenarioResult],
+    on_identical: impl FnOnce() -> String,
+) -> String {
+    match verdict {
+        Verdict::Error if has_error => String::new(),
+        Verdict::Identical => on_identical(),
+        _ => {
+            let identical = scenarios
+                .iter()
+                .filter(|s| s.comparison.verdict == Verdict::Identical)
+                .count();
+            format!(" ({identical} of {} scenarios identical)", scenarios.len())
+        }
+    }
+}
+
 fn identical_detail(report: &FileReport) -> String {
     let n = report.scenarios.len();
     match &report.branches {

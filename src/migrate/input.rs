@@ -120,7 +120,7 @@ pub fn load(path: &Path) -> Result<Export, String> {
 
 /// The regular files of the export's folder `dir` with the extension, sorted by name; none when
 /// the folder does not exist. A file that leads out of the export (a symlink) is left out.
-fn files_with_extension(
+pub(crate) fn files_with_extension(
     identities: &mut Identities,
     root: &Path,
     dir: &str,

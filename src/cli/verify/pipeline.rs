@@ -3,7 +3,9 @@
 //! one JSON document on stdout, the summary on stderr, and the same exit codes (0 identical on
 //! every scenario, 1 a difference or an inconclusive scenario, 2 something could not run).
 
-use super::{fail, plural, read_user_scenarios, start_runtime, write_scenario, Paint, VerifyArgs, VerifyFormat};
+use super::{
+    fail, plural, read_user_scenarios, start_runtime, verdict_detail, write_scenario, Paint, VerifyArgs, VerifyFormat,
+};
 use crate::cli::{use_color, Io, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
 use crate::safe_text::printable;
 use crate::verify::compare::Verdict;
@@ -109,20 +111,10 @@ fn write_human(out: &mut dyn Write, paint: &Paint, report: &PipelineReport) -> i
     } else {
         format!("the Actions of {}", printable(&report.actions_from))
     };
-    let count = |v: Verdict| report.scenarios.iter().filter(|s| s.comparison.verdict == v).count();
-    let detail = match report.verdict {
-        Verdict::Error if report.error.is_some() => String::new(),
-        Verdict::Identical => format!(
-            " on {} scenario{}",
-            report.scenarios.len(),
-            plural(report.scenarios.len())
-        ),
-        _ => format!(
-            " ({} of {} scenarios identical)",
-            count(Verdict::Identical),
-            report.scenarios.len()
-        ),
-    };
+    let n = report.scenarios.len();
+    let detail = verdict_detail(report.verdict, report.error.is_some(), &report.scenarios, || {
+        format!(" on {n} scenario{}", plural(n))
+    });
     writeln!(
         out,
         "pipeline of {} vs {against}: {}{detail}",

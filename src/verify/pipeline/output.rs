@@ -8,9 +8,9 @@ use super::Step;
 use crate::cli::files::read_file;
 use crate::deploy_cli::{read_metadata, string_field, Identities, Located};
 use crate::limits::Limits;
-use crate::migrate::input::post_login_bindings;
+use crate::migrate::input::{files_with_extension, post_login_bindings};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The post-login Actions bound in `path` (a folder, or a tenant YAML file), in order, leaving
 /// out those named in `skip` (the export's own Actions, run on neither side).
@@ -39,14 +39,14 @@ pub fn bound_actions(path: &Path, skip: &[&str], limits: &Limits) -> Result<Vec<
         None => {
             let root = path.to_path_buf();
             let mut actions = Vec::new();
-            for file in json_files(identities, &root, "actions")? {
+            for file in files_with_extension(identities, &root, "actions", "json")? {
                 let metadata = read_metadata(&file)?;
                 let stem = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
                 let name = string_field(&metadata, "name").unwrap_or_else(|| stem.clone());
                 let code = string_field(&metadata, "code").unwrap_or_else(|| format!("./actions/{stem}/code.js"));
                 actions.push((name, code));
             }
-            let bindings = match json_files(identities, &root, "triggers")?.first() {
+            let bindings = match files_with_extension(identities, &root, "triggers", "json")?.first() {
                 Some(file) => post_login_bindings(&read_metadata(file)?),
                 None => Vec::new(),
             };
@@ -75,23 +75,6 @@ pub fn bound_actions(path: &Path, skip: &[&str], limits: &Limits) -> Result<Vec<
 /// `(name, code path)` of an entry of a tenant file's `actions:`.
 fn described(action: &Value) -> Option<(String, String)> {
     Some((string_field(action, "name")?, string_field(action, "code")?))
-}
-
-/// The `.json` files of the folder `dir` of `root`, sorted, that are inside the export.
-fn json_files(identities: &mut Identities, root: &Path, dir: &str) -> Result<Vec<PathBuf>, String> {
-    let dir = root.join(dir);
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter(|p| matches!(identities.locate(root, p), Located::Inside(_)))
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 /// An Action's code: a regular file inside the export, within the size limit.
