@@ -40,17 +40,8 @@ fn every_corpus_rule_converts_to_code_that_parses() {
         if node && !has_placeholders {
             let path = scratch.join(format!("{index}.js"));
             std::fs::write(&path, &action).unwrap();
-            let check = std::process::Command::new("node")
-                .arg("--check")
-                .arg(&path)
-                .output()
-                .unwrap();
-            if !check.status.success() {
-                problems.push(format!(
-                    "{}: node --check fails: {}",
-                    file.display(),
-                    String::from_utf8_lossy(&check.stderr)
-                ));
+            if let Err(error) = common::node_check_file(&path) {
+                problems.push(format!("{}: node --check fails: {error}", file.display()));
             }
         }
     }

@@ -8,7 +8,6 @@
 mod common;
 
 use common::Run;
-use rules2actions::cli::{run_with, Io};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -107,16 +106,9 @@ fn node_check_actions(out: &Path) {
         let code = substitute_placeholders(std::str::from_utf8(bytes).unwrap());
         let file = scratch.path().join(format!("{index}.js"));
         std::fs::write(&file, code).unwrap();
-        let output = std::process::Command::new("node")
-            .arg("--check")
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{name} does not pass node --check:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        if let Err(error) = common::node_check_file(&file) {
+            panic!("{name} does not pass node --check:\n{error}");
+        }
     }
 }
 
@@ -690,19 +682,9 @@ fn a_placeholder_stage_is_not_bound_and_check_reports_it() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert!(json["rules"][0]["binding"].is_null(), "{json}");
     assert_eq!(json["rules"][0]["stage"], "login_failure");
-    let mut argv = vec!["rules2actions", "check", "--format", "concise", s(&export)];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut stdin: &[u8] = &[];
-    let mut io = Io {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-        stdout_is_terminal: false,
-        stderr_is_terminal: false,
-    };
-    let code = run_with(argv.drain(..).map(Into::into), &mut io);
-    let stdout = String::from_utf8(stdout).unwrap();
-    assert_eq!(code, 1, "{stdout}");
+    let check = common::run_cli(&["check", "--format", "concise", s(&export)]);
+    let stdout = check.stdout;
+    assert_eq!(check.code, 1, "{stdout}");
     assert!(stdout.contains("R2A012"), "{stdout}");
 }
 

@@ -73,16 +73,9 @@ fn node_check(code: &str, scratch: &Scratch) {
     }
     let file = scratch.path().join("action.js");
     std::fs::write(&file, code).unwrap();
-    let output = std::process::Command::new("node")
-        .arg("--check")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "node --check: {}\n{code}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if let Err(error) = common::node_check_file(&file) {
+        panic!("node --check: {error}\n{code}");
+    }
 }
 
 /// Line terminators and control characters a terminal obeys: none may reach human output.

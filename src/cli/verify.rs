@@ -106,13 +106,35 @@ struct FileReport {
     searched: usize,
 }
 
+/// How many files, or scenarios, took each verdict.
 #[derive(Serialize, Default)]
-struct Summary {
-    files: usize,
+struct VerdictCounts {
     identical: usize,
     inconclusive: usize,
     different: usize,
     error: usize,
+}
+
+impl VerdictCounts {
+    fn of(verdicts: impl IntoIterator<Item = Verdict>) -> VerdictCounts {
+        let mut counts = VerdictCounts::default();
+        for verdict in verdicts {
+            *match verdict {
+                Verdict::Identical => &mut counts.identical,
+                Verdict::Inconclusive => &mut counts.inconclusive,
+                Verdict::Different => &mut counts.different,
+                Verdict::Error => &mut counts.error,
+            } += 1;
+        }
+        counts
+    }
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    #[serde(flatten)]
+    counts: VerdictCounts,
     /// Identical files whose scenarios reached every branch of the rule.
     fully_verified: usize,
 }
@@ -214,19 +236,12 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
         reports.push(report);
     }
 
-    let mut summary = Summary {
+    let summary = Summary {
         files: reports.len(),
-        ..Summary::default()
+        counts: VerdictCounts::of(reports.iter().map(|r| r.verdict)),
+        fully_verified: reports.iter().filter(|r| r.fully_verified).count(),
     };
-    for report in &reports {
-        match report.verdict {
-            Verdict::Identical => summary.identical += 1,
-            Verdict::Inconclusive => summary.inconclusive += 1,
-            Verdict::Different => summary.different += 1,
-            Verdict::Error => summary.error += 1,
-        }
-        summary.fully_verified += usize::from(report.fully_verified);
-    }
+    let counts = &summary.counts;
     match args.format {
         VerifyFormat::Json => {
             let document = Document {
@@ -251,15 +266,15 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
         summary.files,
         plural(summary.files),
         plural(scenarios),
-        paint.verdict(Verdict::Identical, &summary.identical.to_string()),
+        paint.verdict(Verdict::Identical, &counts.identical.to_string()),
         summary.fully_verified,
-        paint.verdict(Verdict::Different, &summary.different.to_string()),
-        paint.verdict(Verdict::Inconclusive, &summary.inconclusive.to_string()),
-        paint.verdict(Verdict::Error, &summary.error.to_string()),
+        paint.verdict(Verdict::Different, &counts.different.to_string()),
+        paint.verdict(Verdict::Inconclusive, &counts.inconclusive.to_string()),
+        paint.verdict(Verdict::Error, &counts.error.to_string()),
     )?;
-    Ok(if summary.error > 0 {
+    Ok(if counts.error > 0 {
         EXIT_FAILURE
-    } else if summary.different + summary.inconclusive > 0 {
+    } else if counts.different + counts.inconclusive > 0 {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN

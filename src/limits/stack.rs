@@ -9,14 +9,7 @@ pub const LARGE_STACK: usize = 256 * 1024 * 1024;
 /// Runs `work` on a thread with a stack large enough for deeply nested (but accepted) code:
 /// swc recurses while parsing, visiting and dropping trees, and an overflow aborts the process.
 pub fn with_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(LARGE_STACK)
-            .spawn_scoped(scope, work)
-            .expect("spawning a conversion thread")
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+    on_large_stack(work).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Like `with_large_stack`, but a panic in `work` comes back as an error carrying the panic's
@@ -24,13 +17,17 @@ pub fn with_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 /// assertion inside swc: the fuzzer found one) does not end the run for the others. The default
 /// panic hook still prints the panic on stderr.
 pub fn with_large_stack_guarded<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, String> {
+    on_large_stack(work).map_err(|panic| panic_message(&*panic))
+}
+
+/// Runs `work` on a scoped thread with a [`LARGE_STACK`]; its panic, if any, as `Err`.
+fn on_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> std::thread::Result<T> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .stack_size(LARGE_STACK)
             .spawn_scoped(scope, work)
             .expect("spawning a conversion thread")
             .join()
-            .map_err(|panic| panic_message(&*panic))
     })
 }
 

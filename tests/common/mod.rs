@@ -49,6 +49,20 @@ pub fn node_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `node --check` of the file at `path`: `Err` with what node printed when it does not parse.
+pub fn node_check_file(path: &Path) -> Result<(), String> {
+    let output = std::process::Command::new("node")
+        .arg("--check")
+        .arg(path)
+        .output()
+        .expect("node runs");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
 /// Lines of an Action where a Rules construct (`user`, `context`, `callback`, `configuration`,
 /// `auth0`, `UnauthorizedError`) is referred to in a statement that no `// TODO(R2A…)` marks.
 pub fn unmarked_leftovers(action: &str) -> Vec<usize> {

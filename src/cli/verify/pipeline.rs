@@ -4,7 +4,8 @@
 //! every scenario, 1 a difference or an inconclusive scenario, 2 something could not run).
 
 use super::{
-    fail, plural, read_user_scenarios, start_runtime, verdict_detail, write_scenario, Paint, VerifyArgs, VerifyFormat,
+    fail, plural, read_user_scenarios, start_runtime, verdict_detail, write_scenario, Paint, VerdictCounts, VerifyArgs,
+    VerifyFormat,
 };
 use crate::cli::{use_color, Io, EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS};
 use crate::safe_text::printable;
@@ -14,13 +15,11 @@ use crate::verify::pipeline::{verify, Options, PipelineReport};
 use serde::Serialize;
 use std::io::{self, Write};
 
-#[derive(Serialize, Default)]
+#[derive(Serialize)]
 struct Summary {
     scenarios: usize,
-    identical: usize,
-    inconclusive: usize,
-    different: usize,
-    error: usize,
+    #[serde(flatten)]
+    counts: VerdictCounts,
 }
 
 #[derive(Serialize)]
@@ -57,18 +56,11 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
     };
     let threads = args.jobs.unwrap_or_else(default_threads).max(1);
     let report = verify(&runtime, export, &options, threads);
-    let mut summary = Summary {
+    let summary = Summary {
         scenarios: report.scenarios.len(),
-        ..Summary::default()
+        counts: VerdictCounts::of(report.scenarios.iter().map(|s| s.comparison.verdict)),
     };
-    for scenario in &report.scenarios {
-        match scenario.comparison.verdict {
-            Verdict::Identical => summary.identical += 1,
-            Verdict::Inconclusive => summary.inconclusive += 1,
-            Verdict::Different => summary.different += 1,
-            Verdict::Error => summary.error += 1,
-        }
-    }
+    let counts = &summary.counts;
     match args.format {
         VerifyFormat::Json => {
             let document = Document {
@@ -93,10 +85,10 @@ pub fn run(args: &VerifyArgs, io: &mut Io<'_>) -> io::Result<i32> {
         plural(report.actions.len()),
         summary.scenarios,
         plural(summary.scenarios),
-        paint.verdict(Verdict::Identical, &summary.identical.to_string()),
-        paint.verdict(Verdict::Different, &summary.different.to_string()),
-        paint.verdict(Verdict::Inconclusive, &summary.inconclusive.to_string()),
-        paint.verdict(Verdict::Error, &summary.error.to_string()),
+        paint.verdict(Verdict::Identical, &counts.identical.to_string()),
+        paint.verdict(Verdict::Different, &counts.different.to_string()),
+        paint.verdict(Verdict::Inconclusive, &counts.inconclusive.to_string()),
+        paint.verdict(Verdict::Error, &counts.error.to_string()),
     )?;
     Ok(match report.verdict {
         Verdict::Error => EXIT_FAILURE,
