@@ -83,6 +83,12 @@ fn differences(document: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The names of the pipeline's scenarios, in order.
+fn scenario_names(document: &Value) -> Vec<&str> {
+    let scenarios = document["pipeline"]["scenarios"].as_array().expect("scenarios");
+    scenarios.iter().filter_map(|s| s["name"].as_str()).collect()
+}
+
 fn verdict(document: &Value) -> &str {
     document["pipeline"]["verdict"].as_str().unwrap_or_default()
 }
@@ -106,12 +112,7 @@ fn a_correct_migration_is_identical_and_disabled_rules_do_not_run() {
     let summary = &document["summary"];
     assert_eq!(summary["identical"], summary["scenarios"], "{summary}");
     // The union of the rules' scenarios reaches each rule's branch: the deny, and the plan.
-    let names: Vec<&str> = pipeline["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let names = scenario_names(&document);
     assert!(names.contains(&"email_verified=false"), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("app_metadata.plan")), "{names:?}");
 }
@@ -461,12 +462,7 @@ fn the_leg_after_continue_runs_the_actions_after_the_redirect() {
     let export = data("redirect");
     let (run, document) = verify_json(&export, None);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let names: Vec<&str> = document["pipeline"]["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let names = scenario_names(&document);
     assert!(names.contains(&"redirect callback (continue)"), "{names:?}");
 
     let temp = TempDir::new("redirect");
@@ -497,12 +493,7 @@ fn user_scenarios_run_on_the_whole_pipeline() {
     let run = run_cli(&[&args[..], &["--scenarios", text(&scenarios), "--no-defaults"]].concat());
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let document: Value = serde_json::from_str(&run.stdout).unwrap();
-    let names: Vec<&str> = document["pipeline"]["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let names = scenario_names(&document);
     assert_eq!(names, ["an admin"]);
     // The admin's claim comes from the helper the first rule defined: with the Action converted
     // alone, the admin is not recognised.
